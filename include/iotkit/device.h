@@ -1,0 +1,181 @@
+/**
+ * @file device.h
+ * @brief The device handle: connect a device to its endpoint and publish telemetry.
+ *
+ * A device is created from an ::iotkit_device_config_t, connected, and then
+ * driven either by calling iotkit_device_poll() from the application's own
+ * loop (callbacks then run in that thread), or by iotkit_device_start(), which
+ * runs the loop in a background thread of the HAL (callbacks then run in that
+ * thread). An external event loop can watch iotkit_device_fd() and call
+ * iotkit_device_poll() with a zero timeout when it is readable.
+ *
+ * Thread-safety: iotkit_device_send_telemetry(), iotkit_device_last_error()
+ * and iotkit_device_is_connected() may be called from any thread while the
+ * background loop runs. Other calls are made from one thread at a time.
+ * Callbacks never run after iotkit_device_free() has returned.
+ */
+#ifndef IOTKIT_DEVICE_H
+#define IOTKIT_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "core.h"
+#include "error.h"
+#include "hal.h"
+#include "transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A device. Opaque. */
+typedef struct iotkit_device iotkit_device_t;
+
+/** How a device is created. Fill with iotkit_device_config_init(); every string is copied. */
+typedef struct iotkit_device_config {
+  /** Device id: 1..IOTKIT_MAX_DEVICE_ID bytes of [A-Za-z0-9._-]. Required. */
+  const char *device_id;
+  /** Endpoint, e.g. "mqtt://127.0.0.1:1883". Required. */
+  const char *uri;
+  /** User name (overrides the URI's), or NULL. */
+  const char *username;
+  /** Password or token (overrides the URI's), or NULL. Never logged. */
+  const char *password;
+  /** Keepalive in seconds (default IOTKIT_KEEPALIVE_DEFAULT_S). */
+  uint16_t keepalive_s;
+  /** Start a clean session (default true). */
+  bool clean_session;
+  /** MQTT protocol: 311 (default) or 5. */
+  int mqtt_version;
+  /** Connect timeout in ms (default IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS). */
+  uint32_t connect_timeout_ms;
+  /** Largest payload accepted (default IOTKIT_MAX_PAYLOAD_DEFAULT). */
+  size_t max_payload;
+  /** Topic prefix (default IOTKIT_TOPIC_PREFIX_DEFAULT). */
+  const char *topic_prefix;
+  /** QoS used for telemetry (default 1). */
+  int telemetry_qos;
+  /** The HAL; NULL makes a POSIX HAL on state_dir (which is then required). Not copied: must outlive the device. */
+  const iotkit_hal_t *hal;
+  /** State directory for the default POSIX HAL, or NULL. */
+  const char *state_dir;
+  /** Registry of transports, or NULL for the built-in ones. Not copied: must outlive the device. */
+  const iotkit_transport_registry_t *transports;
+  /** TLS options for secure schemes. */
+  iotkit_tls_config_t tls;
+} iotkit_device_config_t;
+
+/** @brief Fill @p cfg with defaults. NULL is ignored. */
+IOTKIT_API void iotkit_device_config_init(iotkit_device_config_t *cfg);
+
+/**
+ * @brief Create a device. Nothing touches the network until iotkit_device_connect().
+ * @param cfg the configuration (strings copied).
+ * @param out receives the device; release with iotkit_device_free().
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (NULL, bad device id, no HAL
+ *         nor state_dir, bad qos); ::IOTKIT_ERR_BAD_URI; ::IOTKIT_ERR_UNKNOWN_SCHEME;
+ *         ::IOTKIT_ERR_IO (state directory unusable). @p *out is left alone on failure.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_new(const iotkit_device_config_t *cfg, iotkit_device_t **out);
+
+/** @brief Disconnect (if needed), stop the background loop and free. NULL is a no-op. */
+IOTKIT_API void iotkit_device_free(iotkit_device_t *dev);
+
+/** Called when the connection goes up (@p connected true) or down (with @p reason and @p detail). */
+typedef void (*iotkit_connection_cb)(iotkit_device_t *dev, void *user, bool connected, iotkit_err_t reason,
+                                     const char *detail);
+/** Called when message @p msg_id is confirmed (::IOTKIT_OK) or has failed. */
+typedef void (*iotkit_delivery_cb)(iotkit_device_t *dev, void *user, uint32_t msg_id, iotkit_err_t status);
+/** Called for every message that arrives on a subscribed channel. */
+typedef void (*iotkit_message_cb)(iotkit_device_t *dev, void *user, const char *channel, const void *payload,
+                                  size_t len);
+
+/** @brief Set (or clear with NULL) the connection callback. */
+IOTKIT_API iotkit_err_t iotkit_device_on_connection(iotkit_device_t *dev, iotkit_connection_cb cb, void *user);
+/** @brief Set (or clear with NULL) the delivery callback. */
+IOTKIT_API iotkit_err_t iotkit_device_on_delivery(iotkit_device_t *dev, iotkit_delivery_cb cb, void *user);
+/** @brief Set (or clear with NULL) the callback for incoming messages. */
+IOTKIT_API iotkit_err_t iotkit_device_on_message(iotkit_device_t *dev, iotkit_message_cb cb, void *user);
+
+/**
+ * @brief Connect and wait until the session is up or connect_timeout_ms has passed.
+ * Runs the connection callback before returning ::IOTKIT_OK.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_CONNECT (nothing listening, name not resolved),
+ *         ::IOTKIT_ERR_AUTH (refused by the server), ::IOTKIT_ERR_TLS,
+ *         ::IOTKIT_ERR_TIMEOUT, ::IOTKIT_ERR_STATE (already connected).
+ *         Detail in iotkit_device_last_error().
+ */
+IOTKIT_API iotkit_err_t iotkit_device_connect(iotkit_device_t *dev);
+
+/** @brief Disconnect cleanly, after flushing what the transport has queued. */
+IOTKIT_API iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev);
+
+/**
+ * @brief Publish a telemetry payload on the device's telemetry channel
+ * ("<prefix>/<device id>/telemetry").
+ * @param dev the device.
+ * @param payload bytes (copied), NULL only if @p len is 0.
+ * @param len payload length; more than max_payload gives ::IOTKIT_ERR_TOO_LARGE.
+ * @param msg_id receives the id the delivery callback will name, or NULL.
+ * @return ::IOTKIT_OK once queued; ::IOTKIT_ERR_NOT_CONNECTED; ::IOTKIT_ERR_TOO_LARGE.
+ *         Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_send_telemetry(iotkit_device_t *dev, const void *payload, size_t len,
+                                                     uint32_t *msg_id);
+
+/**
+ * @brief Publish @p len bytes on the device's channel "<prefix>/<device id>/<suffix>".
+ * @param suffix channel below the device, e.g. "events/alarm"; no wildcards, no "..".
+ * @param qos 0, 1 or 2. @param retain ask the server to retain.
+ * @return as iotkit_device_send_telemetry(); ::IOTKIT_ERR_INVALID_ARG for a bad suffix.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_publish(iotkit_device_t *dev, const char *suffix, const void *payload,
+                                              size_t len, int qos, bool retain, uint32_t *msg_id);
+
+/**
+ * @brief Subscribe to "<prefix>/<device id>/<suffix>" (MQTT wildcards allowed in suffix).
+ * Incoming messages reach the message callback.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_subscribe(iotkit_device_t *dev, const char *suffix, int qos);
+
+/**
+ * @brief Do network work for at most @p timeout_ms and run due callbacks in this thread.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_STATE if the background loop runs.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_poll(iotkit_device_t *dev, int timeout_ms);
+
+/**
+ * @brief Run the loop in a background thread (through the HAL's thread_start).
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_STATE if already started;
+ *         ::IOTKIT_ERR_UNSUPPORTED if the HAL has no threads.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_start(iotkit_device_t *dev);
+
+/** @brief Stop the background loop and wait for it. ::IOTKIT_ERR_STATE if not started. */
+IOTKIT_API iotkit_err_t iotkit_device_stop(iotkit_device_t *dev);
+
+/** @brief Socket for an external event loop, or -1 when not connected. */
+IOTKIT_API int iotkit_device_fd(const iotkit_device_t *dev);
+
+/** @brief Whether the session is up. Thread-safe. */
+IOTKIT_API bool iotkit_device_is_connected(const iotkit_device_t *dev);
+
+/** @brief The device id (owned by the device). */
+IOTKIT_API const char *iotkit_device_id(const iotkit_device_t *dev);
+
+/**
+ * @brief Detail of the last failure on this device ("" if none). The text is
+ * copied into @p buf (capacity @p cap, always NUL-terminated). Thread-safe.
+ * @return @p buf, or "" if @p dev or @p buf is NULL.
+ */
+IOTKIT_API const char *iotkit_device_last_error(const iotkit_device_t *dev, char *buf, size_t cap);
+
+/** @brief The HAL the device uses (its own POSIX HAL if none was given). */
+IOTKIT_API const iotkit_hal_t *iotkit_device_hal(const iotkit_device_t *dev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IOTKIT_DEVICE_H */

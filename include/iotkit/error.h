@@ -1,0 +1,73 @@
+/**
+ * @file error.h
+ * @brief The one error enum of libiotkit, with names and messages.
+ *
+ * Every fallible public function returns an ::iotkit_err_t. Zero is success;
+ * every failure is a negative code. Codes are never renumbered: new codes are
+ * appended with a new, lower value. Names and messages come from the single
+ * table IOTKIT_ERRNO_MAP below, so they can never drift apart.
+ */
+#ifndef IOTKIT_ERROR_H
+#define IOTKIT_ERROR_H
+
+#include "export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * X-macro table: XX(NAME, value, "message"). Append only; never renumber.
+ */
+#define IOTKIT_ERRNO_MAP(XX)                                                       \
+  XX(OK, 0, "success")                                                             \
+  XX(ERR_INVALID_ARG, -1, "invalid argument")                                      \
+  XX(ERR_NOMEM, -2, "out of memory")                                               \
+  XX(ERR_UNSUPPORTED, -3, "operation not supported")                               \
+  XX(ERR_BAD_URI, -4, "malformed URI")                                             \
+  XX(ERR_UNKNOWN_SCHEME, -5, "no transport registered for the URI scheme")         \
+  XX(ERR_CONNECT, -6, "could not connect to the server")                           \
+  XX(ERR_NOT_CONNECTED, -7, "not connected")                                       \
+  XX(ERR_TIMEOUT, -8, "operation timed out")                                       \
+  XX(ERR_TOO_LARGE, -9, "payload or value too large")                              \
+  XX(ERR_IO, -10, "input/output error")                                            \
+  XX(ERR_NOT_FOUND, -11, "not found")                                              \
+  XX(ERR_STATE, -12, "operation not valid in the current state")                   \
+  XX(ERR_PROTOCOL, -13, "protocol error")                                          \
+  XX(ERR_AUTH, -14, "authentication or authorization refused")                     \
+  XX(ERR_TLS, -15, "TLS error")                                                    \
+  XX(ERR_BUFFER_TOO_SMALL, -16, "buffer too small")                                \
+  XX(ERR_EXISTS, -17, "already exists")                                            \
+  XX(ERR_BUSY, -18, "resource busy; try again")                                    \
+  XX(ERR_POWER_CUT, -19, "simulated power cut")                                    \
+  XX(ERR_INJECTED, -20, "injected fault")                                          \
+  XX(ERR_DELIVERY, -21, "message delivery failed")                                 \
+  XX(ERR_CONNECTION_LOST, -22, "connection lost")                                  \
+  XX(ERR_CORRUPT, -23, "stored data is corrupt")                                   \
+  XX(ERR_INTERNAL, -24, "internal error")
+
+/** Error codes. ::IOTKIT_OK is 0; every error is negative. */
+typedef enum iotkit_err {
+#define IOTKIT__ERR_ENUM(name, value, msg) IOTKIT_##name = (value),
+  IOTKIT_ERRNO_MAP(IOTKIT__ERR_ENUM)
+#undef IOTKIT__ERR_ENUM
+} iotkit_err_t;
+
+/**
+ * @brief Human-readable message for an error code.
+ * @param err any value; unknown values give "unknown error".
+ * @return a static string; never NULL. Thread-safe.
+ */
+IOTKIT_API const char *iotkit_strerror(iotkit_err_t err);
+
+/**
+ * @brief Symbolic name of an error code, e.g. "IOTKIT_ERR_TIMEOUT".
+ * @param err any value; unknown values give "IOTKIT_ERR_UNKNOWN".
+ * @return a static string; never NULL. Thread-safe.
+ */
+IOTKIT_API const char *iotkit_err_name(iotkit_err_t err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IOTKIT_ERROR_H */

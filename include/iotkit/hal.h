@@ -1,0 +1,239 @@
+/**
+ * @file hal.h
+ * @brief Hardware abstraction layer: every OS and hardware touch of libiotkit.
+ *
+ * The integrator fills an ::iotkit_hal_t with function pointers and a context
+ * pointer, or uses one of the two shipped implementations:
+ *  - POSIX (iotkit_hal_posix_new()): state kept in a directory; key-value
+ *    writes are atomic (temporary file, fsync, rename, fsync of the directory),
+ *    so a crash in the middle of a write leaves the old value.
+ *  - memory (iotkit_hal_memory_new()): for tests and simulation, with fault
+ *    injection (fail the Nth write) and power-cut simulation (un-synced writes
+ *    are dropped).
+ *
+ * Library code above the HAL never calls the OS directly. Always call
+ * iotkit_hal_init() before filling a HAL by hand, so that fields added in later
+ * versions start as NULL. Optional operations may be left NULL; the library
+ * then reports ::IOTKIT_ERR_UNSUPPORTED for the feature that needs them.
+ *
+ * Every operation receives the HAL's @c ctx as its first argument.
+ */
+#ifndef IOTKIT_HAL_H
+#define IOTKIT_HAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "core.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Number of firmware slots (A/B). */
+#define IOTKIT_HAL_SLOT_COUNT 2
+
+/** What the HAL knows about the firmware slots. */
+typedef struct iotkit_slot_info {
+  int active;             /**< slot the running image booted from (0 or 1) */
+  int pending;            /**< slot marked to boot on trial next, or -1 */
+  bool active_confirmed;  /**< the running image has been confirmed */
+  uint32_t trial_boots;   /**< boots of the running image while unconfirmed */
+  uint64_t size[IOTKIT_HAL_SLOT_COUNT];     /**< bytes written (finalized size) per slot */
+  uint64_t capacity[IOTKIT_HAL_SLOT_COUNT]; /**< the most a slot can hold */
+} iotkit_slot_info_t;
+
+/** Entry point of a thread started through the HAL. */
+typedef void (*iotkit_thread_fn)(void *arg);
+
+/**
+ * The hardware abstraction layer. Fields marked (required) must be set for
+ * iotkit_device_new() to accept the HAL.
+ */
+typedef struct iotkit_hal {
+  /** Passed as first argument to every operation. */
+  void *ctx;
+
+  /** (required) Milliseconds from an arbitrary origin; never goes backwards. */
+  uint64_t (*monotonic_ms)(void *ctx);
+  /** (required) Wall-clock time in milliseconds since the Unix epoch. */
+  int64_t (*wall_ms)(void *ctx);
+  /** (required) Fill @p buf with @p len cryptographically strong random bytes. */
+  iotkit_err_t (*random)(void *ctx, void *buf, size_t len);
+  /** Sleep for up to @p ms milliseconds (may return early). */
+  void (*sleep_ms)(void *ctx, uint32_t ms);
+
+  /**
+   * Read the value stored under @p key into @p buf (capacity @p cap) and its
+   * length into @p *len. Returns ::IOTKIT_ERR_NOT_FOUND if absent,
+   * ::IOTKIT_ERR_BUFFER_TOO_SMALL (with @p *len set to the needed size) if
+   * @p cap is too small. Keys are 1..IOTKIT_MAX_KV_KEY bytes of [A-Za-z0-9._-].
+   */
+  iotkit_err_t (*kv_get)(void *ctx, const char *key, void *buf, size_t cap, size_t *len);
+  /** Store @p len bytes under @p key, atomically: after a crash the old or the new value. */
+  iotkit_err_t (*kv_set)(void *ctx, const char *key, const void *val, size_t len);
+  /** Erase @p key. Erasing an absent key succeeds. */
+  iotkit_err_t (*kv_erase)(void *ctx, const char *key);
+
+  /** Start writing @p slot from offset 0 (erases it); fails if @p slot is the active one. */
+  iotkit_err_t (*slot_open)(void *ctx, int slot);
+  /** Write @p len bytes at @p offset of @p slot (an open slot). */
+  iotkit_err_t (*slot_write)(void *ctx, int slot, uint64_t offset, const void *data, size_t len);
+  /** Read up to @p len bytes at @p offset of @p slot; @p *got receives the count. */
+  iotkit_err_t (*slot_read)(void *ctx, int slot, uint64_t offset, void *buf, size_t len, size_t *got);
+  /** Make every byte written to @p slot durable and record its size. */
+  iotkit_err_t (*slot_finalize)(void *ctx, int slot, uint64_t size);
+  /** Boot @p slot on trial at the next reboot. */
+  iotkit_err_t (*slot_mark_pending)(void *ctx, int slot);
+  /** Confirm the running image, so it is kept on later boots. */
+  iotkit_err_t (*slot_confirm)(void *ctx);
+  /** Fill @p info with the state of the slots. */
+  iotkit_err_t (*slot_query)(void *ctx, iotkit_slot_info_t *info);
+
+  /** Ask the platform to reboot; @p reason is for the log. May return (deferred). */
+  iotkit_err_t (*reboot)(void *ctx, const char *reason);
+
+  /** Write one log line (no trailing newline). */
+  void (*log)(void *ctx, iotkit_log_level_t level, const char *line);
+
+  /** Create a mutex into @p *mutex. */
+  iotkit_err_t (*mutex_new)(void *ctx, void **mutex);
+  /** Lock a mutex made by mutex_new. */
+  void (*mutex_lock)(void *ctx, void *mutex);
+  /** Unlock a mutex made by mutex_new. */
+  void (*mutex_unlock)(void *ctx, void *mutex);
+  /** Destroy a mutex made by mutex_new (NULL is a no-op). */
+  void (*mutex_free)(void *ctx, void *mutex);
+
+  /** Optional: start a thread running @p fn(@p arg); the handle goes into @p *thread. */
+  iotkit_err_t (*thread_start)(void *ctx, iotkit_thread_fn fn, void *arg, void **thread);
+  /** Optional: wait for a thread started by thread_start to finish and release it. */
+  iotkit_err_t (*thread_join)(void *ctx, void *thread);
+} iotkit_hal_t;
+
+/**
+ * @brief Zero a HAL struct so that every operation starts as NULL.
+ * @param hal the struct to clear; NULL is ignored.
+ */
+IOTKIT_API void iotkit_hal_init(iotkit_hal_t *hal);
+
+/**
+ * @brief Check that every required operation of @p hal is set.
+ * @return ::IOTKIT_OK, or ::IOTKIT_ERR_INVALID_ARG naming nothing (see docs).
+ */
+IOTKIT_API iotkit_err_t iotkit_hal_validate(const iotkit_hal_t *hal);
+
+/* ---------------------------------------------------------------- POSIX -- */
+
+/** Options of the POSIX HAL. Fill with iotkit_hal_posix_config_init(). */
+typedef struct iotkit_hal_posix_config {
+  /** Directory for state (created if missing, mode 0700). Copied. Required. */
+  const char *state_dir;
+  /** Capacity of each firmware slot in bytes (default 64 MiB). */
+  uint64_t slot_capacity;
+  /** Lowest level written to the log sink (default ::IOTKIT_LOG_INFO). */
+  iotkit_log_level_t log_level;
+  /** Where log lines go: 2 for stderr (default), -1 for nowhere. */
+  int log_fd;
+} iotkit_hal_posix_config_t;
+
+/** @brief Fill @p cfg with defaults. NULL is ignored. */
+IOTKIT_API void iotkit_hal_posix_config_init(iotkit_hal_posix_config_t *cfg);
+
+/**
+ * @brief Create the POSIX HAL.
+ * @param cfg options (copied).
+ * @param out receives a new HAL; release with iotkit_hal_free().
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG for NULL arguments or no state_dir;
+ *         ::IOTKIT_ERR_IO if the directory cannot be created or used.
+ */
+IOTKIT_API iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cfg, iotkit_hal_t **out);
+
+/* --------------------------------------------------------------- memory -- */
+
+/** Options of the memory HAL. Fill with iotkit_hal_memory_config_init(). */
+typedef struct iotkit_hal_memory_config {
+  /** Capacity of each firmware slot in bytes (default 16 MiB). */
+  uint64_t slot_capacity;
+  /** Seed of the deterministic random generator (0: fixed default seed). */
+  uint64_t seed;
+  /** Use a manual clock that only moves through iotkit_hal_memory_advance() (default false). */
+  bool manual_clock;
+  /** Lowest level kept in the captured log (default ::IOTKIT_LOG_DEBUG). */
+  iotkit_log_level_t log_level;
+} iotkit_hal_memory_config_t;
+
+/** @brief Fill @p cfg with defaults. NULL is ignored. */
+IOTKIT_API void iotkit_hal_memory_config_init(iotkit_hal_memory_config_t *cfg);
+
+/**
+ * @brief Create the memory HAL (state lives in RAM). Its random bytes are
+ * deterministic and NOT cryptographically strong: for tests only.
+ * @param cfg options (copied), or NULL for defaults.
+ * @param out receives a new HAL; release with iotkit_hal_free().
+ */
+IOTKIT_API iotkit_err_t iotkit_hal_memory_new(const iotkit_hal_memory_config_t *cfg, iotkit_hal_t **out);
+
+/**
+ * @brief Make the @p n th storage write from now fail with ::IOTKIT_ERR_INJECTED
+ * (n = 1 is the next write). Writes are kv_set, kv_erase, slot_write,
+ * slot_finalize, slot_mark_pending and slot_confirm. 0 cancels.
+ */
+IOTKIT_API iotkit_err_t iotkit_hal_memory_fail_write(iotkit_hal_t *hal, unsigned n);
+
+/**
+ * @brief Cut the power at the @p k th storage write from now: that write and
+ * every later one fail with ::IOTKIT_ERR_POWER_CUT, and un-synced slot bytes
+ * are dropped, until iotkit_hal_memory_power_restore(). 0 cancels.
+ */
+IOTKIT_API iotkit_err_t iotkit_hal_memory_cut_power_at(iotkit_hal_t *hal, unsigned k);
+
+/**
+ * @brief Cut the power now: drop every un-synced write (slot bytes not yet
+ * finalized); kv values set before survive, as kv_set is durable when it returns.
+ */
+IOTKIT_API iotkit_err_t iotkit_hal_memory_power_cut(iotkit_hal_t *hal);
+
+/** @brief Restore power after a cut, as after a reboot; storage keeps its synced state. */
+IOTKIT_API iotkit_err_t iotkit_hal_memory_power_restore(iotkit_hal_t *hal);
+
+/** @brief Move the manual clock forward by @p ms (manual_clock only). */
+IOTKIT_API iotkit_err_t iotkit_hal_memory_advance(iotkit_hal_t *hal, uint64_t ms);
+
+/** @brief Number of storage writes performed so far (successful or not). */
+IOTKIT_API uint64_t iotkit_hal_memory_write_count(const iotkit_hal_t *hal);
+
+/**
+ * @brief The log lines captured so far, one per line, as a NUL-terminated
+ * string valid until the next HAL call. Never NULL.
+ */
+IOTKIT_API const char *iotkit_hal_memory_log(const iotkit_hal_t *hal);
+
+/** @brief Number of reboots requested through this HAL. */
+IOTKIT_API unsigned iotkit_hal_memory_reboot_count(const iotkit_hal_t *hal);
+
+/* ------------------------------------------------------------- common -- */
+
+/**
+ * @brief Free a HAL made by iotkit_hal_posix_new() or iotkit_hal_memory_new().
+ * @param hal the HAL, or NULL (no-op). Never pass a hand-filled HAL.
+ */
+IOTKIT_API void iotkit_hal_free(iotkit_hal_t *hal);
+
+/**
+ * @brief Log a formatted line through @p hal's log operation (if set).
+ * Lines longer than 1 KiB are truncated. Never logs secrets: callers must not
+ * pass them.
+ */
+IOTKIT_API void iotkit_hal_logf(const iotkit_hal_t *hal, iotkit_log_level_t level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IOTKIT_HAL_H */

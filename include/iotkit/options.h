@@ -1,0 +1,49 @@
+/**
+ * @file options.h
+ * @brief Compile-time limits and defaults. A port overrides any of them by
+ * defining the macro before this header is included (for example with -D).
+ */
+#ifndef IOTKIT_OPTIONS_H
+#define IOTKIT_OPTIONS_H
+
+/** Largest payload the library accepts for one message, in bytes (default 256 KiB). */
+#ifndef IOTKIT_MAX_PAYLOAD_DEFAULT
+#define IOTKIT_MAX_PAYLOAD_DEFAULT (256u * 1024u)
+#endif
+
+/** Longest device id, in bytes, without the terminating NUL. */
+#ifndef IOTKIT_MAX_DEVICE_ID
+#define IOTKIT_MAX_DEVICE_ID 128u
+#endif
+
+/** Longest key accepted by the HAL key-value store, in bytes. */
+#ifndef IOTKIT_MAX_KV_KEY
+#define IOTKIT_MAX_KV_KEY 64u
+#endif
+
+/** Largest value accepted by the HAL key-value store, in bytes (default 1 MiB). */
+#ifndef IOTKIT_MAX_KV_VALUE
+#define IOTKIT_MAX_KV_VALUE (1024u * 1024u)
+#endif
+
+/** Default MQTT keepalive interval, in seconds. */
+#ifndef IOTKIT_KEEPALIVE_DEFAULT_S
+#define IOTKIT_KEEPALIVE_DEFAULT_S 60u
+#endif
+
+/** Default time allowed for a connection to be established, in milliseconds. */
+#ifndef IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS
+#define IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS 10000u
+#endif
+
+/** Default topic prefix; the wire convention puts the protocol version in it. */
+#ifndef IOTKIT_TOPIC_PREFIX_DEFAULT
+#define IOTKIT_TOPIC_PREFIX_DEFAULT "iotkit/v1"
+#endif
+
+/** Size of the per-handle last-error text buffer, in bytes. */
+#ifndef IOTKIT_ERROR_TEXT_SIZE
+#define IOTKIT_ERROR_TEXT_SIZE 256u
+#endif
+
+#endif /* IOTKIT_OPTIONS_H */

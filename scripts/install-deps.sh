@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install everything libiotkit needs to build, test and run its demo.
+# Idempotent: packages already present are left alone. Debian/Ubuntu only.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config git
+  libmosquitto-dev mosquitto mosquitto-clients
+  libcjson-dev libssl-dev openssl
+  libcurl4-openssl-dev curl
+  libcoap3-dev libcoap3-bin
+  libcriterion-dev
+  liblua5.4-dev lua5.4
+  python3 python3-cffi python3-setuptools python3-pytest python3-paho-mqtt python3-venv python3-pip
+  nginx-light
+  clang libclang-rt-dev
+)
+
+if [ ! -r /etc/os-release ] || ! grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; then
+  echo "install-deps: this script supports Debian and Ubuntu (apt-get) only." >&2
+  echo "install-deps: on other systems install the equivalents of: ${PKGS[*]}" >&2
+  exit 2
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 2
+  fi
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The mosquitto and nginx packages may start system services; the project never uses them
+# (tests start private instances on free loopback ports), so leave them as the system has them.
+echo "install-deps: done"
