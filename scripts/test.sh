@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Build libiotkit and run its whole test suite: once plainly, once under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Warnings are errors.
+#
+#   scripts/test.sh              both runs (what CI does)
+#   scripts/test.sh --plain      plain run only
+#   scripts/test.sh --sanitize   sanitizer run only
+#   scripts/test.sh -- ARGS      extra arguments for ctest (e.g. -R unit/)
+#
+# Build trees: build/test-plain and build/test-asan. Needs the packages of
+# scripts/install-deps.sh (run it first on a fresh machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=(plain asan)
+ctest_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --plain) runs=(plain) ;;
+    --sanitize) runs=(asan) ;;
+    --) shift; ctest_args=("$@"); break ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
+  esac
+  shift
+done
+
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+for run in "${runs[@]}"; do
+  dir="build/test-$run"
+  flags=(-DIOTKIT_WERROR=ON -DIOTKIT_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Debug)
+  [ "$run" = asan ] && flags+=(-DIOTKIT_SANITIZE=ON)
+  echo "=== test.sh: $run build in $dir"
+  cmake -S . -B "$dir" "${flags[@]}" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+  cmake --build "$dir" -j "$jobs"
+  echo "=== test.sh: $run tests"
+  if [ "$run" = asan ]; then
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  fi
+  if ! ctest --test-dir "$dir" --output-on-failure -j "$jobs" "${ctest_args[@]}"; then
+    status=1
+  fi
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+done
+exit $status
