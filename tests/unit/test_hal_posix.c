@@ -173,6 +173,18 @@ Test(hal_posix_state, stale_temp_file_is_ignored_and_cleaned) {
   cr_assert_eq(memcmp(buf, "good", 4), 0);
 }
 
+Test(hal_posix_state, oversized_value_file_is_corrupt) {
+  char path[400];
+  snprintf(path, sizeof(path), "%s/kv/huge", g_state);
+  int fd = open(path, O_WRONLY | O_CREAT, 0600);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(ftruncate(fd, IOTKIT_MAX_KV_VALUE + 1), 0);
+  close(fd);
+  size_t len = 99;
+  cr_assert_eq(g_hal->kv_get(g_hal->ctx, "huge", NULL, 0, &len), IOTKIT_ERR_CORRUPT);
+  cr_assert_eq(len, 99);
+}
+
 Test(hal_posix_state, slot_record_survives_reopen) {
   unsigned char img[1000];
   hal_contract_pattern(img, sizeof(img), 5);
