@@ -32,6 +32,7 @@ for run in "${runs[@]}"; do
   flags=(-DIOTKIT_WERROR=ON -DIOTKIT_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Debug)
   [ "$run" = asan ] && flags+=(-DIOTKIT_SANITIZE=ON)
   echo "=== test.sh: $run build in $dir"
+  mkdir -p build
   cmake -S . -B "$dir" "${flags[@]}" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
   cmake --build "$dir" -j "$jobs"
   echo "=== test.sh: $run tests"
