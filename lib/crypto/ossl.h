@@ -3,6 +3,7 @@
 #define IOTKIT__CRYPTO_OSSL_H
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "iotkit/error.h"
 
@@ -12,5 +13,10 @@ static inline iotkit_err_t iotkit__ossl_fail(iotkit_err_t err) {
   ERR_clear_error();
   return err;
 }
+
+/* The OpenSSL backend's key object (see backend.h). */
+struct iotkit__bk_key {
+  EVP_PKEY *pkey;
+};
 
 #endif

@@ -5,10 +5,15 @@ set(_iotkit_crypto_generic
   ${CMAKE_CURRENT_LIST_DIR}/base64.c
   ${CMAKE_CURRENT_LIST_DIR}/random.c
   ${CMAKE_CURRENT_LIST_DIR}/aead.c
+  ${CMAKE_CURRENT_LIST_DIR}/key.c
+  ${CMAKE_CURRENT_LIST_DIR}/sign.c
+  ${CMAKE_CURRENT_LIST_DIR}/ecdsa_der.c
 )
 set(_iotkit_crypto_openssl
   ${CMAKE_CURRENT_LIST_DIR}/ossl_hash.c
   ${CMAKE_CURRENT_LIST_DIR}/ossl_aead.c
+  ${CMAKE_CURRENT_LIST_DIR}/ossl_key.c
+  ${CMAKE_CURRENT_LIST_DIR}/ossl_sign.c
 )
 target_sources(iotkit_obj PRIVATE ${_iotkit_crypto_generic} ${_iotkit_crypto_openssl})
 # OpenSSL 3 EVP interfaces only: any deprecated (pre-3.0) call fails to compile.
