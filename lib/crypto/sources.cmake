@@ -8,6 +8,9 @@ set(_iotkit_crypto_generic
   ${CMAKE_CURRENT_LIST_DIR}/key.c
   ${CMAKE_CURRENT_LIST_DIR}/sign.c
   ${CMAKE_CURRENT_LIST_DIR}/ecdsa_der.c
+  ${CMAKE_CURRENT_LIST_DIR}/jws.c
+  ${CMAKE_CURRENT_LIST_DIR}/jwt.c
+  ${CMAKE_CURRENT_LIST_DIR}/jwt_claims.c
 )
 set(_iotkit_crypto_openssl
   ${CMAKE_CURRENT_LIST_DIR}/ossl_hash.c
