@@ -26,5 +26,6 @@
 #include "transport.h"
 #include "device.h"
 #include "crypto.h"
+#include "ota.h"
 
 #endif /* IOTKIT_IOTKIT_H */

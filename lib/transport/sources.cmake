@@ -11,3 +11,7 @@ if(IOTKIT_WITH_MQTT)
     ${CMAKE_CURRENT_LIST_DIR}/mqtt_tls.c
   )
 endif()
+if(IOTKIT_WITH_HTTP)
+  # Streaming download for OTA (lib/transport/fetch.h).
+  target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fetch_curl.c)
+endif()

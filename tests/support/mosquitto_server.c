@@ -1,16 +1,14 @@
 /* A real mosquitto broker for integration tests (see mosquitto_server.h). */
 #include "mosquitto_server.h"
+#include "test_net.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,30 +36,6 @@ static void msleep(int ms) {
   nanosleep(&ts, NULL);
 }
 
-/* A port the kernel just gave us; another process might take it before the
-   broker binds it, so start() retries with a new one if the broker fails. */
-static uint16_t pick_free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  uint16_t port = 0;
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-static bool accepts_tcp(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  close(fd);
-  return ok;
-}
 
 static void set_port(mosq_server_t *srv, uint16_t port) {
   srv->port = port;
@@ -77,7 +51,7 @@ mosq_server_t *mosq_server_new(void) {
     free(srv);
     return NULL;
   }
-  set_port(srv, pick_free_port());
+  set_port(srv, test_net_free_port());
   return srv;
 }
 
@@ -238,7 +212,7 @@ static bool start_once(mosq_server_t *srv) {
       srv->pid = 0;
       return false;
     }
-    if (count_running(srv) > before && accepts_tcp(srv->port)) return true;
+    if (count_running(srv) > before && test_net_accepts_tcp(srv->port)) return true;
     msleep(10);
   }
   mosq_server_kill(srv);
@@ -257,7 +231,7 @@ bool mosq_server_start(mosq_server_t *srv) {
     if (srv->started_once) {
       msleep(100);
     } else {
-      set_port(srv, pick_free_port());
+      set_port(srv, test_net_free_port());
     }
   }
   fprintf(stderr, "mosq_server: mosquitto did not start on port %u (see %s/mosquitto.log)\n", srv->port,
