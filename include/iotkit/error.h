@@ -44,7 +44,19 @@ extern "C" {
   XX(ERR_DELIVERY, -21, "message delivery failed")                                 \
   XX(ERR_CONNECTION_LOST, -22, "connection lost")                                  \
   XX(ERR_CORRUPT, -23, "stored data is corrupt")                                   \
-  XX(ERR_INTERNAL, -24, "internal error")
+  XX(ERR_INTERNAL, -24, "internal error")                                         \
+  XX(ERR_CRYPTO_AUTH, -25, "authentication failed: data or tag altered")           \
+  XX(ERR_BAD_KEY, -26, "key is malformed or of the wrong type for the operation")  \
+  XX(ERR_BAD_SIGNATURE, -27, "signature verification failed")                      \
+  XX(ERR_BAD_ENCODING, -28, "malformed encoding (base64, PEM, DER or JSON)")       \
+  XX(ERR_JWT_MALFORMED, -29, "malformed JWT")                                      \
+  XX(ERR_JWT_ALG_NONE, -30, "unsigned JWT (alg none) refused")                     \
+  XX(ERR_JWT_ALG, -31, "JWT algorithm differs from the expected one")              \
+  XX(ERR_JWT_EXPIRED, -32, "JWT expired")                                          \
+  XX(ERR_JWT_NOT_YET_VALID, -33, "JWT not yet valid")                              \
+  XX(ERR_JWT_AUDIENCE, -34, "JWT audience does not match")                         \
+  XX(ERR_JWT_CLAIM, -35, "JWT claim missing or of the wrong type")                 \
+  XX(ERR_QUEUE_FULL, -36, "queue full; message refused")
 
 /** Error codes. ::IOTKIT_OK is 0; every error is negative. */
 typedef enum iotkit_err {
