@@ -27,6 +27,7 @@
 
 #include "core.h"
 #include "error.h"
+#include "options.h"
 
 #ifdef __cplusplus
 extern "C" {

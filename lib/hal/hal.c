@@ -1,0 +1,60 @@
+/* HAL helpers common to every implementation: init, validate, logf, free. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "hal/hal_internal.h"
+#include "iotkit/options.h"
+
+void iotkit_hal_init(iotkit_hal_t *hal) {
+  if (hal) memset(hal, 0, sizeof(*hal));
+}
+
+iotkit_err_t iotkit_hal_validate(const iotkit_hal_t *hal) {
+  if (!hal) return IOTKIT_ERR_INVALID_ARG;
+  bool ok = hal->monotonic_ms && hal->wall_ms && hal->random && hal->kv_get && hal->kv_set && hal->kv_erase &&
+            hal->log && hal->mutex_new && hal->mutex_lock && hal->mutex_unlock && hal->mutex_free;
+  return ok ? IOTKIT_OK : IOTKIT_ERR_INVALID_ARG;
+}
+
+void iotkit_hal_logf(const iotkit_hal_t *hal, iotkit_log_level_t level, const char *fmt, ...) {
+  if (!hal || !hal->log || !fmt) return;
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  hal->log(hal->ctx, level, line);
+}
+
+iotkit__hal_box_t *iotkit__hal_box_of(const iotkit_hal_t *hal, iotkit__hal_kind_t kind) {
+  /* Only a public field is read until ctx proves the struct is a box. */
+  if (!hal || hal->ctx != (const void *)hal) return NULL;
+  iotkit__hal_box_t *box = (iotkit__hal_box_t *)hal->ctx;
+  if (box->magic != IOTKIT__HAL_MAGIC) return NULL;
+  if (kind != IOTKIT__HAL_ANY && box->kind != kind) return NULL;
+  return box;
+}
+
+void iotkit_hal_free(iotkit_hal_t *hal) {
+  iotkit__hal_box_t *box = iotkit__hal_box_of(hal, IOTKIT__HAL_ANY);
+  if (!box) return;
+  box->magic = 0;
+  box->destroy(box);
+}
+
+iotkit_err_t iotkit__hal_kv_check_key(const char *key) {
+  return iotkit__is_safe_name(key, IOTKIT_MAX_KV_KEY) ? IOTKIT_OK : IOTKIT_ERR_INVALID_ARG;
+}
+
+iotkit_err_t iotkit__hal_kv_check_set(const char *key, const void *val, size_t len) {
+  if (iotkit__hal_kv_check_key(key) != IOTKIT_OK || (!val && len > 0)) return IOTKIT_ERR_INVALID_ARG;
+  return len > IOTKIT_MAX_KV_VALUE ? IOTKIT_ERR_TOO_LARGE : IOTKIT_OK;
+}
+
+iotkit_err_t iotkit__hal_kv_check_get(const char *key, const void *buf, size_t cap, const size_t *len) {
+  if (iotkit__hal_kv_check_key(key) != IOTKIT_OK || !len || (!buf && cap > 0)) return IOTKIT_ERR_INVALID_ARG;
+  return IOTKIT_OK;
+}

@@ -1,0 +1,82 @@
+/* Mutexes and threads on pthreads, used by both shipped HALs. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "hal/hal_internal.h"
+
+iotkit_err_t iotkit__hal_pthread_mutex_new(void *ctx, void **mutex) {
+  (void)ctx;
+  if (!mutex) return IOTKIT_ERR_INVALID_ARG;
+  pthread_mutex_t *m = malloc(sizeof(*m));
+  if (!m) return IOTKIT_ERR_NOMEM;
+  if (pthread_mutex_init(m, NULL) != 0) {
+    free(m);
+    return IOTKIT_ERR_NOMEM;
+  }
+  *mutex = m;
+  return IOTKIT_OK;
+}
+
+void iotkit__hal_pthread_mutex_lock(void *ctx, void *mutex) {
+  (void)ctx;
+  if (mutex) pthread_mutex_lock(mutex);
+}
+
+void iotkit__hal_pthread_mutex_unlock(void *ctx, void *mutex) {
+  (void)ctx;
+  if (mutex) pthread_mutex_unlock(mutex);
+}
+
+void iotkit__hal_pthread_mutex_free(void *ctx, void *mutex) {
+  (void)ctx;
+  if (!mutex) return;
+  pthread_mutex_destroy(mutex);
+  free(mutex);
+}
+
+typedef struct hal_thread {
+  pthread_t tid;
+  iotkit_thread_fn fn;
+  void *arg;
+} hal_thread_t;
+
+static void *thread_main(void *p) {
+  hal_thread_t *t = p;
+  t->fn(t->arg);
+  return NULL;
+}
+
+iotkit_err_t iotkit__hal_pthread_thread_start(void *ctx, iotkit_thread_fn fn, void *arg, void **thread) {
+  (void)ctx;
+  if (!fn || !thread) return IOTKIT_ERR_INVALID_ARG;
+  hal_thread_t *t = malloc(sizeof(*t));
+  if (!t) return IOTKIT_ERR_NOMEM;
+  t->fn = fn;
+  t->arg = arg;
+  if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
+    free(t);
+    return IOTKIT_ERR_NOMEM;
+  }
+  *thread = t;
+  return IOTKIT_OK;
+}
+
+iotkit_err_t iotkit__hal_pthread_thread_join(void *ctx, void *thread) {
+  (void)ctx;
+  if (!thread) return IOTKIT_ERR_INVALID_ARG;
+  hal_thread_t *t = thread;
+  /* Joining oneself would deadlock; pthread_join reports it as EDEADLK. */
+  if (pthread_equal(t->tid, pthread_self())) return IOTKIT_ERR_STATE;
+  if (pthread_join(t->tid, NULL) != 0) return IOTKIT_ERR_INTERNAL;
+  free(t);
+  return IOTKIT_OK;
+}
+
+void iotkit__hal_use_pthreads(iotkit_hal_t *hal) {
+  hal->mutex_new = iotkit__hal_pthread_mutex_new;
+  hal->mutex_lock = iotkit__hal_pthread_mutex_lock;
+  hal->mutex_unlock = iotkit__hal_pthread_mutex_unlock;
+  hal->mutex_free = iotkit__hal_pthread_mutex_free;
+  hal->thread_start = iotkit__hal_pthread_thread_start;
+  hal->thread_join = iotkit__hal_pthread_thread_join;
+}
