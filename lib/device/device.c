@@ -22,26 +22,15 @@ void iotkit_device_config_init(iotkit_device_config_t *cfg) {
 
 /* ------------------------------------------------------------- locking -- */
 
-/* A HAL without mutexes serves a single-threaded device: locking is then a no-op
-   and iotkit_device_start() reports IOTKIT_ERR_UNSUPPORTED. */
-void iotkit__device_lock(const iotkit_device_t *dev) {
-  if (dev->lock) dev->hal->mutex_lock(dev->hal->ctx, dev->lock);
-}
+/* Mutex operations are required HAL operations (iotkit_hal_validate checks them). */
+void iotkit__device_lock(const iotkit_device_t *dev) { dev->hal->mutex_lock(dev->hal->ctx, dev->lock); }
 
-void iotkit__device_unlock(const iotkit_device_t *dev) {
-  if (dev->lock) dev->hal->mutex_unlock(dev->hal->ctx, dev->lock);
-}
+void iotkit__device_unlock(const iotkit_device_t *dev) { dev->hal->mutex_unlock(dev->hal->ctx, dev->lock); }
 
-void iotkit__device_send_lock(const iotkit_device_t *dev) {
-  if (dev->send_lock) dev->hal->mutex_lock(dev->hal->ctx, dev->send_lock);
-}
+void iotkit__device_send_lock(const iotkit_device_t *dev) { dev->hal->mutex_lock(dev->hal->ctx, dev->send_lock); }
 
 void iotkit__device_send_unlock(const iotkit_device_t *dev) {
-  if (dev->send_lock) dev->hal->mutex_unlock(dev->hal->ctx, dev->send_lock);
-}
-
-static bool hal_has_mutex(const iotkit_hal_t *hal) {
-  return hal->mutex_new && hal->mutex_lock && hal->mutex_unlock && hal->mutex_free;
+  dev->hal->mutex_unlock(dev->hal->ctx, dev->send_lock);
 }
 
 void iotkit__device_set_error(iotkit_device_t *dev, const char *fmt, ...) {
@@ -136,12 +125,9 @@ static iotkit_err_t setup_hal(iotkit_device_t *dev, const iotkit_device_config_t
   }
   iotkit_err_t err = iotkit_hal_validate(dev->hal);
   if (err != IOTKIT_OK) return err;
-  if (hal_has_mutex(dev->hal)) {
-    err = dev->hal->mutex_new(dev->hal->ctx, &dev->lock);
-    if (err == IOTKIT_OK) err = dev->hal->mutex_new(dev->hal->ctx, &dev->send_lock);
-    if (err != IOTKIT_OK) return err;
-  }
-  return IOTKIT_OK;
+  err = dev->hal->mutex_new(dev->hal->ctx, &dev->lock);
+  if (err == IOTKIT_OK) err = dev->hal->mutex_new(dev->hal->ctx, &dev->send_lock);
+  return err;
 }
 
 iotkit_err_t iotkit_device_new(const iotkit_device_config_t *cfg, iotkit_device_t **out) {
@@ -181,32 +167,20 @@ void iotkit_device_free(iotkit_device_t *dev) {
 
 /* ----------------------------------------------------------- callbacks -- */
 
-iotkit_err_t iotkit_device_on_connection(iotkit_device_t *dev, iotkit_connection_cb cb, void *user) {
-  if (!dev) return IOTKIT_ERR_INVALID_ARG;
-  iotkit__device_lock(dev);
-  dev->on_connection = cb;
-  dev->on_connection_user = cb ? user : NULL;
-  iotkit__device_unlock(dev);
-  return IOTKIT_OK;
-}
+/* The three setters differ only in the callback's type and field. */
+#define IOTKIT__DEVICE_SETTER(fn, type, field)                     \
+  iotkit_err_t fn(iotkit_device_t *dev, type cb, void *user) {     \
+    if (!dev) return IOTKIT_ERR_INVALID_ARG;                       \
+    iotkit__device_lock(dev);                                      \
+    dev->field = cb;                                               \
+    dev->field##_user = cb ? user : NULL;                          \
+    iotkit__device_unlock(dev);                                    \
+    return IOTKIT_OK;                                              \
+  }
 
-iotkit_err_t iotkit_device_on_delivery(iotkit_device_t *dev, iotkit_delivery_cb cb, void *user) {
-  if (!dev) return IOTKIT_ERR_INVALID_ARG;
-  iotkit__device_lock(dev);
-  dev->on_delivery = cb;
-  dev->on_delivery_user = cb ? user : NULL;
-  iotkit__device_unlock(dev);
-  return IOTKIT_OK;
-}
-
-iotkit_err_t iotkit_device_on_message(iotkit_device_t *dev, iotkit_message_cb cb, void *user) {
-  if (!dev) return IOTKIT_ERR_INVALID_ARG;
-  iotkit__device_lock(dev);
-  dev->on_message = cb;
-  dev->on_message_user = cb ? user : NULL;
-  iotkit__device_unlock(dev);
-  return IOTKIT_OK;
-}
+IOTKIT__DEVICE_SETTER(iotkit_device_on_connection, iotkit_connection_cb, on_connection)
+IOTKIT__DEVICE_SETTER(iotkit_device_on_delivery, iotkit_delivery_cb, on_delivery)
+IOTKIT__DEVICE_SETTER(iotkit_device_on_message, iotkit_message_cb, on_message)
 
 /* ------------------------------------------------------------- queries -- */
 

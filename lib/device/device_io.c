@@ -74,17 +74,16 @@ iotkit_err_t iotkit_device_connect(iotkit_device_t *dev) {
   err = dev->ops->connect(dev->tctx);
   if (err == IOTKIT_OK) {
     iotkit_err_t poll_err;
-    if (!poll_until(dev, connect_settled, dev->connect_timeout_ms, &poll_err)) {
-      if (dev->conn_fail != IOTKIT_OK) {
-        err = dev->conn_fail; /* the event handler wrote the detail */
-      } else if (poll_err != IOTKIT_OK) {
-        err = poll_err;
-        iotkit__device_set_error(dev, "cannot connect to %s: %s", ep, transport_detail(dev, err));
-      } else {
-        err = IOTKIT_ERR_TIMEOUT;
-        iotkit__device_set_error(dev, "cannot connect to %s: no session within %u ms", ep,
-                                 (unsigned)dev->connect_timeout_ms);
-      }
+    bool settled = poll_until(dev, connect_settled, dev->connect_timeout_ms, &poll_err);
+    if (dev->conn_fail != IOTKIT_OK) {
+      err = dev->conn_fail; /* the event handler wrote the detail */
+    } else if (poll_err != IOTKIT_OK) {
+      err = poll_err;
+      iotkit__device_set_error(dev, "cannot connect to %s: %s", ep, transport_detail(dev, err));
+    } else if (!settled) {
+      err = IOTKIT_ERR_TIMEOUT;
+      iotkit__device_set_error(dev, "cannot connect to %s: no session within %u ms", ep,
+                               (unsigned)dev->connect_timeout_ms);
     }
   } else {
     iotkit__device_set_error(dev, "cannot connect to %s: %s", ep, transport_detail(dev, err));

@@ -26,8 +26,8 @@ iotkit_err_t iotkit_device_start(iotkit_device_t *dev) {
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
   if (dev->running) return IOTKIT_ERR_STATE;
   const iotkit_hal_t *hal = dev->hal;
-  /* Without locks the loop could not share the device; without a sleep it would spin. */
-  if (!hal->thread_start || !hal->thread_join || !dev->lock || !hal->sleep_ms) return IOTKIT_ERR_UNSUPPORTED;
+  /* Without a sleep the loop would spin while disconnected. */
+  if (!hal->thread_start || !hal->thread_join || !hal->sleep_ms) return IOTKIT_ERR_UNSUPPORTED;
   iotkit__device_lock(dev);
   dev->stop_requested = false;
   iotkit__device_unlock(dev);

@@ -1,5 +1,6 @@
 /* iotkit_device_new(): configuration checks, defaults, accessors and release. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -1,6 +1,7 @@
 /* What the device hands to its transport, and how it treats connect failures,
    checked with a scripted fake backend registered for the scheme "fake". */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

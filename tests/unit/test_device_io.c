@@ -1,5 +1,6 @@
 /* Connect, publish, subscribe and callbacks, against the loopback transport. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

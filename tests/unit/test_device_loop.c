@@ -47,18 +47,6 @@ Test(device_loop, start_without_thread_support) {
   iotkit_device_free(dev);
 }
 
-Test(device_loop, start_without_mutexes) {
-  iotkit_hal_t no_locks = *fx.hal;
-  no_locks.mutex_new = NULL;
-  no_locks.mutex_lock = NULL;
-  no_locks.mutex_unlock = NULL;
-  no_locks.mutex_free = NULL;
-  fx.cfg.hal = &no_locks;
-  iotkit_device_t *dev = device_fixture_connect(&fx);
-  cr_assert_eq(iotkit_device_start(dev), IOTKIT_ERR_UNSUPPORTED);
-  iotkit_device_free(dev);
-}
-
 Test(device_loop, poll_while_started) {
   iotkit_device_t *dev = device_fixture_connect(&fx);
   cr_assert_eq(iotkit_device_start(dev), IOTKIT_OK);
