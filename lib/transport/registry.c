@@ -18,7 +18,7 @@ struct iotkit_transport_registry {
 typedef const iotkit_transport_ops_t *(*builtin_fn)(void);
 static const builtin_fn k_builtins[] = {
     iotkit_transport_loopback,
-#ifdef IOTKIT__MQTT_BACKEND_TODO
+#ifdef IOTKIT_WITH_MQTT
     iotkit_transport_mqtt,
 #endif
 };
@@ -36,7 +36,7 @@ static const struct {
     {"https", "the HTTP backend is not available in this version of libiotkit"},
 };
 
-#ifndef IOTKIT__MQTT_BACKEND_TODO
+#ifndef IOTKIT_WITH_MQTT
 const iotkit_transport_ops_t *iotkit_transport_mqtt(void) { return NULL; }
 #endif
 

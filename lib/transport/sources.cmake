@@ -5,3 +5,9 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/registry.c
   ${CMAKE_CURRENT_LIST_DIR}/loopback.c
 )
+if(IOTKIT_WITH_MQTT)
+  target_sources(iotkit_obj PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/mqtt_mosquitto.c
+    ${CMAKE_CURRENT_LIST_DIR}/mqtt_tls.c
+  )
+endif()

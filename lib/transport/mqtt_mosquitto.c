@@ -1,0 +1,354 @@
+/* The MQTT backend on libmosquitto 2.0 (schemes mqtt, mqtts).
+ *
+ * Driving: connect() makes the TCP connection with mosquitto_connect() (a
+ * blocking connect; libmosquitto only supports mosquitto_loop() after it) and
+ * queues CONNECT; poll() runs mosquitto_loop(), and every event comes from the
+ * libmosquitto callbacks inside it, in the polling thread. The CONNACK wait is
+ * bounded by connect_timeout_ms. The handle is marked threaded, so send()
+ * (mosquitto_publish) may run in another thread while poll() runs.
+ *
+ * destroy() drops the socket without a DISCONNECT packet: the broker then
+ * publishes the last will. Call disconnect() first for a clean goodbye.
+ */
+#include "transport/mqtt_mosquitto.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "transport/topic.h"
+
+typedef enum { ST_DOWN, ST_CONNECTING, ST_UP, ST_DISCONNECTING } mqtt_state_t;
+
+typedef struct mqtt_ctx {
+  struct mosquitto *mosq;
+  iotkit_transport_events_t ev;
+  const iotkit_hal_t *hal;
+  iotkit__transport_lock_t lock; /* guards state and err */
+  char *host;
+  uint16_t port;
+  int keepalive;
+  int protocol; /* 311 or 5 */
+  uint32_t connect_timeout_ms;
+  size_t max_payload;
+  bool secure;
+  bool verify_peer;
+  mqtt_state_t state;
+  uint64_t connect_started;
+  char err[IOTKIT__TRANSPORT_ERR_MAX];
+} mqtt_ctx_t;
+
+/* libmosquitto needs one process-wide mosquitto_lib_init() (it initialises
+   OpenSSL and its random source). A pthread_once is the only global state of
+   the backend; mosquitto_lib_cleanup() is never called because the library
+   cannot know when the last user anywhere in the process has gone. */
+static pthread_once_t g_mosq_once = PTHREAD_ONCE_INIT;
+static void mosq_init_once(void) { mosquitto_lib_init(); }
+
+static void set_err(mqtt_ctx_t *c, const char *text) {
+  iotkit__transport_lock_acquire(&c->lock);
+  iotkit__fmt(c->err, sizeof c->err, "%s", text);
+  iotkit__transport_lock_release(&c->lock);
+}
+
+static void set_state(mqtt_ctx_t *c, mqtt_state_t st) {
+  iotkit__transport_lock_acquire(&c->lock);
+  c->state = st;
+  iotkit__transport_lock_release(&c->lock);
+}
+
+static mqtt_state_t get_state(mqtt_ctx_t *c) {
+  iotkit__transport_lock_acquire(&c->lock);
+  mqtt_state_t st = c->state;
+  iotkit__transport_lock_release(&c->lock);
+  return st;
+}
+
+/* Report the end of a session (or of a connect attempt) once. */
+static void report_down(mqtt_ctx_t *c, iotkit_err_t reason, const char *detail) {
+  set_state(c, ST_DOWN);
+  if (reason != IOTKIT_OK) {
+    set_err(c, detail);
+    iotkit__transport_logf(c->hal, IOTKIT_LOG_WARN, "%s", detail);
+  }
+  if (c->ev.disconnected) c->ev.disconnected(c->ev.user, reason, detail);
+}
+
+static iotkit_err_t map_connack(int protocol, int rc) {
+  if (protocol == 5) {
+    /* bad user name or password, not authorized, banned, bad auth method */
+    return (rc == 0x86 || rc == 0x87 || rc == 0x8A || rc == 0x8C) ? IOTKIT_ERR_AUTH : IOTKIT_ERR_PROTOCOL;
+  }
+  return (rc == 4 || rc == 5) ? IOTKIT_ERR_AUTH : IOTKIT_ERR_PROTOCOL;
+}
+
+static void on_connect(struct mosquitto *mosq, void *obj, int rc) {
+  (void)mosq;
+  mqtt_ctx_t *c = obj;
+  if (rc == 0) {
+    set_state(c, ST_UP);
+    iotkit__transport_logf(c->hal, IOTKIT_LOG_INFO, "mqtt: connected to %s:%u", c->host, c->port);
+    if (c->ev.connected) c->ev.connected(c->ev.user);
+    return;
+  }
+  char detail[IOTKIT__TRANSPORT_ERR_MAX];
+  iotkit__fmt(detail, sizeof detail, "mqtt: %s:%u refused the connection: %s (code %d)", c->host, c->port,
+              c->protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc), rc);
+  /* libmosquitto closes the socket next; on_disconnect then finds ST_DOWN */
+  report_down(c, map_connack(c->protocol, rc), detail);
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *obj, int rc) {
+  (void)mosq;
+  int saved_errno = errno;
+  mqtt_ctx_t *c = obj;
+  mqtt_state_t st = get_state(c);
+  if (st == ST_DOWN) return; /* reported already (refusal, timeout) */
+  if (st == ST_DISCONNECTING || rc == MOSQ_ERR_SUCCESS) {
+    iotkit__transport_logf(c->hal, IOTKIT_LOG_INFO, "mqtt: disconnected from %s:%u", c->host, c->port);
+    report_down(c, IOTKIT_OK, "");
+    return;
+  }
+  char detail[IOTKIT__TRANSPORT_ERR_MAX];
+  iotkit__fmt(detail, sizeof detail, "mqtt: connection to %s:%u %s: %s", c->host, c->port,
+              st == ST_CONNECTING ? "failed" : "lost",
+              rc == MOSQ_ERR_ERRNO ? strerror(saved_errno) : mosquitto_strerror(rc));
+  report_down(c, st == ST_CONNECTING ? IOTKIT_ERR_CONNECT : IOTKIT_ERR_CONNECTION_LOST, detail);
+}
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid) {
+  (void)mosq;
+  mqtt_ctx_t *c = obj;
+  if (c->ev.delivery) c->ev.delivery(c->ev.user, (uint32_t)mid, IOTKIT_OK);
+}
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *m) {
+  (void)mosq;
+  mqtt_ctx_t *c = obj;
+  if (c->ev.message) c->ev.message(c->ev.user, m->topic, m->payload, (size_t)m->payloadlen);
+}
+
+/* Options that go to libmosquitto before any connect. */
+static iotkit_err_t configure(mqtt_ctx_t *c, const iotkit_transport_config_t *cfg) {
+  const iotkit_uri_t *uri = cfg->uri;
+  const char *user = cfg->username ? cfg->username : uri->user;
+  const char *pass = cfg->password ? cfg->password : uri->password;
+  int rc = mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+                                c->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+  if (rc == MOSQ_ERR_SUCCESS && (user || pass)) rc = mosquitto_username_pw_set(c->mosq, user, pass);
+  if (rc == MOSQ_ERR_SUCCESS && cfg->will.channel) {
+    const iotkit_will_t *w = &cfg->will;
+    if (!iotkit__topic_name_valid(w->channel) || w->qos < 0 || w->qos > 2 || w->payload_len > INT32_MAX ||
+        (!w->payload && w->payload_len)) {
+      return IOTKIT_ERR_INVALID_ARG;
+    }
+    rc = mosquitto_will_set(c->mosq, w->channel, (int)w->payload_len, w->payload, w->qos, w->retain);
+  }
+  if (rc == MOSQ_ERR_NOMEM) return IOTKIT_ERR_NOMEM;
+  if (rc != MOSQ_ERR_SUCCESS) return IOTKIT_ERR_INVALID_ARG;
+  if (c->secure) {
+    iotkit_err_t e = iotkit__transport_mqtt_tls_apply(c->mosq, cfg, c->err, sizeof c->err);
+    if (e != IOTKIT_OK) iotkit__transport_logf(c->hal, IOTKIT_LOG_ERROR, "%s", c->err);
+    return e;
+  }
+  return IOTKIT_OK;
+}
+
+static void mqtt_destroy(void *ctx) {
+  mqtt_ctx_t *c = ctx;
+  if (!c) return;
+  if (c->mosq) mosquitto_destroy(c->mosq);
+  iotkit__transport_lock_destroy(&c->lock);
+  free(c->host);
+  free(c);
+}
+
+static iotkit_err_t mqtt_create(const iotkit_transport_config_t *cfg, const iotkit_transport_events_t *events,
+                                void **ctx) {
+  if (!cfg || !events || !ctx || !cfg->uri || !cfg->uri->host) return IOTKIT_ERR_INVALID_ARG;
+  if (cfg->protocol_version != 311 && cfg->protocol_version != 5) return IOTKIT_ERR_INVALID_ARG;
+  if (!cfg->clean_session && (!cfg->client_id || !*cfg->client_id)) return IOTKIT_ERR_INVALID_ARG;
+  pthread_once(&g_mosq_once, mosq_init_once);
+  mqtt_ctx_t *c = calloc(1, sizeof *c);
+  if (!c) return IOTKIT_ERR_NOMEM;
+  if (iotkit__transport_lock_init(&c->lock, cfg->hal) != IOTKIT_OK) {
+    free(c);
+    return IOTKIT_ERR_NOMEM;
+  }
+  c->ev = *events;
+  c->hal = cfg->hal;
+  c->port = cfg->uri->port ? cfg->uri->port : iotkit_uri_default_port(cfg->uri->scheme);
+  /* libmosquitto refuses keepalives of 1..4 s; 0 turns keepalive off. */
+  c->keepalive = cfg->keepalive_s > 0 && cfg->keepalive_s < 5 ? 5 : cfg->keepalive_s;
+  c->protocol = cfg->protocol_version;
+  c->connect_timeout_ms = cfg->connect_timeout_ms;
+  c->max_payload = cfg->max_payload;
+  c->secure = cfg->uri->secure;
+  c->verify_peer = cfg->tls.verify_peer;
+  c->host = iotkit__strdup(cfg->uri->host);
+  c->mosq = c->host ? mosquitto_new(cfg->client_id, cfg->clean_session, c) : NULL;
+  if (!c->mosq) {
+    mqtt_destroy(c);
+    return IOTKIT_ERR_NOMEM;
+  }
+  iotkit_err_t rc = configure(c, cfg);
+  if (rc != IOTKIT_OK) {
+    mqtt_destroy(c);
+    return rc;
+  }
+  mosquitto_threaded_set(c->mosq, true);
+  mosquitto_connect_callback_set(c->mosq, on_connect);
+  mosquitto_disconnect_callback_set(c->mosq, on_disconnect);
+  mosquitto_publish_callback_set(c->mosq, on_publish);
+  mosquitto_message_callback_set(c->mosq, on_message);
+  *ctx = c;
+  return IOTKIT_OK;
+}
+
+static iotkit_err_t map_connect_error(mqtt_ctx_t *c, int rc, int saved_errno) {
+  const char *why = mosquitto_strerror(rc);
+  iotkit_err_t e = IOTKIT_ERR_CONNECT;
+  if (rc == MOSQ_ERR_ERRNO) why = strerror(saved_errno);
+  if (rc == MOSQ_ERR_EAI) why = gai_strerror(saved_errno); /* libmosquitto stores the EAI code in errno */
+  if (rc == MOSQ_ERR_TLS) e = IOTKIT_ERR_TLS;
+  if (rc == MOSQ_ERR_INVAL) e = IOTKIT_ERR_INVALID_ARG;
+  if (rc == MOSQ_ERR_NOMEM) e = IOTKIT_ERR_NOMEM;
+  char detail[IOTKIT__TRANSPORT_ERR_MAX];
+  iotkit__fmt(detail, sizeof detail, "mqtt: cannot connect to %s:%u: %s", c->host, c->port, why);
+  set_err(c, detail);
+  iotkit__transport_logf(c->hal, IOTKIT_LOG_ERROR, "%s", detail);
+  return e;
+}
+
+static iotkit_err_t mqtt_connect(void *ctx) {
+  mqtt_ctx_t *c = ctx;
+  if (!c) return IOTKIT_ERR_INVALID_ARG;
+  if (get_state(c) != ST_DOWN) {
+    set_err(c, "mqtt: already connected or connecting");
+    return IOTKIT_ERR_STATE;
+  }
+  if (c->secure && !c->verify_peer) {
+    iotkit__transport_logf(c->hal, IOTKIT_LOG_WARN,
+                           "mqtt: TLS peer verification is OFF for %s:%u; the connection is not authenticated",
+                           c->host, c->port);
+  }
+  iotkit__transport_logf(c->hal, IOTKIT_LOG_INFO, "mqtt: connecting to %s:%u (MQTT %s%s)", c->host, c->port,
+                         c->protocol == 5 ? "5" : "3.1.1", c->secure ? ", TLS" : "");
+  errno = 0;
+  int rc = mosquitto_connect(c->mosq, c->host, c->port, c->keepalive);
+  if (rc != MOSQ_ERR_SUCCESS) return map_connect_error(c, rc, errno);
+  c->connect_started = iotkit__transport_now_ms(c->hal);
+  set_state(c, ST_CONNECTING);
+  return IOTKIT_OK;
+}
+
+static iotkit_err_t mqtt_disconnect(void *ctx) {
+  mqtt_ctx_t *c = ctx;
+  if (!c) return IOTKIT_ERR_INVALID_ARG;
+  mqtt_state_t st = get_state(c);
+  if (st == ST_DOWN || st == ST_DISCONNECTING) return IOTKIT_ERR_NOT_CONNECTED;
+  set_state(c, ST_DISCONNECTING);
+  if (mosquitto_disconnect(c->mosq) != MOSQ_ERR_SUCCESS) {
+    /* no socket left: nothing for libmosquitto to report, so report here */
+    report_down(c, IOTKIT_OK, "");
+  }
+  return IOTKIT_OK;
+}
+
+static iotkit_err_t mqtt_send(void *ctx, const iotkit_message_t *msg, uint32_t *msg_id) {
+  mqtt_ctx_t *c = ctx;
+  if (!c || !msg || !msg_id || !iotkit__topic_name_valid(msg->channel) || msg->qos < 0 || msg->qos > 2 ||
+      (!msg->payload && msg->len)) {
+    return IOTKIT_ERR_INVALID_ARG;
+  }
+  char detail[IOTKIT__TRANSPORT_ERR_MAX];
+  if ((c->max_payload && msg->len > c->max_payload) || msg->len > 268435455u) {
+    iotkit__fmt(detail, sizeof detail, "mqtt: payload of %zu bytes exceeds the limit of %zu", msg->len,
+                c->max_payload && c->max_payload < 268435455u ? c->max_payload : (size_t)268435455u);
+    set_err(c, detail);
+    return IOTKIT_ERR_TOO_LARGE;
+  }
+  if (get_state(c) != ST_UP) {
+    set_err(c, "mqtt: send while not connected");
+    return IOTKIT_ERR_NOT_CONNECTED;
+  }
+  int mid = 0;
+  int rc = mosquitto_publish(c->mosq, &mid, msg->channel, (int)msg->len, msg->payload, msg->qos, msg->retain);
+  if (rc == MOSQ_ERR_SUCCESS) {
+    *msg_id = (uint32_t)mid;
+    return IOTKIT_OK;
+  }
+  iotkit__fmt(detail, sizeof detail, "mqtt: publish on '%s' failed: %s", msg->channel, mosquitto_strerror(rc));
+  set_err(c, detail);
+  if (rc == MOSQ_ERR_NO_CONN) return IOTKIT_ERR_NOT_CONNECTED;
+  if (rc == MOSQ_ERR_NOMEM) return IOTKIT_ERR_NOMEM;
+  if (rc == MOSQ_ERR_PAYLOAD_SIZE || rc == MOSQ_ERR_OVERSIZE_PACKET) return IOTKIT_ERR_TOO_LARGE;
+  return IOTKIT_ERR_IO;
+}
+
+static iotkit_err_t mqtt_subscribe(void *ctx, const char *channel, int qos) {
+  mqtt_ctx_t *c = ctx;
+  if (!c || !iotkit__topic_filter_valid(channel) || qos < 0 || qos > 2) return IOTKIT_ERR_INVALID_ARG;
+  if (get_state(c) != ST_UP) {
+    set_err(c, "mqtt: subscribe while not connected");
+    return IOTKIT_ERR_NOT_CONNECTED;
+  }
+  int rc = mosquitto_subscribe(c->mosq, NULL, channel, qos);
+  if (rc == MOSQ_ERR_SUCCESS) return IOTKIT_OK;
+  char detail[IOTKIT__TRANSPORT_ERR_MAX];
+  iotkit__fmt(detail, sizeof detail, "mqtt: subscribe to '%s' failed: %s", channel, mosquitto_strerror(rc));
+  set_err(c, detail);
+  return rc == MOSQ_ERR_NO_CONN ? IOTKIT_ERR_NOT_CONNECTED : rc == MOSQ_ERR_NOMEM ? IOTKIT_ERR_NOMEM : IOTKIT_ERR_IO;
+}
+
+static iotkit_err_t mqtt_poll(void *ctx, int timeout_ms) {
+  mqtt_ctx_t *c = ctx;
+  if (!c || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
+  mqtt_state_t st = get_state(c);
+  if (st == ST_DOWN) return IOTKIT_OK;
+  if (st == ST_CONNECTING && c->connect_timeout_ms &&
+      iotkit__transport_now_ms(c->hal) - c->connect_started >= c->connect_timeout_ms) {
+    char detail[IOTKIT__TRANSPORT_ERR_MAX];
+    iotkit__fmt(detail, sizeof detail, "mqtt: no CONNACK from %s:%u within %u ms", c->host, c->port,
+                (unsigned)c->connect_timeout_ms);
+    set_state(c, ST_DOWN); /* before the event: its handler may connect again */
+    mosquitto_disconnect(c->mosq);
+    report_down(c, IOTKIT_ERR_TIMEOUT, detail);
+    return IOTKIT_OK;
+  }
+  int rc = mosquitto_loop(c->mosq, timeout_ms, 1);
+  /* Connection failures were reported by on_disconnect inside the loop. */
+  if (rc == MOSQ_ERR_NOMEM) return IOTKIT_ERR_NOMEM;
+  return IOTKIT_OK;
+}
+
+static int mqtt_fd(void *ctx) {
+  mqtt_ctx_t *c = ctx;
+  return c ? mosquitto_socket(c->mosq) : -1;
+}
+
+static const char *mqtt_last_error(void *ctx) {
+  mqtt_ctx_t *c = ctx;
+  return c ? c->err : "";
+}
+
+static const char *const k_mqtt_schemes[] = {"mqtt", "mqtts", NULL};
+
+static const iotkit_transport_ops_t k_mqtt_ops = {
+    .name = "mqtt-mosquitto",
+    .schemes = k_mqtt_schemes,
+    .create = mqtt_create,
+    .destroy = mqtt_destroy,
+    .connect = mqtt_connect,
+    .disconnect = mqtt_disconnect,
+    .send = mqtt_send,
+    .subscribe = mqtt_subscribe,
+    .poll = mqtt_poll,
+    .fd = mqtt_fd,
+    .last_error = mqtt_last_error,
+};
+
+const iotkit_transport_ops_t *iotkit_transport_mqtt(void) { return &k_mqtt_ops; }

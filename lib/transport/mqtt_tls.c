@@ -1,0 +1,33 @@
+/* TLS options of the MQTT backend (scheme mqtts). */
+#include "transport/mqtt_mosquitto.h"
+
+#include "core/util.h"
+
+iotkit_err_t iotkit__transport_mqtt_tls_apply(struct mosquitto *mosq, const iotkit_transport_config_t *cfg,
+                                              char *err, size_t cap) {
+  const iotkit_tls_config_t *tls = &cfg->tls;
+  if ((tls->cert_file == NULL) != (tls->key_file == NULL)) {
+    iotkit__fmt(err, cap, "mqtt: TLS client certificate and key must be given together");
+    return IOTKIT_ERR_INVALID_ARG;
+  }
+  int rc = MOSQ_ERR_SUCCESS;
+  if (!tls->ca_file && !tls->ca_dir) {
+    /* No CA given: trust the system store rather than nothing. */
+    rc = mosquitto_int_option(mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+  }
+  if (rc == MOSQ_ERR_SUCCESS && (tls->ca_file || tls->ca_dir || tls->cert_file)) {
+    rc = mosquitto_tls_set(mosq, tls->ca_file, tls->ca_dir, tls->cert_file, tls->key_file, NULL);
+  }
+  if (rc == MOSQ_ERR_SUCCESS && !tls->verify_peer) {
+    /* 0 is SSL_VERIFY_NONE: no chain check; insecure_set drops the host name check. */
+    rc = mosquitto_tls_opts_set(mosq, 0, NULL, NULL);
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_insecure_set(mosq, true);
+  }
+  if (rc != MOSQ_ERR_SUCCESS) {
+    iotkit__fmt(err, cap, "mqtt: TLS setup failed (CA '%s', CA dir '%s', certificate '%s'): %s",
+                tls->ca_file ? tls->ca_file : "-", tls->ca_dir ? tls->ca_dir : "-",
+                tls->cert_file ? tls->cert_file : "-", mosquitto_strerror(rc));
+    return IOTKIT_ERR_TLS;
+  }
+  return IOTKIT_OK;
+}
