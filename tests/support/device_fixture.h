@@ -2,6 +2,7 @@
 #ifndef IOTKIT_DEVICE_FIXTURE_H
 #define IOTKIT_DEVICE_FIXTURE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "iotkit/iotkit.h"
@@ -24,6 +25,23 @@ bool device_fixture_wait(device_fixture_t *f, iotkit_device_t *dev, bool (*done)
 
 /* True if the device's last error contains @p needle. */
 bool device_fixture_error_has(const iotkit_device_t *dev, const char *needle);
+
+/* Counters moved by the callbacks below (from any thread). */
+typedef struct device_counts {
+  atomic_int delivered, failed, ups, downs;
+  int want; /* for device_counts_settled() */
+} device_counts_t;
+
+/* Callbacks that count into the device_counts_t given as user pointer. */
+void device_counts_on_delivery(iotkit_device_t *dev, void *user, uint32_t msg_id, iotkit_err_t status);
+void device_counts_on_connection(iotkit_device_t *dev, void *user, bool up, iotkit_err_t reason,
+                                 const char *detail);
+
+/* True once delivered + failed >= want (arg: device_counts_t *), for device_fixture_wait(). */
+bool device_counts_settled(void *arg);
+
+/* Send @p per_thread telemetry messages from each of @p threads new threads; asserts every send succeeds. */
+void device_fixture_send_from_threads(iotkit_device_t *dev, int threads, int per_thread);
 
 /* Release the HAL. */
 void device_fixture_fini(device_fixture_t *f);

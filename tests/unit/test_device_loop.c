@@ -1,7 +1,5 @@
 /* The background loop: start/stop rules, sends from many threads, no callback after free. */
 #include <criterion/criterion.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "device_fixture.h"
@@ -10,31 +8,6 @@ static device_fixture_t fx;
 static void setup(void) { device_fixture_init(&fx, "loop://local"); }
 static void teardown(void) { device_fixture_fini(&fx); }
 TestSuite(device_loop, .init = setup, .fini = teardown);
-
-typedef struct counts {
-  atomic_int delivered;
-  atomic_int failed;
-} counts_t;
-
-static void on_deliv(iotkit_device_t *dev, void *user, uint32_t msg_id, iotkit_err_t status) {
-  (void)dev;
-  (void)msg_id;
-  counts_t *c = user;
-  if (status == IOTKIT_OK)
-    atomic_fetch_add(&c->delivered, 1);
-  else
-    atomic_fetch_add(&c->failed, 1);
-}
-
-typedef struct want {
-  counts_t *c;
-  int n;
-} want_t;
-
-static bool reached(void *arg) {
-  want_t *w = arg;
-  return atomic_load(&w->c->delivered) + atomic_load(&w->c->failed) >= w->n;
-}
 
 Test(device_loop, start_without_thread_support) {
   iotkit_hal_t no_threads = *fx.hal; /* same context, no thread operations */
@@ -92,51 +65,32 @@ Test(device_loop, subscribe_while_started) {
 }
 
 Test(device_loop, loop_delivers_callbacks) {
-  counts_t c = {0};
+  device_counts_t c = {.want = 20};
   iotkit_device_t *dev = device_fixture_connect(&fx);
-  iotkit_device_on_delivery(dev, on_deliv, &c);
+  iotkit_device_on_delivery(dev, device_counts_on_delivery, &c);
   cr_assert_eq(iotkit_device_start(dev), IOTKIT_OK);
   for (int i = 0; i < 20; i++) cr_assert_eq(iotkit_device_send_telemetry(dev, "x", 1, NULL), IOTKIT_OK);
-  want_t w = {&c, 20};
-  cr_assert(device_fixture_wait(&fx, NULL, reached, &w, 10000));
+  cr_assert(device_fixture_wait(&fx, NULL, device_counts_settled, &c, 10000));
   cr_assert_eq(atomic_load(&c.delivered), 20);
   cr_assert_eq(iotkit_device_stop(dev), IOTKIT_OK);
   iotkit_device_free(dev);
 }
 
-#define SENDERS 3
-#define PER_SENDER 50
-
-static void *sender(void *arg) {
-  iotkit_device_t *dev = arg;
-  for (int i = 0; i < PER_SENDER; i++) {
-    if (iotkit_device_send_telemetry(dev, "reading", 7, NULL) != IOTKIT_OK) return (void *)1;
-  }
-  return NULL;
-}
-
 Test(device_loop, sends_from_three_threads_are_all_delivered) {
-  counts_t c = {0};
+  device_counts_t c = {.want = 150};
   iotkit_device_t *dev = device_fixture_connect(&fx);
-  iotkit_device_on_delivery(dev, on_deliv, &c);
+  iotkit_device_on_delivery(dev, device_counts_on_delivery, &c);
   cr_assert_eq(iotkit_device_start(dev), IOTKIT_OK);
-  pthread_t t[SENDERS];
-  for (int i = 0; i < SENDERS; i++) cr_assert_eq(pthread_create(&t[i], NULL, sender, dev), 0);
-  for (int i = 0; i < SENDERS; i++) {
-    void *rc = NULL;
-    pthread_join(t[i], &rc);
-    cr_assert_null(rc, "a send failed");
-  }
-  want_t w = {&c, SENDERS * PER_SENDER};
-  cr_assert(device_fixture_wait(&fx, NULL, reached, &w, 10000));
-  cr_assert_eq(atomic_load(&c.delivered), SENDERS * PER_SENDER);
+  device_fixture_send_from_threads(dev, 3, 50);
+  cr_assert(device_fixture_wait(&fx, NULL, device_counts_settled, &c, 10000));
+  cr_assert_eq(atomic_load(&c.delivered), 150);
   iotkit_device_free(dev);
 }
 
 Test(device_loop, free_while_running) {
-  counts_t c = {0};
+  device_counts_t c = {.want = 10};
   iotkit_device_t *dev = device_fixture_connect(&fx);
-  iotkit_device_on_delivery(dev, on_deliv, &c);
+  iotkit_device_on_delivery(dev, device_counts_on_delivery, &c);
   cr_assert_eq(iotkit_device_start(dev), IOTKIT_OK);
   for (int i = 0; i < 10; i++) cr_assert_eq(iotkit_device_send_telemetry(dev, "x", 1, NULL), IOTKIT_OK);
   iotkit_device_free(dev); /* stops the loop first */
@@ -146,10 +100,10 @@ Test(device_loop, no_callback_after_free) {
   /* The callbacks' state lives on the heap and is released right after free:
      a late callback would be a use after free (caught by ASan) and would move
      the counter (caught below). */
-  counts_t *c = calloc(1, sizeof(*c));
+  device_counts_t *c = calloc(1, sizeof(*c));
   cr_assert_not_null(c);
   iotkit_device_t *dev = device_fixture_connect(&fx);
-  iotkit_device_on_delivery(dev, on_deliv, c);
+  iotkit_device_on_delivery(dev, device_counts_on_delivery, c);
   cr_assert_eq(iotkit_device_start(dev), IOTKIT_OK);
   for (int i = 0; i < 100; i++) cr_assert_eq(iotkit_device_send_telemetry(dev, "x", 1, NULL), IOTKIT_OK);
   iotkit_device_free(dev);
