@@ -17,6 +17,10 @@
  * then reports ::IOTKIT_ERR_UNSUPPORTED for the feature that needs them.
  *
  * Every operation receives the HAL's @c ctx as its first argument.
+ *
+ * Both shipped HALs are thread-safe: every operation may be called from any
+ * thread. They share one contract, described on each field below: the same
+ * argument checks and the same error codes.
  */
 #ifndef IOTKIT_HAL_H
 #define IOTKIT_HAL_H
@@ -70,30 +74,64 @@ typedef struct iotkit_hal {
    * Read the value stored under @p key into @p buf (capacity @p cap) and its
    * length into @p *len. Returns ::IOTKIT_ERR_NOT_FOUND if absent,
    * ::IOTKIT_ERR_BUFFER_TOO_SMALL (with @p *len set to the needed size) if
-   * @p cap is too small. Keys are 1..IOTKIT_MAX_KV_KEY bytes of [A-Za-z0-9._-].
+   * @p cap is too small (@p buf may be NULL with @p cap 0 to learn the size).
+   * Keys are 1..IOTKIT_MAX_KV_KEY bytes of [A-Za-z0-9._-], not "." nor "..";
+   * any other key, or a NULL @p len, gives ::IOTKIT_ERR_INVALID_ARG.
    */
   iotkit_err_t (*kv_get)(void *ctx, const char *key, void *buf, size_t cap, size_t *len);
-  /** Store @p len bytes under @p key, atomically: after a crash the old or the new value. */
+  /**
+   * Store @p len bytes under @p key, atomically: after a crash the old or the
+   * new value, never a mix. Durable when it returns. ::IOTKIT_ERR_TOO_LARGE if
+   * @p len exceeds IOTKIT_MAX_KV_VALUE.
+   */
   iotkit_err_t (*kv_set)(void *ctx, const char *key, const void *val, size_t len);
   /** Erase @p key. Erasing an absent key succeeds. */
   iotkit_err_t (*kv_erase)(void *ctx, const char *key);
 
-  /** Start writing @p slot from offset 0 (erases it); fails if @p slot is the active one. */
+  /**
+   * Start writing @p slot from offset 0: erases it at once (its recorded size
+   * becomes 0, and a pending trial of it is cancelled) and opens it for writing.
+   * ::IOTKIT_ERR_INVALID_ARG if @p slot is not 0..IOTKIT_HAL_SLOT_COUNT-1,
+   * ::IOTKIT_ERR_STATE if it is the active slot.
+   */
   iotkit_err_t (*slot_open)(void *ctx, int slot);
-  /** Write @p len bytes at @p offset of @p slot (an open slot). */
+  /**
+   * Write @p len bytes at @p offset of @p slot, which must be open
+   * (::IOTKIT_ERR_STATE otherwise). A gap left before @p offset reads as zeros.
+   * ::IOTKIT_ERR_TOO_LARGE if the bytes would end beyond the slot's capacity.
+   * The bytes are not durable until slot_finalize().
+   */
   iotkit_err_t (*slot_write)(void *ctx, int slot, uint64_t offset, const void *data, size_t len);
-  /** Read up to @p len bytes at @p offset of @p slot; @p *got receives the count. */
+  /**
+   * Read up to @p len bytes at @p offset of @p slot (open or not) into @p buf;
+   * @p *got receives the count, 0 at or past the end of what was written.
+   */
   iotkit_err_t (*slot_read)(void *ctx, int slot, uint64_t offset, void *buf, size_t len, size_t *got);
-  /** Make every byte written to @p slot durable and record its size. */
+  /**
+   * Keep the first @p size bytes written to the open @p slot (drop the rest),
+   * make them durable and record @p size. ::IOTKIT_ERR_STATE if the slot is not
+   * open, ::IOTKIT_ERR_TOO_LARGE beyond capacity, ::IOTKIT_ERR_INVALID_ARG if
+   * fewer than @p size bytes were written. The slot stays open.
+   */
   iotkit_err_t (*slot_finalize)(void *ctx, int slot, uint64_t size);
-  /** Boot @p slot on trial at the next reboot. */
+  /**
+   * Boot @p slot on trial at the next reboot, and close it for writing.
+   * ::IOTKIT_ERR_STATE if it is the active slot or holds no finalized image.
+   */
   iotkit_err_t (*slot_mark_pending)(void *ctx, int slot);
-  /** Confirm the running image, so it is kept on later boots. */
+  /** Confirm the running image, so it is kept on later boots (trial_boots becomes 0). */
   iotkit_err_t (*slot_confirm)(void *ctx);
-  /** Fill @p info with the state of the slots. */
+  /**
+   * Fill @p info with the state of the slots. A fresh store reports slot 0
+   * active and confirmed, nothing pending, sizes 0.
+   */
   iotkit_err_t (*slot_query)(void *ctx, iotkit_slot_info_t *info);
 
-  /** Ask the platform to reboot; @p reason is for the log. May return (deferred). */
+  /**
+   * Ask the platform to reboot; @p reason (may be NULL) is for the log. May
+   * return (deferred): the POSIX HAL only logs the request and returns
+   * ::IOTKIT_OK, as a process cannot reboot the machine.
+   */
   iotkit_err_t (*reboot)(void *ctx, const char *reason);
 
   /** Write one log line (no trailing newline). */
@@ -121,22 +159,39 @@ typedef struct iotkit_hal {
 IOTKIT_API void iotkit_hal_init(iotkit_hal_t *hal);
 
 /**
- * @brief Check that every required operation of @p hal is set.
- * @return ::IOTKIT_OK, or ::IOTKIT_ERR_INVALID_ARG naming nothing (see docs).
+ * @brief Check that every required operation of @p hal is set: monotonic_ms,
+ * wall_ms, random, kv_get, kv_set, kv_erase, log, mutex_new, mutex_lock,
+ * mutex_unlock and mutex_free.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG if @p hal is NULL or one of
+ *         them is missing (the code does not say which).
  */
 IOTKIT_API iotkit_err_t iotkit_hal_validate(const iotkit_hal_t *hal);
 
 /* ---------------------------------------------------------------- POSIX -- */
+/*
+ * Layout of the state directory:
+ *   kv/<key>                one file per key, replaced whole by rename
+ *   slots/slot-0.bin, slot-1.bin   firmware images
+ *   slots/boot.rec          active/pending slot, confirmed flag, trial boots,
+ *                           sizes; replaced atomically like a key
+ * Files named "~tmp.*" are writes in progress; those a crash left behind are
+ * ignored by reads and removed by iotkit_hal_posix_new(). Use one HAL per
+ * state directory at a time: the boot record is cached in the HAL.
+ */
 
 /** Options of the POSIX HAL. Fill with iotkit_hal_posix_config_init(). */
 typedef struct iotkit_hal_posix_config {
-  /** Directory for state (created if missing, mode 0700). Copied. Required. */
+  /** Directory for state (created if missing, mode 0700; its parent must exist). Copied. Required. */
   const char *state_dir;
   /** Capacity of each firmware slot in bytes (default 64 MiB). */
   uint64_t slot_capacity;
   /** Lowest level written to the log sink (default ::IOTKIT_LOG_INFO). */
   iotkit_log_level_t log_level;
-  /** Where log lines go: 2 for stderr (default), -1 for nowhere. */
+  /**
+   * Where log lines go: 2 for stderr (default), -1 for nowhere. Not closed by
+   * the HAL. Each line is written in one write(2) as
+   * "2026-11-25T15:00:00.123Z iotkit[info] text" (UTC, milliseconds).
+   */
   int log_fd;
 } iotkit_hal_posix_config_t;
 
@@ -147,12 +202,27 @@ IOTKIT_API void iotkit_hal_posix_config_init(iotkit_hal_posix_config_t *cfg);
  * @brief Create the POSIX HAL.
  * @param cfg options (copied).
  * @param out receives a new HAL; release with iotkit_hal_free().
- * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG for NULL arguments or no state_dir;
- *         ::IOTKIT_ERR_IO if the directory cannot be created or used.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG for NULL arguments, no state_dir
+ *         or a zero slot_capacity; ::IOTKIT_ERR_IO if the directory cannot be
+ *         created or used (the reason, e.g. a missing parent, goes to log_fd);
+ *         ::IOTKIT_ERR_CORRUPT if the boot record is damaged. @p *out is left
+ *         alone on failure.
  */
 IOTKIT_API iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cfg, iotkit_hal_t **out);
 
 /* --------------------------------------------------------------- memory -- */
+
+/*
+ * The memory HAL keeps everything in RAM. Key-value writes are durable when
+ * kv_set returns, as are slot_open (erase), slot_finalize, slot_mark_pending
+ * and slot_confirm; bytes from slot_write are not durable until finalized. A
+ * simulated power cut drops exactly those un-finalized bytes and closes the
+ * slots. While the power is cut, every storage operation (reads included)
+ * fails with ::IOTKIT_ERR_POWER_CUT; clocks, random, log and locks still work.
+ *
+ * The functions below accept only a HAL made by iotkit_hal_memory_new() and
+ * return ::IOTKIT_ERR_INVALID_ARG (or 0 / "") for any other.
+ */
 
 /** Options of the memory HAL. Fill with iotkit_hal_memory_config_init(). */
 typedef struct iotkit_hal_memory_config {
@@ -160,7 +230,12 @@ typedef struct iotkit_hal_memory_config {
   uint64_t slot_capacity;
   /** Seed of the deterministic random generator (0: fixed default seed). */
   uint64_t seed;
-  /** Use a manual clock that only moves through iotkit_hal_memory_advance() (default false). */
+  /**
+   * Use a manual clock that only moves through iotkit_hal_memory_advance()
+   * (default false: the real clocks). The manual monotonic clock starts at 0 and
+   * the manual wall clock at 2026-01-01T00:00:00Z; both move together. With it,
+   * sleep_ms does not move the clock (it waits at most 1 real ms, to yield).
+   */
   bool manual_clock;
   /** Lowest level kept in the captured log (default ::IOTKIT_LOG_DEBUG). */
   iotkit_log_level_t log_level;
@@ -179,15 +254,18 @@ IOTKIT_API iotkit_err_t iotkit_hal_memory_new(const iotkit_hal_memory_config_t *
 
 /**
  * @brief Make the @p n th storage write from now fail with ::IOTKIT_ERR_INJECTED
- * (n = 1 is the next write). Writes are kv_set, kv_erase, slot_write,
- * slot_finalize, slot_mark_pending and slot_confirm. 0 cancels.
+ * (n = 1 is the next write); the failed write has no effect and later writes
+ * succeed. Writes are kv_set, kv_erase, slot_open, slot_write, slot_finalize,
+ * slot_mark_pending and slot_confirm that passed their argument checks. 0 cancels.
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_fail_write(iotkit_hal_t *hal, unsigned n);
 
 /**
- * @brief Cut the power at the @p k th storage write from now: that write and
- * every later one fail with ::IOTKIT_ERR_POWER_CUT, and un-synced slot bytes
- * are dropped, until iotkit_hal_memory_power_restore(). 0 cancels.
+ * @brief Cut the power at the @p k th storage write from now (counted as for
+ * iotkit_hal_memory_fail_write()): that write has no effect, it and every later
+ * storage operation fail with ::IOTKIT_ERR_POWER_CUT, and un-synced slot bytes
+ * are dropped, until iotkit_hal_memory_power_restore(). If a failure is also
+ * due on that write, the power cut wins. 0 cancels.
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_cut_power_at(iotkit_hal_t *hal, unsigned k);
 
@@ -197,18 +275,22 @@ IOTKIT_API iotkit_err_t iotkit_hal_memory_cut_power_at(iotkit_hal_t *hal, unsign
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_power_cut(iotkit_hal_t *hal);
 
-/** @brief Restore power after a cut, as after a reboot; storage keeps its synced state. */
+/**
+ * @brief Restore power after a cut, as after a reboot; storage keeps its synced
+ * state and every slot is closed (slot_open again to write).
+ */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_power_restore(iotkit_hal_t *hal);
 
-/** @brief Move the manual clock forward by @p ms (manual_clock only). */
+/** @brief Move the manual clock forward by @p ms; ::IOTKIT_ERR_STATE without manual_clock. */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_advance(iotkit_hal_t *hal, uint64_t ms);
 
-/** @brief Number of storage writes performed so far (successful or not). */
+/** @brief Number of storage writes attempted so far (successful or not, see iotkit_hal_memory_fail_write()). */
 IOTKIT_API uint64_t iotkit_hal_memory_write_count(const iotkit_hal_t *hal);
 
 /**
- * @brief The log lines captured so far, one per line, as a NUL-terminated
- * string valid until the next HAL call. Never NULL.
+ * @brief The log lines captured so far, each as "[level] text\n", as a
+ * NUL-terminated string valid until the next HAL call. The newest 1 MiB is
+ * kept (older lines are dropped whole). Never NULL.
  */
 IOTKIT_API const char *iotkit_hal_memory_log(const iotkit_hal_t *hal);
 
@@ -219,7 +301,9 @@ IOTKIT_API unsigned iotkit_hal_memory_reboot_count(const iotkit_hal_t *hal);
 
 /**
  * @brief Free a HAL made by iotkit_hal_posix_new() or iotkit_hal_memory_new().
- * @param hal the HAL, or NULL (no-op). Never pass a hand-filled HAL.
+ * @param hal the HAL, or NULL (no-op). Never pass a hand-filled HAL (nor a copy
+ *        of a library-made one): the library recognises its own HALs and
+ *        ignores others, but the owner of a hand-filled HAL releases it.
  */
 IOTKIT_API void iotkit_hal_free(iotkit_hal_t *hal);
 

@@ -2,6 +2,7 @@
 #include "hal_contract.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,3 +410,49 @@ void hal_contract_thread_start_null_fn(iotkit_hal_t *hal) {
 }
 
 void hal_contract_reboot_returns(iotkit_hal_t *hal) { cr_assert_eq(hal->reboot(hal->ctx, "test"), IOTKIT_OK); }
+
+/* Several threads hammer the store, the random source and the log at once. */
+typedef struct worker {
+  iotkit_hal_t *hal;
+  int id;
+  int failures;
+} worker_t;
+
+static void *work(void *arg) {
+  worker_t *w = arg;
+  iotkit_hal_t *h = w->hal;
+  char key[16], val[32], back[32];
+  snprintf(key, sizeof(key), "w%d", w->id);
+  for (int i = 0; i < HAL_CONTRACT_THREAD_STEPS; i++) {
+    int n = snprintf(val, sizeof(val), "%d:%d", w->id, i);
+    size_t len = 0;
+    unsigned char rnd[16];
+    if (h->kv_set(h->ctx, key, val, (size_t)n) != IOTKIT_OK) w->failures++;
+    if (h->kv_get(h->ctx, key, back, sizeof(back), &len) != IOTKIT_OK || len != (size_t)n ||
+        memcmp(back, val, len) != 0)
+      w->failures++;
+    if (h->kv_set(h->ctx, "shared", val, (size_t)n) != IOTKIT_OK) w->failures++;
+    if (h->random(h->ctx, rnd, sizeof(rnd)) != IOTKIT_OK) w->failures++;
+    iotkit_hal_logf(h, IOTKIT_LOG_DEBUG, "worker %d step %d", w->id, i);
+  }
+  return NULL;
+}
+
+void hal_contract_threads_share_one_hal(iotkit_hal_t *hal) {
+  pthread_t tid[HAL_CONTRACT_THREADS];
+  worker_t w[HAL_CONTRACT_THREADS];
+  for (int i = 0; i < HAL_CONTRACT_THREADS; i++) {
+    w[i] = (worker_t){.hal = hal, .id = i};
+    cr_assert_eq(pthread_create(&tid[i], NULL, work, &w[i]), 0);
+  }
+  for (int i = 0; i < HAL_CONTRACT_THREADS; i++) pthread_join(tid[i], NULL);
+  for (int i = 0; i < HAL_CONTRACT_THREADS; i++) cr_assert_eq(w[i].failures, 0, "worker %d", i);
+  /* "shared" holds one whole value some worker wrote last. */
+  char back[32];
+  size_t len = 0;
+  cr_assert_eq(hal->kv_get(hal->ctx, "shared", back, sizeof(back) - 1, &len), IOTKIT_OK);
+  back[len] = '\0';
+  int id = -1, step = -1;
+  cr_assert_eq(sscanf(back, "%d:%d", &id, &step), 2, "shared = %s", back);
+  cr_assert_eq(step, HAL_CONTRACT_THREAD_STEPS - 1);
+}

@@ -7,6 +7,8 @@
 #include "iotkit/iotkit.h"
 
 #define HAL_CONTRACT_CAPACITY 4096u
+#define HAL_CONTRACT_THREADS 4
+#define HAL_CONTRACT_THREAD_STEPS 100
 
 #define HAL_CONTRACT_LIST(X)                                                                             \
   X(kv_roundtrip)                                                                                        \
@@ -66,7 +68,8 @@
   X(mutex_new_null)                                                                                      \
   X(thread_start_join)                                                                                   \
   X(thread_start_null_fn)                                                                                \
-  X(reboot_returns)
+  X(reboot_returns)                                                                                      \
+  X(threads_share_one_hal)
 
 #define HAL_CONTRACT_DECLARE(name) void hal_contract_##name(iotkit_hal_t *hal);
 HAL_CONTRACT_LIST(HAL_CONTRACT_DECLARE)

@@ -1,7 +1,6 @@
 /* The memory HAL: the shared contract, clocks, deterministic random, log capture, threads. */
 #include <criterion/criterion.h>
 #include <stdio.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "hal_contract.h"
@@ -126,43 +125,10 @@ Test(hal_memory, reboot_is_counted_and_logged) {
   iotkit_hal_free(h);
 }
 
-/* Several threads hammer the store, the random source and the log at once. */
-typedef struct worker {
-  iotkit_hal_t *hal;
-  int id;
-  int failures;
-} worker_t;
-
-static void *work(void *arg) {
-  worker_t *w = arg;
-  iotkit_hal_t *h = w->hal;
-  char key[16], val[32], back[32];
-  snprintf(key, sizeof(key), "w%d", w->id);
-  for (int i = 0; i < 500; i++) {
-    int n = snprintf(val, sizeof(val), "%d:%d", w->id, i);
-    size_t len = 0;
-    unsigned char rnd[16];
-    if (h->kv_set(h->ctx, key, val, (size_t)n) != IOTKIT_OK) w->failures++;
-    if (h->kv_get(h->ctx, key, back, sizeof(back), &len) != IOTKIT_OK || len != (size_t)n ||
-        memcmp(back, val, len) != 0)
-      w->failures++;
-    if (h->kv_set(h->ctx, "shared", val, (size_t)n) != IOTKIT_OK) w->failures++;
-    if (h->random(h->ctx, rnd, sizeof(rnd)) != IOTKIT_OK) w->failures++;
-    iotkit_hal_logf(h, IOTKIT_LOG_DEBUG, "worker %d step %d", w->id, i);
-  }
-  return NULL;
-}
-
-Test(hal_memory, threads_share_one_hal) {
+/* The contract's thread test, plus the exact count of writes it made. */
+Test(hal_memory, threads_write_count) {
   iotkit_hal_t *h = make(0, false);
-  pthread_t tid[4];
-  worker_t w[4];
-  for (int i = 0; i < 4; i++) {
-    w[i] = (worker_t){.hal = h, .id = i};
-    cr_assert_eq(pthread_create(&tid[i], NULL, work, &w[i]), 0);
-  }
-  for (int i = 0; i < 4; i++) pthread_join(tid[i], NULL);
-  for (int i = 0; i < 4; i++) cr_assert_eq(w[i].failures, 0, "worker %d", i);
-  cr_assert_eq(iotkit_hal_memory_write_count(h), 4 * 500 * 2);
+  hal_contract_threads_share_one_hal(h);
+  cr_assert_eq(iotkit_hal_memory_write_count(h), HAL_CONTRACT_THREADS * HAL_CONTRACT_THREAD_STEPS * 2);
   iotkit_hal_free(h);
 }

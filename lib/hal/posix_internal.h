@@ -1,0 +1,61 @@
+/* State of the POSIX HAL, shared by its files (not exported). */
+#ifndef IOTKIT__HAL_POSIX_INTERNAL_H
+#define IOTKIT__HAL_POSIX_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "hal/hal_internal.h"
+
+typedef struct iotkit__hal_posix {
+  iotkit__hal_box_t box; /* must stay first */
+  iotkit_log_level_t log_level;
+  int log_fd;
+  uint64_t capacity;
+  int kv_dir;              /* <state_dir>/kv */
+  int slots_dir;           /* <state_dir>/slots */
+  atomic_ulong temp_seq;   /* makes concurrent temporary file names unique */
+  pthread_mutex_t lock;    /* guards the fields below */
+  int slot_fd[IOTKIT_HAL_SLOT_COUNT]; /* the open slot's file, or -1 */
+  iotkit__hal_boot_record_t rec;      /* cached copy of <state_dir>/slots/boot.rec */
+} iotkit__hal_posix_t;
+
+/* ------------------------------------------------- files (posix_files.c) -- */
+
+/* Names starting with this are temporary files; no valid key can ('~' is not allowed in keys). */
+#define IOTKIT__HAL_TEMP_PREFIX "~tmp."
+
+/* Log "@what: <errno text>" at error level. */
+void iotkit__hal_posix_log_errno(iotkit__hal_posix_t *p, const char *what, const char *name, int err);
+
+/* Create @name under @parent (mode 0700) if missing, and open it as a directory into @fd. */
+iotkit_err_t iotkit__hal_dir_open(iotkit__hal_posix_t *p, int parent, const char *name, int *fd);
+/* Remove the temporary files a crashed write left in @dirfd. */
+iotkit_err_t iotkit__hal_dir_clean_temps(iotkit__hal_posix_t *p, int dirfd);
+
+/* Replace @name in @dirfd with @data atomically: temp file, fsync, rename, fsync of the directory. */
+iotkit_err_t iotkit__hal_file_replace(iotkit__hal_posix_t *p, int dirfd, const char *name, const void *data,
+                                      size_t len);
+/* Open @name for reading: NOT_FOUND if absent, IO otherwise; @size receives its length. */
+iotkit_err_t iotkit__hal_file_open_read(int dirfd, const char *name, int *fd, uint64_t *size);
+/* Read exactly @len bytes at @offset; IO on error or early end. */
+iotkit_err_t iotkit__hal_pread_all(int fd, void *buf, size_t len, uint64_t offset);
+iotkit_err_t iotkit__hal_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
+
+/* ---------------------------------------------------------- operations -- */
+iotkit_err_t iotkit__hal_posix_kv_get(void *ctx, const char *key, void *buf, size_t cap, size_t *len);
+iotkit_err_t iotkit__hal_posix_kv_set(void *ctx, const char *key, const void *val, size_t len);
+iotkit_err_t iotkit__hal_posix_kv_erase(void *ctx, const char *key);
+
+/* Load the boot record (factory state if none), or CORRUPT. */
+iotkit_err_t iotkit__hal_posix_slots_load(iotkit__hal_posix_t *p);
+void iotkit__hal_posix_slots_close(iotkit__hal_posix_t *p);
+iotkit_err_t iotkit__hal_posix_slot_open(void *ctx, int slot);
+iotkit_err_t iotkit__hal_posix_slot_write(void *ctx, int slot, uint64_t offset, const void *data, size_t len);
+iotkit_err_t iotkit__hal_posix_slot_read(void *ctx, int slot, uint64_t offset, void *buf, size_t len, size_t *got);
+iotkit_err_t iotkit__hal_posix_slot_finalize(void *ctx, int slot, uint64_t size);
+iotkit_err_t iotkit__hal_posix_slot_mark_pending(void *ctx, int slot);
+iotkit_err_t iotkit__hal_posix_slot_confirm(void *ctx);
+iotkit_err_t iotkit__hal_posix_slot_query(void *ctx, iotkit_slot_info_t *info);
+
+#endif

@@ -1,0 +1,157 @@
+/* The POSIX HAL's firmware slots: <state_dir>/slots/slot-N.bin and an atomically replaced boot.rec. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hal/posix_internal.h"
+
+#define BOOT_RECORD_NAME "boot.rec"
+
+static void slot_name(int slot, char *buf, size_t cap) { snprintf(buf, cap, "slot-%d.bin", slot); }
+
+iotkit_err_t iotkit__hal_posix_slots_load(iotkit__hal_posix_t *p) {
+  for (int i = 0; i < IOTKIT_HAL_SLOT_COUNT; i++) p->slot_fd[i] = -1;
+  iotkit__hal_boot_record_init(&p->rec);
+  int fd = -1;
+  uint64_t size = 0;
+  iotkit_err_t rc = iotkit__hal_file_open_read(p->slots_dir, BOOT_RECORD_NAME, &fd, &size);
+  if (rc == IOTKIT_ERR_NOT_FOUND) return IOTKIT_OK; /* factory state */
+  if (rc != IOTKIT_OK) return rc;
+  uint8_t raw[IOTKIT__HAL_BOOT_RECORD_SIZE];
+  rc = size == sizeof(raw) ? iotkit__hal_pread_all(fd, raw, sizeof(raw), 0) : IOTKIT_ERR_CORRUPT;
+  close(fd);
+  if (rc == IOTKIT_OK) rc = iotkit__hal_boot_record_decode(raw, sizeof(raw), &p->rec);
+  if (rc == IOTKIT_ERR_CORRUPT) iotkit_hal_logf(&p->box.hal, IOTKIT_LOG_ERROR, "hal: boot record is corrupt");
+  return rc;
+}
+
+void iotkit__hal_posix_slots_close(iotkit__hal_posix_t *p) {
+  for (int i = 0; i < IOTKIT_HAL_SLOT_COUNT; i++) {
+    if (p->slot_fd[i] >= 0) close(p->slot_fd[i]);
+    p->slot_fd[i] = -1;
+  }
+}
+
+/* With the lock held: persist @next, then make it the cached record. */
+static iotkit_err_t store_record(iotkit__hal_posix_t *p, const iotkit__hal_boot_record_t *next) {
+  uint8_t raw[IOTKIT__HAL_BOOT_RECORD_SIZE];
+  iotkit__hal_boot_record_encode(next, raw);
+  iotkit_err_t rc = iotkit__hal_file_replace(p, p->slots_dir, BOOT_RECORD_NAME, raw, sizeof(raw));
+  if (rc == IOTKIT_OK) p->rec = *next;
+  return rc;
+}
+
+iotkit_err_t iotkit__hal_posix_slot_open(void *ctx, int slot) {
+  iotkit__hal_posix_t *p = ctx;
+  pthread_mutex_lock(&p->lock);
+  iotkit__hal_boot_record_t next;
+  iotkit_err_t rc = iotkit__hal_slot_plan_open(&p->rec, slot, &next);
+  /* The record forgets the old image before its bytes go: a crash between the two leaves size 0. */
+  if (rc == IOTKIT_OK) rc = store_record(p, &next);
+  if (rc == IOTKIT_OK) {
+    char name[32];
+    slot_name(slot, name, sizeof(name));
+    int fd = openat(p->slots_dir, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      iotkit__hal_posix_log_errno(p, "cannot open", name, errno);
+      rc = IOTKIT_ERR_IO;
+    } else {
+      if (p->slot_fd[slot] >= 0) close(p->slot_fd[slot]);
+      p->slot_fd[slot] = fd;
+    }
+  }
+  pthread_mutex_unlock(&p->lock);
+  return rc;
+}
+
+iotkit_err_t iotkit__hal_posix_slot_write(void *ctx, int slot, uint64_t offset, const void *data, size_t len) {
+  iotkit__hal_posix_t *p = ctx;
+  iotkit_err_t rc = iotkit__hal_slot_check_range(slot);
+  if (rc == IOTKIT_OK) rc = iotkit__hal_slot_check_span(offset, data, len, p->capacity);
+  if (rc != IOTKIT_OK) return rc;
+  pthread_mutex_lock(&p->lock);
+  int fd = p->slot_fd[slot];
+  rc = fd < 0 ? IOTKIT_ERR_STATE : iotkit__hal_pwrite_all(fd, data, len, offset);
+  pthread_mutex_unlock(&p->lock);
+  return rc;
+}
+
+iotkit_err_t iotkit__hal_posix_slot_read(void *ctx, int slot, uint64_t offset, void *buf, size_t len, size_t *got) {
+  iotkit__hal_posix_t *p = ctx;
+  if (iotkit__hal_slot_check_range(slot) != IOTKIT_OK || !got || (!buf && len > 0)) return IOTKIT_ERR_INVALID_ARG;
+  char name[32];
+  slot_name(slot, name, sizeof(name));
+  int fd = -1;
+  uint64_t size = 0;
+  pthread_mutex_lock(&p->lock);
+  iotkit_err_t rc = iotkit__hal_file_open_read(p->slots_dir, name, &fd, &size);
+  pthread_mutex_unlock(&p->lock);
+  if (rc == IOTKIT_ERR_NOT_FOUND) size = 0; /* never written: empty */
+  else if (rc != IOTKIT_OK) return rc;
+  size_t n = offset >= size ? 0 : (size - offset < len ? (size_t)(size - offset) : len);
+  rc = n ? iotkit__hal_pread_all(fd, buf, n, offset) : IOTKIT_OK;
+  if (fd >= 0) close(fd);
+  if (rc == IOTKIT_OK) *got = n;
+  return rc;
+}
+
+iotkit_err_t iotkit__hal_posix_slot_finalize(void *ctx, int slot, uint64_t size) {
+  iotkit__hal_posix_t *p = ctx;
+  if (iotkit__hal_slot_check_range(slot) != IOTKIT_OK) return IOTKIT_ERR_INVALID_ARG;
+  if (size > p->capacity) return IOTKIT_ERR_TOO_LARGE;
+  pthread_mutex_lock(&p->lock);
+  int fd = p->slot_fd[slot];
+  struct stat st;
+  iotkit_err_t rc = IOTKIT_OK;
+  if (fd < 0) rc = IOTKIT_ERR_STATE;
+  else if (fstat(fd, &st) != 0) rc = IOTKIT_ERR_IO;
+  else if (size > (uint64_t)st.st_size) rc = IOTKIT_ERR_INVALID_ARG;
+  /* Bytes beyond @size are dropped; then data and the file's entry reach the disk before the record names them. */
+  if (rc == IOTKIT_OK && (ftruncate(fd, (off_t)size) != 0 || fsync(fd) != 0 || fsync(p->slots_dir) != 0)) {
+    iotkit__hal_posix_log_errno(p, "cannot sync", "slot", errno);
+    rc = IOTKIT_ERR_IO;
+  }
+  if (rc == IOTKIT_OK) {
+    iotkit__hal_boot_record_t next = p->rec;
+    next.size[slot] = size;
+    rc = store_record(p, &next);
+  }
+  pthread_mutex_unlock(&p->lock);
+  return rc;
+}
+
+iotkit_err_t iotkit__hal_posix_slot_mark_pending(void *ctx, int slot) {
+  iotkit__hal_posix_t *p = ctx;
+  pthread_mutex_lock(&p->lock);
+  iotkit__hal_boot_record_t next;
+  iotkit_err_t rc = iotkit__hal_slot_plan_pending(&p->rec, slot, &next);
+  if (rc == IOTKIT_OK) rc = store_record(p, &next);
+  if (rc == IOTKIT_OK && p->slot_fd[slot] >= 0) {
+    /* The image to be tried must not change any more. */
+    close(p->slot_fd[slot]);
+    p->slot_fd[slot] = -1;
+  }
+  pthread_mutex_unlock(&p->lock);
+  return rc;
+}
+
+iotkit_err_t iotkit__hal_posix_slot_confirm(void *ctx) {
+  iotkit__hal_posix_t *p = ctx;
+  pthread_mutex_lock(&p->lock);
+  iotkit__hal_boot_record_t next;
+  iotkit__hal_slot_plan_confirm(&p->rec, &next);
+  iotkit_err_t rc = store_record(p, &next);
+  pthread_mutex_unlock(&p->lock);
+  return rc;
+}
+
+iotkit_err_t iotkit__hal_posix_slot_query(void *ctx, iotkit_slot_info_t *info) {
+  iotkit__hal_posix_t *p = ctx;
+  if (!info) return IOTKIT_ERR_INVALID_ARG;
+  pthread_mutex_lock(&p->lock);
+  iotkit__hal_slot_fill_info(&p->rec, p->capacity, info);
+  pthread_mutex_unlock(&p->lock);
+  return IOTKIT_OK;
+}
