@@ -37,8 +37,10 @@ static void ev_disconnected(void *user, iotkit_err_t reason, const char *detail)
   iotkit_connection_cb cb = dev->closing ? NULL : dev->on_connection;
   void *cb_user = dev->on_connection_user;
   iotkit__device_unlock(dev);
-  iotkit_hal_logf(dev->hal, reason == IOTKIT_OK ? IOTKIT_LOG_INFO : IOTKIT_LOG_WARN, "device %s: disconnected: %s",
-                  dev->device_id, detail);
+  if (reason == IOTKIT_OK)
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: disconnected", dev->device_id);
+  else
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: connection to %s lost: %s", dev->device_id, ep, detail);
   if (cb) cb(dev, cb_user, false, reason, reason == IOTKIT_OK ? "" : detail);
 }
 

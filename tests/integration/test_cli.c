@@ -1,6 +1,7 @@
 /* The `iotkit` command-line tool, run as a user would run it. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,8 @@ static void slurp(const char *path, char *buf, size_t cap) {
   fclose(f);
 }
 
-/* Run the CLI with the NULL-terminated @p args; capture its output in out/err; return its exit code. */
-static int run(const char *const *args) {
+/* Start the CLI with the NULL-terminated @p args, its output going to the out/err files. */
+static pid_t spawn(const char *const *args) {
   pid_t pid = fork();
   cr_assert_neq(pid, -1);
   if (pid == 0) {
@@ -54,6 +55,11 @@ static int run(const char *const *args) {
     execv(CLI, argv);
     _exit(127);
   }
+  return pid;
+}
+
+/* Wait for the CLI, read its output into out/err and return its exit code. */
+static int finish(pid_t pid) {
   int status = 0;
   cr_assert_eq(waitpid(pid, &status, 0), pid);
   slurp(out_path, out, sizeof(out));
@@ -61,6 +67,8 @@ static int run(const char *const *args) {
   cr_assert(WIFEXITED(status), "the CLI did not exit normally (stderr: %s)", err);
   return WEXITSTATUS(status);
 }
+
+static int run(const char *const *args) { return finish(spawn(args)); }
 
 Test(cli, version_prints_the_library_version) {
   const char *args[] = {"version", NULL};
@@ -143,12 +151,23 @@ static bool valid_reading(const char *payload, size_t len, int *seq) {
   return ok;
 }
 
-Test(cli, simulate_publishes_five_json_readings) {
+static mosq_server_t *started_broker(void) {
   mosq_server_t *srv = mosq_server_new();
   cr_assert_not_null(srv);
   cr_assert(mosq_server_start(srv));
+  return srv;
+}
+
+/* An independent client subscribed to every device's channels. */
+static mqtt_peer_t *telemetry_subscriber(const mosq_server_t *srv) {
   mqtt_peer_t *peer = mqtt_peer_new(&(mqtt_peer_opts_t){.port = mosq_server_port(srv), .topic = "iotkit/v1/#", .qos = 1});
   cr_assert_not_null(peer);
+  return peer;
+}
+
+Test(cli, simulate_publishes_five_json_readings) {
+  mosq_server_t *srv = started_broker();
+  mqtt_peer_t *peer = telemetry_subscriber(srv);
 
   const char *args[] = {"device", "simulate", "--uri", mosq_server_uri(srv), "--id", "cli-sensor-7",
                         "--count", "5", "--interval-ms", "20", NULL};
@@ -171,12 +190,46 @@ Test(cli, simulate_publishes_five_json_readings) {
 }
 
 Test(cli, simulate_quiet_prints_only_the_summary) {
-  mosq_server_t *srv = mosq_server_new();
-  cr_assert_not_null(srv);
-  cr_assert(mosq_server_start(srv));
+  mosq_server_t *srv = started_broker();
   const char *args[] = {"device", "simulate", "--uri", mosq_server_uri(srv), "--id", "q1", "--count", "2",
                         "--interval-ms", "0", "--quiet", NULL};
   cr_assert_eq(run(args), 0, "stderr: %s", err);
   cr_assert_str_eq(out, "sent 2, confirmed 2, failed 0\n");
+  mosq_server_free(srv);
+}
+
+Test(cli, simulate_with_state_dir) {
+  char state[96];
+  snprintf(state, sizeof(state), "%s/state", dir);
+  const char *args[] = {"device", "simulate", "--uri", "loop://local", "--id", "s1", "--count", "3",
+                        "--interval-ms", "0", "--state-dir", state, NULL};
+  cr_assert_eq(run(args), 0, "stderr: %s", err);
+  cr_assert_not_null(strstr(out, "sent 3, confirmed 3, failed 0"), "stdout: %s", out);
+  cr_assert_eq(access(state, F_OK), 0, "the POSIX HAL did not use the state dir");
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
+  cr_assert_eq(system(cmd), 0);
+}
+
+Test(cli, simulate_unusable_state_dir_is_usage_error) {
+  const char *args[] = {"device", "simulate", "--uri", "loop://local", "--id", "s1", "--state-dir",
+                        "/proc/self/no/such/dir", NULL};
+  cr_assert_eq(run(args), 1);
+  cr_assert_not_null(strstr(err, "IOTKIT_ERR_IO"), "stderr: %s", err);
+}
+
+Test(cli, simulate_stops_cleanly_on_sigterm) {
+  mosq_server_t *srv = started_broker();
+  mqtt_peer_t *peer = telemetry_subscriber(srv);
+  const char *args[] = {"device", "simulate", "--uri", mosq_server_uri(srv), "--id", "forever", "--interval-ms", "50",
+                        NULL};
+  pid_t pid = spawn(args);
+  /* It runs until told to stop: let it publish a few readings first. */
+  bool some = mqtt_peer_wait(peer, 3, 10000);
+  kill(pid, SIGTERM);
+  cr_assert_eq(finish(pid), 0, "stderr: %s", err); /* exited, not killed by the signal */
+  cr_assert(some, "no readings before SIGTERM (stderr: %s)", err);
+  cr_assert_not_null(strstr(out, "sent "), "no summary: %s", out);
+  mqtt_peer_free(peer);
   mosq_server_free(srv);
 }

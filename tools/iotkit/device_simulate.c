@@ -70,9 +70,18 @@ static void report(const sim_t *s, iotkit_err_t err) {
   fprintf(stderr, "iotkit: %s (%s)\n", *d ? d : iotkit_strerror(err), iotkit_err_name(err));
 }
 
-/* The memory HAL keeps nothing on disk; its generator is seeded from the clock and pid
-   so that two simulated devices do not report the same readings. */
-static iotkit_err_t make_memory_hal(iotkit_hal_t **out) {
+/* With --state-dir, the POSIX HAL keeps state there; without, the memory HAL keeps
+   nothing on disk and its generator is seeded from the clock and pid so that two
+   simulated devices do not report the same readings. Either way only warnings
+   and errors are logged (to stderr for the POSIX HAL). */
+static iotkit_err_t make_hal(const sim_t *s, iotkit_hal_t **out) {
+  if (s->state_dir) {
+    iotkit_hal_posix_config_t pc;
+    iotkit_hal_posix_config_init(&pc);
+    pc.state_dir = s->state_dir;
+    pc.log_level = IOTKIT_LOG_WARN;
+    return iotkit_hal_posix_new(&pc, out);
+  }
   iotkit_hal_memory_config_t mc;
   iotkit_hal_memory_config_init(&mc);
   struct timespec ts;
@@ -161,10 +170,14 @@ int cmd_device_simulate(int argc, char **argv) {
   cfg.username = s.username;
   cfg.password = s.password;
   cfg.telemetry_qos = (int)s.qos;
-  cfg.state_dir = s.state_dir; /* the device then makes its own POSIX HAL */
-  iotkit_err_t err = s.state_dir ? IOTKIT_OK : make_memory_hal(&hal);
+  iotkit_err_t err = make_hal(&s, &hal);
+  if (err != IOTKIT_OK) {
+    fprintf(stderr, "iotkit: cannot set up the %s HAL%s%s: %s (%s)\n", s.state_dir ? "POSIX" : "memory",
+            s.state_dir ? " in " : "", s.state_dir ? s.state_dir : "", iotkit_strerror(err), iotkit_err_name(err));
+    return CLI_EXIT_USAGE;
+  }
   cfg.hal = hal;
-  if (err == IOTKIT_OK) err = iotkit_device_new(&cfg, &s.dev);
+  err = iotkit_device_new(&cfg, &s.dev);
   if (err != IOTKIT_OK) {
     iotkit_hal_free(hal);
     fprintf(stderr, "iotkit: cannot create device '%s' for '%s': %s (%s)\n", s.id, s.uri, iotkit_strerror(err),
