@@ -233,3 +233,18 @@ Test(cli, simulate_stops_cleanly_on_sigterm) {
   mqtt_peer_free(peer);
   mosq_server_free(srv);
 }
+
+Test(cli, simulate_broker_crash_exits_3) {
+  mosq_server_t *srv = started_broker();
+  mqtt_peer_t *peer = telemetry_subscriber(srv);
+  const char *args[] = {"device", "simulate", "--uri", mosq_server_uri(srv), "--id", "crash", "--count", "100000",
+                        "--interval-ms", "20", NULL};
+  pid_t pid = spawn(args);
+  bool some = mqtt_peer_wait(peer, 3, 10000);
+  mqtt_peer_free(peer);
+  cr_assert(mosq_server_kill(srv));
+  cr_assert_eq(finish(pid), 3, "stdout: %s\nstderr: %s", out, err);
+  cr_assert(some);
+  cr_assert_not_null(strstr(err, "connection lost"), "stderr: %s", err);
+  mosq_server_free(srv);
+}

@@ -142,3 +142,23 @@ Test(device_mqtt, wrong_password_is_auth) {
   cr_assert_eq(iotkit_device_connect(dev), IOTKIT_OK);
   iotkit_device_free(dev);
 }
+
+static bool went_down(void *arg) { return atomic_load(&((device_counts_t *)arg)->downs) > 0; }
+
+Test(device_mqtt, broker_crash_reaches_the_callback_from_the_loop) {
+  cr_assert(mosq_server_start(srv));
+  device_counts_t c = {.want = 0};
+  iotkit_device_t *dev = NULL;
+  cr_assert_eq(iotkit_device_new(&fx.cfg, &dev), IOTKIT_OK);
+  iotkit_device_on_connection(dev, device_counts_on_connection, &c);
+  cr_assert_eq(iotkit_device_connect(dev), IOTKIT_OK);
+  cr_assert_eq(iotkit_device_start(dev), IOTKIT_OK);
+  cr_assert(mosq_server_kill(srv));
+  cr_assert(device_fixture_wait(&fx, NULL, went_down, &c, 20000));
+  cr_assert_not(iotkit_device_is_connected(dev));
+  cr_assert_eq(iotkit_device_send_telemetry(dev, "x", 1, NULL), IOTKIT_ERR_NOT_CONNECTED);
+  char port[32];
+  snprintf(port, sizeof(port), "127.0.0.1:%u", (unsigned)mosq_server_port(srv));
+  cr_assert(device_fixture_error_has(dev, port));
+  iotkit_device_free(dev);
+}
