@@ -92,9 +92,11 @@ IOTKIT_API void iotkit_device_config_init(iotkit_device_config_t *cfg);
 IOTKIT_API iotkit_err_t iotkit_device_new(const iotkit_device_config_t *cfg, iotkit_device_t **out);
 
 /**
- * @brief Stop the background loop (waiting for it), close the connection and free.
- * No callback runs during or after this call: the transport is destroyed without
- * delivering events. The password is overwritten before its memory is released.
+ * @brief Stop the background loop (waiting for it), end the session and free.
+ * A live session is closed cleanly (so the server publishes no last will),
+ * waiting at most about a second; messages not yet confirmed are dropped (use
+ * iotkit_device_disconnect() first to flush them). No callback runs during or
+ * after this call. The password is overwritten before its memory is released.
  * A HAL the device made from state_dir is freed too. NULL is a no-op.
  */
 IOTKIT_API void iotkit_device_free(iotkit_device_t *dev);
@@ -104,7 +106,9 @@ IOTKIT_API void iotkit_device_free(iotkit_device_t *dev);
     iotkit_device_connect() reports through its return value, not through this callback. */
 typedef void (*iotkit_connection_cb)(iotkit_device_t *dev, void *user, bool connected, iotkit_err_t reason,
                                      const char *detail);
-/** Called when message @p msg_id is confirmed (::IOTKIT_OK) or has failed. */
+/** Called when message @p msg_id is confirmed (::IOTKIT_OK) or has failed. With the
+    background loop, it may run before the iotkit_device_send_telemetry() that sent the
+    message (in another thread) has returned the id: guard id bookkeeping with a lock. */
 typedef void (*iotkit_delivery_cb)(iotkit_device_t *dev, void *user, uint32_t msg_id, iotkit_err_t status);
 /** Called for every message that arrives on a subscribed channel. */
 typedef void (*iotkit_message_cb)(iotkit_device_t *dev, void *user, const char *channel, const void *payload,

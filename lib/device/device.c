@@ -53,6 +53,17 @@ void iotkit__device_endpoint(const iotkit_device_t *dev, char *buf, size_t cap) 
     iotkit__fmt(buf, cap, "%s:%u", host, (unsigned)dev->uri.port);
 }
 
+const char *iotkit__device_trim_detail(const iotkit_device_t *dev, const char *detail) {
+  char ep[300];
+  iotkit__device_endpoint(dev, ep, sizeof(ep));
+  size_t n = strlen(ep);
+  const char *at = strstr(detail, ep);
+  /* "mqtt: cannot connect to 127.0.0.1:1: Connection refused" -> "Connection refused":
+     our own text already names the endpoint. */
+  if (at && at[n] == ':' && at[n + 1] == ' ' && at[n + 2]) return at + n + 2;
+  return detail;
+}
+
 /* ------------------------------------------------------- create / free -- */
 
 static void device_release(iotkit_device_t *dev) {
@@ -161,6 +172,7 @@ void iotkit_device_free(iotkit_device_t *dev) {
      user callback may run once free has started. */
   iotkit__device_loop_halt(dev);
   dev->closing = true;
+  iotkit__device_goodbye(dev);
   iotkit__device_close_transport(dev);
   device_release(dev);
 }

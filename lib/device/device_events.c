@@ -22,16 +22,17 @@ static void ev_disconnected(void *user, iotkit_err_t reason, const char *detail)
   char ep[300];
   iotkit__device_endpoint(dev, ep, sizeof(ep));
   if (!detail || !*detail) detail = iotkit_strerror(reason);
+  const char *why = iotkit__device_trim_detail(dev, detail);
   if (dev->connecting) {
     /* The failure becomes iotkit_device_connect()'s result, not a callback. */
     dev->conn_fail = reason != IOTKIT_OK ? reason : IOTKIT_ERR_CONNECT;
-    iotkit__device_set_error(dev, "cannot connect to %s: %s", ep, detail);
+    iotkit__device_set_error(dev, "cannot connect to %s: %s", ep, why);
     iotkit__device_lock(dev);
     dev->connected = false;
     iotkit__device_unlock(dev);
     return;
   }
-  if (reason != IOTKIT_OK) iotkit__device_set_error(dev, "connection to %s lost: %s", ep, detail);
+  if (reason != IOTKIT_OK) iotkit__device_set_error(dev, "connection to %s lost: %s", ep, why);
   iotkit__device_lock(dev);
   dev->connected = false;
   iotkit_connection_cb cb = dev->closing ? NULL : dev->on_connection;
@@ -40,7 +41,7 @@ static void ev_disconnected(void *user, iotkit_err_t reason, const char *detail)
   if (reason == IOTKIT_OK)
     iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: disconnected", dev->device_id);
   else
-    iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: connection to %s lost: %s", dev->device_id, ep, detail);
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: connection to %s lost: %s", dev->device_id, ep, why);
   if (cb) cb(dev, cb_user, false, reason, reason == IOTKIT_OK ? "" : detail);
 }
 

@@ -11,6 +11,8 @@
 
 /* How often the background loop returns from the transport to look at its stop flag. */
 #define IOTKIT__DEVICE_LOOP_POLL_MS 100
+/* How long iotkit_device_free() waits for a clean end of the session, at most. */
+#define IOTKIT__DEVICE_GOODBYE_MS 1000u
 
 struct iotkit_device {
   /* Copied configuration. */
@@ -72,6 +74,8 @@ void iotkit__device_set_error(iotkit_device_t *dev, const char *fmt, ...)
     ;
 /* "host:port", with brackets around an IPv6 address. */
 void iotkit__device_endpoint(const iotkit_device_t *dev, char *buf, size_t cap);
+/* The part of a transport's @p detail after "<host:port>: ", if it has one, else @p detail. */
+const char *iotkit__device_trim_detail(const iotkit_device_t *dev, const char *detail);
 
 /* device_channel.c */
 /* Check a channel suffix; wildcards ('+' and '#' as whole segments, '#' last) only if allowed. */
@@ -82,7 +86,10 @@ char *iotkit__device_channel(const iotkit_device_t *dev, const char *suffix);
 /* device_io.c */
 /* Create the transport context if it does not exist yet. */
 iotkit_err_t iotkit__device_transport(iotkit_device_t *dev);
-/* Disconnect and destroy the transport without running user callbacks. */
+/* End a live session cleanly (so no last will is published), waiting a little;
+   callers set dev->closing first so that no user callback runs. */
+void iotkit__device_goodbye(iotkit_device_t *dev);
+/* Destroy the transport without running user callbacks. */
 void iotkit__device_close_transport(iotkit_device_t *dev);
 
 /* device_loop.c */

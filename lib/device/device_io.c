@@ -10,7 +10,7 @@
 
 static const char *transport_detail(const iotkit_device_t *dev, iotkit_err_t err) {
   const char *d = dev->tctx && dev->ops->last_error ? dev->ops->last_error(dev->tctx) : NULL;
-  return d && *d ? d : iotkit_strerror(err);
+  return d && *d ? iotkit__device_trim_detail(dev, d) : iotkit_strerror(err);
 }
 
 /* Connect failures keep their documented code; anything else a backend may
@@ -118,6 +118,14 @@ iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev) {
     iotkit__device_close_transport(dev);
   }
   return err;
+}
+
+void iotkit__device_goodbye(iotkit_device_t *dev) {
+  if (!dev->tctx || !iotkit_device_is_connected(dev)) return;
+  iotkit_err_t poll_err;
+  uint32_t budget = dev->connect_timeout_ms < IOTKIT__DEVICE_GOODBYE_MS ? dev->connect_timeout_ms
+                                                                          : IOTKIT__DEVICE_GOODBYE_MS;
+  if (dev->ops->disconnect(dev->tctx) == IOTKIT_OK) (void)poll_until(dev, is_down, budget, &poll_err);
 }
 
 static iotkit_err_t send_on(iotkit_device_t *dev, const char *channel, const void *payload, size_t len, int qos,

@@ -15,8 +15,8 @@ static void loop_main(void *arg) {
     /* tctx cannot change while the loop runs: connect, disconnect and free
        refuse to run (or stop the loop first). */
     iotkit_err_t err = dev->tctx ? dev->ops->poll(dev->tctx, IOTKIT__DEVICE_LOOP_POLL_MS) : IOTKIT_ERR_NOT_CONNECTED;
-    if (err != IOTKIT_OK && hal->sleep_ms) {
-      /* Not connected (or the transport failed): do not spin. */
+    if (err != IOTKIT_OK || !iotkit_device_is_connected(dev)) {
+      /* Without a connection poll() returns at once: do not spin. */
       hal->sleep_ms(hal->ctx, IOTKIT__DEVICE_LOOP_POLL_MS);
     }
   }

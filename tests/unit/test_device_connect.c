@@ -13,7 +13,7 @@ static struct {
   iotkit_err_t fail_reason; /* if set: first poll delivers disconnected(fail_reason) */
   bool never_up;            /* poll never delivers connected() */
   char username[64], password[64], client_id[64];
-  int creates, destroys, events_after_destroy;
+  int creates, destroys, disconnects;
   bool alive;
   const iotkit_transport_events_t *ev;
   bool connecting;
@@ -45,6 +45,7 @@ static iotkit_err_t fake_connect(void *ctx) {
 
 static iotkit_err_t fake_disconnect(void *ctx) {
   (void)ctx;
+  fake.disconnects++;
   fake.ev->disconnected(fake.ev->user, IOTKIT_OK, "");
   return IOTKIT_OK;
 }
@@ -215,11 +216,20 @@ Test(device_connect, connect_again_after_failure) {
   iotkit_device_free(dev);
 }
 
-Test(device_connect, free_destroys_without_callbacks) {
+Test(device_connect, free_says_goodbye_without_callbacks) {
   iotkit_device_t *dev = make();
   cr_assert_eq(iotkit_device_connect(dev), IOTKIT_OK);
   cr_assert_eq(callbacks, 1);
   iotkit_device_free(dev);
+  cr_assert_eq(fake.disconnects, 1, "a live session ends cleanly");
   cr_assert_eq(fake.destroys, 1);
   cr_assert_eq(callbacks, 1, "free must not run the connection callback");
+}
+
+Test(device_connect, free_of_a_closed_session_does_not_disconnect_again) {
+  iotkit_device_t *dev = make();
+  cr_assert_eq(iotkit_device_connect(dev), IOTKIT_OK);
+  cr_assert_eq(iotkit_device_disconnect(dev), IOTKIT_OK);
+  iotkit_device_free(dev);
+  cr_assert_eq(fake.disconnects, 1);
 }
