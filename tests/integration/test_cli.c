@@ -1,3 +1,4 @@
+// requires: mqtt
 /* The `iotkit` command-line tool, run as a user would run it. */
 #include <criterion/criterion.h>
 #include <fcntl.h>

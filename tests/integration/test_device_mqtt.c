@@ -1,3 +1,4 @@
+// requires: mqtt
 /* A device against a real mosquitto broker, checked by an independent subscriber. */
 #include <criterion/criterion.h>
 #include <stdio.h>
