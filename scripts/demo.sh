@@ -27,6 +27,7 @@ say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 say "checking dependencies"
 scripts/install-deps.sh
 say "building (build/demo)"
+mkdir -p build
 cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIOTKIT_BUILD_TESTS=OFF >build/demo.configure.log 2>&1 ||
   { cat build/demo.configure.log; exit 1; }
 cmake --build build/demo -j "$(nproc 2>/dev/null || echo 2)" >build/demo.build.log 2>&1 ||

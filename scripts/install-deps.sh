@@ -9,7 +9,7 @@ PKGS=(
   libcjson-dev libssl-dev openssl
   libcurl4-openssl-dev curl
   libcoap3-dev libcoap3-bin
-  libcriterion-dev
+  libcriterion-dev libcbor-dev libmicrohttpd-dev
   liblua5.4-dev lua5.4
   python3 python3-cffi python3-setuptools python3-pytest python3-paho-mqtt python3-venv python3-pip
   nginx-light

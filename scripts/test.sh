@@ -32,16 +32,28 @@ for run in "${runs[@]}"; do
   flags=(-DIOTKIT_WERROR=ON -DIOTKIT_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Debug)
   [ "$run" = asan ] && flags+=(-DIOTKIT_SANITIZE=ON)
   echo "=== test.sh: $run build in $dir"
+  mkdir -p build
   cmake -S . -B "$dir" "${flags[@]}" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
   cmake --build "$dir" -j "$jobs"
   echo "=== test.sh: $run tests"
   if [ "$run" = asan ]; then
-    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1"
-    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    # Criterion runs each test in a child process and does not fail a test whose
+    # child reports a leak at exit; so every sanitizer report also goes to a file,
+    # and any file at all fails the run.
+    reports="$PWD/$dir/sanitizer-reports"
+    rm -rf "$reports"; mkdir -p "$reports"
+    export ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1:log_path=$reports/asan"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
   fi
   if ! ctest --test-dir "$dir" --output-on-failure -j "$jobs" "${ctest_args[@]}"; then
     status=1
   fi
   unset ASAN_OPTIONS UBSAN_OPTIONS
+  if [ "$run" = asan ] && [ -n "$(ls -A "$reports")" ]; then
+    echo "=== test.sh: sanitizer reports (each one fails the run):"
+    for f in "$reports"/*; do echo "--- $f"; cat "$f"; done
+    echo "test.sh: $(ls "$reports" | wc -l) sanitizer report(s): 0 passed, 1 failed"
+    status=1
+  fi
 done
 exit $status

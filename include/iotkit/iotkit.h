@@ -25,5 +25,6 @@
 #include "hal.h"
 #include "transport.h"
 #include "device.h"
+#include "crypto.h"
 
 #endif /* IOTKIT_IOTKIT_H */

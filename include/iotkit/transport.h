@@ -16,7 +16,13 @@
  *    send() may be called from another thread while poll() runs;
  *  - events are delivered only from inside poll() (or connect()/disconnect()),
  *    in the calling thread;
- *  - a call that fails does not deliver an event for the work it refused.
+ *  - a call that fails does not deliver an event for the work it refused;
+ *  - send() and subscribe() need a session (after connected()): otherwise
+ *    ::IOTKIT_ERR_NOT_CONNECTED; connect() on a live or connecting context
+ *    gives ::IOTKIT_ERR_STATE;
+ *  - when send() runs in another thread, the delivery() of that message may be
+ *    raised by poll() before send() has returned its id: a caller that tracks
+ *    ids must hold, across send(), a lock its delivery handler also takes.
  */
 #ifndef IOTKIT_TRANSPORT_H
 #define IOTKIT_TRANSPORT_H
@@ -100,7 +106,7 @@ typedef struct iotkit_transport_config {
   bool clean_session;       /**< start a clean session */
   int protocol_version;     /**< MQTT: 311 or 5; ignored by others */
   uint32_t connect_timeout_ms; /**< how long connect may take */
-  size_t max_payload;       /**< refuse larger payloads with ::IOTKIT_ERR_TOO_LARGE */
+  size_t max_payload;       /**< refuse larger payloads with ::IOTKIT_ERR_TOO_LARGE; 0 for no limit */
   iotkit_will_t will;       /**< last will */
   iotkit_tls_config_t tls;  /**< TLS options (used for secure schemes) */
 } iotkit_transport_config_t;
@@ -137,7 +143,9 @@ typedef struct iotkit_transport_ops {
   /** Create a context; copy what it needs from @p cfg. */
   iotkit_err_t (*create)(const iotkit_transport_config_t *cfg, const iotkit_transport_events_t *events,
                          void **ctx);
-  /** Destroy a context (disconnecting without events). NULL is a no-op. */
+  /** Destroy a context without raising events. The connection is dropped
+      without a goodbye (for MQTT: no DISCONNECT, so the broker publishes the
+      last will); call disconnect() and poll first for a clean end. NULL is a no-op. */
   void (*destroy)(void *ctx);
   /** Start connecting; ::IOTKIT_OK once the attempt is under way or done
       (connected() follows from poll()); an error if it failed at once. */
@@ -148,7 +156,9 @@ typedef struct iotkit_transport_ops {
   iotkit_err_t (*send)(void *ctx, const iotkit_message_t *msg, uint32_t *msg_id);
   /** Subscribe to a channel (MQTT wildcards allowed where the transport has them). */
   iotkit_err_t (*subscribe)(void *ctx, const char *channel, int qos);
-  /** Do network work for at most @p timeout_ms, delivering events. */
+  /** Do network work for at most @p timeout_ms, delivering events. Returns at
+      once when there is no connection (and never blocks for the loopback);
+      connection failures arrive as disconnected(), not as poll()'s result. */
   iotkit_err_t (*poll)(void *ctx, int timeout_ms);
   /** Socket to watch for readability in an external event loop, or -1. */
   int (*fd)(void *ctx);
@@ -191,14 +201,26 @@ IOTKIT_API iotkit_err_t iotkit_transport_find(const iotkit_transport_registry_t 
 
 /**
  * @brief The in-process loopback backend (scheme "loop"): messages sent on a
- * channel the same context subscribed to come back as message events;
- * every send is confirmed on the next poll. For unit tests and simulation.
+ * channel the same context subscribed to (MQTT wildcards allowed) come back as
+ * message events; every send is confirmed on the next poll. For unit tests and
+ * simulation. URI query options: @c refuse=1 makes connect() fail with
+ * ::IOTKIT_ERR_CONNECT; @c drop_after=N loses the connection
+ * (disconnected(::IOTKIT_ERR_CONNECTION_LOST)) after the Nth send of each
+ * connection. Retained messages are not kept.
  */
 IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_loopback(void);
 
 /**
  * @brief The MQTT backend on libmosquitto (schemes "mqtt", "mqtts"), or NULL
  * if the library was built without it.
+ *
+ * connect() makes the TCP (and TLS) connection at once (a refused connection
+ * gives ::IOTKIT_ERR_CONNECT with host:port in last_error()) and connected()
+ * follows the CONNACK, from poll(). A broker's refusal arrives as
+ * disconnected(::IOTKIT_ERR_AUTH) for bad credentials or no authorisation, or
+ * disconnected(::IOTKIT_ERR_PROTOCOL); no CONNACK within connect_timeout_ms as
+ * disconnected(::IOTKIT_ERR_TIMEOUT). User name and password come from the
+ * config, else from the URI. The password is never logged.
  */
 IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_mqtt(void);
 

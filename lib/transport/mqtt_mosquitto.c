@@ -116,7 +116,9 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc) {
   iotkit__fmt(detail, sizeof detail, "mqtt: connection to %s:%u %s: %s", c->host, c->port,
               st == ST_CONNECTING ? "failed" : "lost",
               rc == MOSQ_ERR_ERRNO ? strerror(saved_errno) : mosquitto_strerror(rc));
-  report_down(c, st == ST_CONNECTING ? IOTKIT_ERR_CONNECT : IOTKIT_ERR_CONNECTION_LOST, detail);
+  iotkit_err_t reason = st == ST_CONNECTING ? IOTKIT_ERR_CONNECT : IOTKIT_ERR_CONNECTION_LOST;
+  if (rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_TLS_HANDSHAKE) reason = IOTKIT_ERR_TLS;
+  report_down(c, reason, detail);
 }
 
 static void on_publish(struct mosquitto *mosq, void *obj, int mid) {
@@ -319,9 +321,11 @@ static iotkit_err_t mqtt_poll(void *ctx, int timeout_ms) {
     report_down(c, IOTKIT_ERR_TIMEOUT, detail);
     return IOTKIT_OK;
   }
+  errno = 0;
   int rc = mosquitto_loop(c->mosq, timeout_ms, 1);
-  /* Connection failures were reported by on_disconnect inside the loop. */
-  if (rc == MOSQ_ERR_NOMEM) return IOTKIT_ERR_NOMEM;
+  /* Most failures were reported by on_disconnect inside the loop (the state
+     is then ST_DOWN); a failed TLS handshake returns without calling it. */
+  if (rc != MOSQ_ERR_SUCCESS && get_state(c) != ST_DOWN) on_disconnect(c->mosq, c, rc);
   return IOTKIT_OK;
 }
 

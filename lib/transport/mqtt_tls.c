@@ -10,14 +10,11 @@ iotkit_err_t iotkit__transport_mqtt_tls_apply(struct mosquitto *mosq, const iotk
     iotkit__fmt(err, cap, "mqtt: TLS client certificate and key must be given together");
     return IOTKIT_ERR_INVALID_ARG;
   }
-  int rc = MOSQ_ERR_SUCCESS;
-  if (!tls->ca_file && !tls->ca_dir) {
-    /* No CA given: trust the system store rather than nothing. */
-    rc = mosquitto_int_option(mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
-  }
-  if (rc == MOSQ_ERR_SUCCESS && (tls->ca_file || tls->ca_dir || tls->cert_file)) {
-    rc = mosquitto_tls_set(mosq, tls->ca_file, tls->ca_dir, tls->cert_file, tls->key_file, NULL);
-  }
+  /* No CA given: trust the system store rather than nothing. Not through
+     MOSQ_OPT_TLS_USE_OS_CERTS: libmosquitto 2.0.11 then fails every reconnect
+     with MOSQ_ERR_INVAL. */
+  const char *ca_dir = tls->ca_file || tls->ca_dir ? tls->ca_dir : IOTKIT_TLS_SYSTEM_CA_DIR;
+  int rc = mosquitto_tls_set(mosq, tls->ca_file, ca_dir, tls->cert_file, tls->key_file, NULL);
   if (rc == MOSQ_ERR_SUCCESS && !tls->verify_peer) {
     /* 0 is SSL_VERIFY_NONE: no chain check; insecure_set drops the host name check. */
     rc = mosquitto_tls_opts_set(mosq, 0, NULL, NULL);
@@ -25,7 +22,7 @@ iotkit_err_t iotkit__transport_mqtt_tls_apply(struct mosquitto *mosq, const iotk
   }
   if (rc != MOSQ_ERR_SUCCESS) {
     iotkit__fmt(err, cap, "mqtt: TLS setup failed (CA '%s', CA dir '%s', certificate '%s'): %s",
-                tls->ca_file ? tls->ca_file : "-", tls->ca_dir ? tls->ca_dir : "-",
+                tls->ca_file ? tls->ca_file : "-", ca_dir ? ca_dir : "-",
                 tls->cert_file ? tls->cert_file : "-", mosquitto_strerror(rc));
     return IOTKIT_ERR_TLS;
   }

@@ -27,6 +27,8 @@ struct mosq_server {
   bool persistence;
   bool has_users;
   bool started_once;
+  bool tls;
+  char path[192];
   char *extra[MAX_EXTRA];
   int nextra;
 };
@@ -63,7 +65,7 @@ static bool accepts_tcp(uint16_t port) {
 
 static void set_port(mosq_server_t *srv, uint16_t port) {
   srv->port = port;
-  snprintf(srv->uri, sizeof srv->uri, "mqtt://127.0.0.1:%u", port);
+  snprintf(srv->uri, sizeof srv->uri, "%s://127.0.0.1:%u", srv->tls ? "mqtts" : "mqtt", port);
 }
 
 mosq_server_t *mosq_server_new(void) {
@@ -91,13 +93,19 @@ bool mosq_server_add_config(mosq_server_t *srv, const char *line) {
   return srv->extra[srv->nextra++] != NULL;
 }
 
-/* Run a program and wait for it; true if it exited with 0. */
-static bool run(char *const argv[]) {
+/* Run a tool and wait for it; true if it exited with 0. Its output goes to
+   tools.log in the directory. */
+static bool run(const mosq_server_t *srv, char *const argv[]) {
+  char log[128];
+  snprintf(log, sizeof log, "%s/tools.log", srv->dir);
   pid_t pid = fork();
   if (pid < 0) return false;
   if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) dup2(null, STDOUT_FILENO);
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
     execv(argv[0], argv);
     _exit(127);
   }
@@ -113,12 +121,63 @@ bool mosq_server_add_user(mosq_server_t *srv, const char *user, const char *pass
   snprintf(file, sizeof file, "%s/passwd", srv->dir);
   char *create[] = {MOSQ_PASSWD_BIN, "-c", "-b", file, (char *)user, (char *)password, NULL};
   char *append[] = {MOSQ_PASSWD_BIN, "-b", file, (char *)user, (char *)password, NULL};
-  if (!run(srv->has_users ? append : create)) {
+  if (!run(srv, srv->has_users ? append : create)) {
     fprintf(stderr, "mosq_server: mosquitto_passwd failed for user %s\n", user);
     return false;
   }
   srv->has_users = true;
   return true;
+}
+
+const char *mosq_server_file(mosq_server_t *srv, const char *name) {
+  if (!srv || !name) return "";
+  snprintf(srv->path, sizeof srv->path, "%s/%s", srv->dir, name);
+  return srv->path;
+}
+
+/* A self-signed CA certificate "<name>.crt" with key "<name>.key". */
+static bool make_ca(mosq_server_t *srv, const char *name, const char *cn) {
+  char crt[192], key[192], subj[64];
+  snprintf(crt, sizeof crt, "%s/%s.crt", srv->dir, name);
+  snprintf(key, sizeof key, "%s/%s.key", srv->dir, name);
+  snprintf(subj, sizeof subj, "/CN=%s", cn);
+  char *argv[] = {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                  "-nodes", "-keyout", key, "-out", crt, "-subj", subj, "-days", "2", "-batch", NULL};
+  return run(srv, argv);
+}
+
+bool mosq_server_enable_tls(mosq_server_t *srv) {
+  if (!srv || !make_ca(srv, "ca", "iotkit test CA") || !make_ca(srv, "other-ca", "unrelated CA")) return false;
+  char key[192], csr[192], crt[192], ext[192], ca[192], cakey[192], serial[192];
+  snprintf(key, sizeof key, "%s/server.key", srv->dir);
+  snprintf(csr, sizeof csr, "%s/server.csr", srv->dir);
+  snprintf(crt, sizeof crt, "%s/server.crt", srv->dir);
+  snprintf(ext, sizeof ext, "%s/server.ext", srv->dir);
+  snprintf(ca, sizeof ca, "%s/ca.crt", srv->dir);
+  snprintf(cakey, sizeof cakey, "%s/ca.key", srv->dir);
+  snprintf(serial, sizeof serial, "%s/ca.srl", srv->dir);
+  FILE *f = fopen(ext, "w");
+  if (!f) return false;
+  fprintf(f, "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+  fclose(f);
+  char *req[] = {"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1", "-batch", NULL};
+  char *sign[] = {"/usr/bin/openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", cakey, "-CAserial", serial,
+                  "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext, NULL};
+  if (!run(srv, req) || !run(srv, sign)) {
+    fprintf(stderr, "mosq_server: could not make the test certificates (see %s/tools.log)\n", srv->dir);
+    return false;
+  }
+  char line[256];
+  snprintf(line, sizeof line, "cafile %s", ca);
+  bool ok = mosq_server_add_config(srv, line);
+  snprintf(line, sizeof line, "certfile %s", crt);
+  ok = ok && mosq_server_add_config(srv, line);
+  snprintf(line, sizeof line, "keyfile %s", key);
+  ok = ok && mosq_server_add_config(srv, line);
+  srv->tls = true;
+  set_port(srv, srv->port);
+  return ok;
 }
 
 static bool write_config(mosq_server_t *srv, const char *path) {

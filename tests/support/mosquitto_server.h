@@ -32,6 +32,15 @@ bool mosq_server_add_config(mosq_server_t *srv, const char *line);
 /* Add a user to a password file (mosquitto_passwd) and turn anonymous access off. */
 bool mosq_server_add_user(mosq_server_t *srv, const char *user, const char *password);
 
+/* Serve TLS: makes a test CA (ca.crt), a server certificate for 127.0.0.1 signed
+   by it, and an unrelated CA (other-ca.crt) for negative tests, all in the
+   directory (openssl command-line tool); mosq_server_uri() becomes mqtts://. Before start. */
+bool mosq_server_enable_tls(mosq_server_t *srv);
+
+/* Path of a file in the server's directory ("ca.crt", "other-ca.crt"...), valid
+   until the next call. */
+const char *mosq_server_file(mosq_server_t *srv, const char *name);
+
 /* Start the broker and wait (up to 10 s) until it accepts TCP connections. */
 bool mosq_server_start(mosq_server_t *srv);
 

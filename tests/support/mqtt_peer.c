@@ -1,4 +1,5 @@
 /* An independent MQTT client for integration tests (see mqtt_peer.h). */
+#ifdef IOTKIT_WITH_MQTT /* built without MQTT: the peer does not exist */
 #include "mqtt_peer.h"
 
 #include <errno.h>
@@ -220,3 +221,4 @@ void mqtt_peer_free(mqtt_peer_t *p) {
   free(p);
   mosquitto_lib_cleanup();
 }
+#endif /* IOTKIT_WITH_MQTT */
