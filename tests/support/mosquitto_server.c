@@ -149,16 +149,38 @@ bool mosq_server_make_client_cert(mosq_server_t *srv, const char *name, const ch
   return srv && name && ca && cn && test_certs_make_cert(srv->dir, name, ca, cn, NULL, TEST_CERT_CLIENT);
 }
 
-bool mosq_server_set_acl(mosq_server_t *srv, const char *acl) {
-  if (!srv || !acl) return false;
-  char path[128], line[160];
-  snprintf(path, sizeof path, "%s/acl", srv->dir);
+/* Write @p text to the file @p name in the directory; its path into @p path. */
+static bool write_file(const mosq_server_t *srv, const char *name, const char *text, char *path, size_t cap) {
+  snprintf(path, cap, "%s/%s", srv->dir, name);
   FILE *f = fopen(path, "w");
   if (!f) return false;
-  fputs(acl, f);
-  if (fclose(f) != 0) return false;
+  fputs(text, f);
+  return fclose(f) == 0;
+}
+
+bool mosq_server_set_acl(mosq_server_t *srv, const char *acl) {
+  char path[128], line[160];
+  if (!srv || !acl || !write_file(srv, "acl", acl, path, sizeof path)) return false;
   snprintf(line, sizeof line, "acl_file %s", path);
   return mosq_server_add_config(srv, line);
+}
+
+bool mosq_server_set_dynsec(mosq_server_t *srv, const char *json) {
+  static const char *const plugins[] = {"/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+                                        "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+                                        "/usr/lib/mosquitto_dynamic_security.so", NULL};
+  const char *plugin = NULL;
+  for (int i = 0; plugins[i] && !plugin; i++) plugin = access(plugins[i], R_OK) == 0 ? plugins[i] : NULL;
+  if (!plugin) {
+    fprintf(stderr, "mosq_server: mosquitto_dynamic_security.so not found\n");
+    return false;
+  }
+  char path[128], line[256];
+  if (!srv || !json || !write_file(srv, "dynsec.json", json, path, sizeof path)) return false;
+  snprintf(line, sizeof line, "plugin %s", plugin);
+  bool ok = mosq_server_add_config(srv, line);
+  snprintf(line, sizeof line, "plugin_opt_config_file %s", path);
+  return ok && mosq_server_add_config(srv, line);
 }
 
 static bool write_config(mosq_server_t *srv, const char *path) {

@@ -55,6 +55,12 @@ bool mosq_server_set_acl(mosq_server_t *srv, const char *acl);
    until the next call. */
 const char *mosq_server_file(mosq_server_t *srv, const char *name);
 
+/* Use the dynamic security plugin with @p json as its configuration
+   (clients, roles and ACLs; see mosquitto_ctrl_dynsec(1)). With
+   "use_identity_as_username true", clients listed without a password are
+   known by their certificate's CN. Before start. */
+bool mosq_server_set_dynsec(mosq_server_t *srv, const char *json);
+
 /* Start the broker and wait (up to 10 s) until it accepts TCP connections. */
 bool mosq_server_start(mosq_server_t *srv);
 
