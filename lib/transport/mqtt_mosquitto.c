@@ -24,7 +24,6 @@
 typedef iotkit__mqtt_ctx_t mqtt_ctx_t;
 typedef iotkit__mqtt_state_t mqtt_state_t;
 
-
 /* libmosquitto needs one process-wide mosquitto_lib_init() (it initialises
    OpenSSL and its random source). A pthread_once is the only global state of
    the backend; mosquitto_lib_cleanup() is never called because the library
@@ -37,7 +36,6 @@ void iotkit__transport_mqtt_set_err(mqtt_ctx_t *c, const char *text) {
   iotkit__fmt(c->err, sizeof c->err, "%s", text);
   iotkit__transport_lock_release(&c->lock);
 }
-
 
 static void set_state(mqtt_ctx_t *c, mqtt_state_t st) {
   iotkit__transport_lock_acquire(&c->lock);

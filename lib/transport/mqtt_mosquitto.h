@@ -13,7 +13,12 @@
 #define IOTKIT_TLS_SYSTEM_CA_DIR "/etc/ssl/certs"
 #endif
 
-typedef enum { IOTKIT__MQTT_DOWN, IOTKIT__MQTT_CONNECTING, IOTKIT__MQTT_UP, IOTKIT__MQTT_DISCONNECTING } iotkit__mqtt_state_t;
+typedef enum {
+  IOTKIT__MQTT_DOWN,
+  IOTKIT__MQTT_CONNECTING,
+  IOTKIT__MQTT_UP,
+  IOTKIT__MQTT_DISCONNECTING
+} iotkit__mqtt_state_t;
 
 /* A subscription sent and not yet acknowledged. */
 typedef struct iotkit__mqtt_pending_sub {

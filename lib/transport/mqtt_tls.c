@@ -9,6 +9,7 @@
  */
 #include "transport/mqtt_mosquitto.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,16 @@ static bool readable(const char *what, const char *path, char *err, size_t cap) 
   return false;
 }
 
+static bool dir_readable(const char *path, char *err, size_t cap) {
+  DIR *d = opendir(path);
+  if (d) {
+    closedir(d);
+    return true;
+  }
+  iotkit__fmt(err, cap, "mqtt: TLS CA directory '%s' cannot be read: %s", path, strerror(errno));
+  return false;
+}
+
 iotkit_err_t iotkit__transport_mqtt_tls_apply(struct mosquitto *mosq, const iotkit_transport_config_t *cfg,
                                               char *err, size_t cap) {
   const iotkit_tls_config_t *tls = &cfg->tls;
@@ -40,6 +51,7 @@ iotkit_err_t iotkit__transport_mqtt_tls_apply(struct mosquitto *mosq, const iotk
     return IOTKIT_ERR_INVALID_ARG;
   }
   if ((tls->ca_file && !readable("CA file", tls->ca_file, err, cap)) ||
+      (tls->ca_dir && !dir_readable(tls->ca_dir, err, cap)) ||
       (tls->cert_file && !readable("client certificate", tls->cert_file, err, cap)) ||
       (tls->key_file && !readable("client key", tls->key_file, err, cap))) {
     return IOTKIT_ERR_TLS;

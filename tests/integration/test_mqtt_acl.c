@@ -158,7 +158,9 @@ Test(acl, subscription_to_other_device_reads_nothing_5) {
   subscription_to_other_device_reads_nothing(5, "iotkit/v1/devB/#");
 }
 
-Test(acl, wildcard_subscription_reads_only_own_topics_311) { subscription_to_other_device_reads_nothing(311, "iotkit/#"); }
+Test(acl, wildcard_subscription_reads_only_own_topics_311) {
+  subscription_to_other_device_reads_nothing(311, "iotkit/#");
+}
 
 Test(acl, wildcard_subscription_reads_only_own_topics_5) { subscription_to_other_device_reads_nothing(5, "iotkit/#"); }
 

@@ -5,10 +5,12 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "iotkit/transport.h"
 #include "mosquitto_server.h"
 #include "test_hal.h"
+#include "test_proc.h"
 #include "transport_client.h"
 
 #define VERIFY_OFF_LINE "TLS peer verification is OFF"
@@ -81,6 +83,18 @@ Test(tls, verified_connection_to_host_name) {
   char by_name[128];
   snprintf(by_name, sizeof by_name, "mqtts://localhost:%u", mosq_server_port(srv));
   open_tls(by_name, (iotkit_tls_config_t){.ca_file = file("ca.crt"), .verify_peer = true});
+  cr_assert_eq(tclient_connect(cl), IOTKIT_OK, "%s", tclient_last_error(cl));
+}
+
+Test(tls, verified_by_a_hashed_ca_directory) {
+  char dir[192], copy[256];
+  snprintf(dir, sizeof dir, "%s/cadir", mosq_server_dir(srv));
+  cr_assert_eq(mkdir(dir, 0700), 0);
+  snprintf(copy, sizeof copy, "%s/ca.pem", dir);
+  char *cp[] = {"/bin/cp", (char *)file("ca.crt"), copy, NULL};
+  char *rehash[] = {"/usr/bin/openssl", "rehash", dir, NULL};
+  cr_assert(test_proc_run(file("tools.log"), cp) && test_proc_run(file("tools.log"), rehash));
+  open_tls(uri, (iotkit_tls_config_t){.ca_dir = dir, .verify_peer = true});
   cr_assert_eq(tclient_connect(cl), IOTKIT_OK, "%s", tclient_last_error(cl));
 }
 
@@ -242,6 +256,12 @@ Test(tls_config, unreadable_ca_file_is_tls_error_naming_it) {
   char want[256];
   snprintf(want, sizeof want, "CA file '%s' cannot be read", dir);
   cr_assert(test_hal_log_contains(th, want), "no log line has: %s", want);
+}
+
+Test(tls_config, missing_ca_directory_is_tls_error_naming_it) {
+  cr_assert_eq(create_with((iotkit_tls_config_t){.ca_dir = "/nonexistent/certs", .verify_peer = true}),
+               IOTKIT_ERR_TLS);
+  cr_assert(test_hal_log_contains(th, "CA directory '/nonexistent/certs' cannot be read"));
 }
 
 Test(tls_config, missing_certificate_file_is_tls_error_naming_it) {

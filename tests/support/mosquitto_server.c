@@ -312,7 +312,7 @@ static void remove_dir(const char *dir) {
   while ((e = readdir(d)) != NULL) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    unlink(path);
+    if (unlink(path) != 0 && (errno == EISDIR || errno == EPERM)) remove_dir(path); /* a test's subdirectory */
   }
   closedir(d);
   rmdir(dir);
