@@ -73,7 +73,20 @@ IOTKIT_API void iotkit_uri_clear(iotkit_uri_t *uri);
  */
 IOTKIT_API uint16_t iotkit_uri_default_port(const char *scheme);
 
-/** TLS (or DTLS) options. Strings are copied by the consumer. */
+/**
+ * TLS (or DTLS) options. Strings are copied by the consumer.
+ *
+ * Secure by default: an endpoint with a secure scheme verifies the server's
+ * certificate chain against @c ca_file / @c ca_dir (the system store when
+ * neither is given) and that the certificate names the host of the URI.
+ * A backend's create() checks the options: @c cert_file without @c key_file
+ * (or the reverse) is ::IOTKIT_ERR_INVALID_ARG; a file it cannot read is
+ * ::IOTKIT_ERR_TLS with the path in the logged detail. A failed handshake is
+ * ::IOTKIT_ERR_TLS with its cause in last_error() (for example "certificate
+ * verify failed" for an unknown CA, "host name verification failed" for a
+ * certificate that does not name the host, or the server's alert when it
+ * requires a client certificate). Key material is never logged.
+ */
 typedef struct iotkit_tls_config {
   const char *ca_file;   /**< PEM bundle of trusted CAs, or NULL */
   const char *ca_dir;    /**< directory of hashed CA certificates, or NULL */
@@ -132,8 +145,17 @@ typedef struct iotkit_transport_events {
   void (*disconnected)(void *user, iotkit_err_t reason, const char *detail);
   /** A message arrived on @p channel. */
   void (*message)(void *user, const char *channel, const void *payload, size_t len);
-  /** Message @p msg_id was confirmed (::IOTKIT_OK) or failed (error code). */
+  /** Message @p msg_id was confirmed (::IOTKIT_OK) or failed (error code;
+      ::IOTKIT_ERR_AUTH when the server refused it for lack of authorisation,
+      where the protocol says so: see iotkit_transport_mqtt()). */
   void (*delivery)(void *user, uint32_t msg_id, iotkit_err_t status);
+  /** Optional (may be NULL; last so that older initialisers stay valid): the
+      server answered a subscribe() to @p channel: ::IOTKIT_OK when it granted
+      it, ::IOTKIT_ERR_AUTH when it refused it for lack of authorisation,
+      ::IOTKIT_ERR_PROTOCOL for another refusal (detail in last_error() and an
+      ERROR log line). Raised by backends whose protocol confirms
+      subscriptions (MQTT); the loopback never raises it. */
+  void (*subscribed)(void *user, const char *channel, iotkit_err_t status);
 } iotkit_transport_events_t;
 
 /** A transport backend: a name, the schemes it serves and its operations. */
@@ -221,6 +243,20 @@ IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_loopback(void);
  * disconnected(::IOTKIT_ERR_PROTOCOL); no CONNACK within connect_timeout_ms as
  * disconnected(::IOTKIT_ERR_TIMEOUT). User name and password come from the
  * config, else from the URI. The password is never logged.
+ *
+ * TLS (mqtts): see ::iotkit_tls_config_t; a handshake failure is
+ * ::IOTKIT_ERR_TLS, from connect() or as disconnected(::IOTKIT_ERR_TLS).
+ * libmosquitto's own log lines go to the HAL log at ::IOTKIT_LOG_DEBUG
+ * (packet traces at ::IOTKIT_LOG_TRACE); they carry no payloads nor secrets.
+ *
+ * Refusals by the broker (e.g. an ACL): with MQTT 5, a QoS 1 or 2 publish the
+ * broker refuses gives delivery() with ::IOTKIT_ERR_AUTH (reason 0x87) or
+ * ::IOTKIT_ERR_DELIVERY (another reason >= 0x80), the reason in last_error()
+ * and a WARN log line. MQTT 3.1.1 has no way to say so: the broker
+ * acknowledges and drops the message, and delivery() reports ::IOTKIT_OK;
+ * a refused QoS 0 publish is never reported. A refused subscription gives
+ * subscribed(::IOTKIT_ERR_AUTH) (SUBACK 0x87, or 0x80 with MQTT 3.1.1), the
+ * channel in last_error() and an ERROR log line, with both versions.
  */
 IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_mqtt(void);
 
