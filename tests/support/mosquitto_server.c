@@ -1,18 +1,13 @@
 /* A real mosquitto broker for integration tests (see mosquitto_server.h). */
 #include "mosquitto_server.h"
+#include "net_util.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MOSQ_BIN "/usr/sbin/mosquitto"
@@ -31,36 +26,6 @@ struct mosq_server {
   int nextra;
 };
 
-static void msleep(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-/* A port the kernel just gave us; another process might take it before the
-   broker binds it, so start() retries with a new one if the broker fails. */
-static uint16_t pick_free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  uint16_t port = 0;
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-static bool accepts_tcp(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
 static void set_port(mosq_server_t *srv, uint16_t port) {
   srv->port = port;
   snprintf(srv->uri, sizeof srv->uri, "mqtt://127.0.0.1:%u", port);
@@ -75,7 +40,7 @@ mosq_server_t *mosq_server_new(void) {
     free(srv);
     return NULL;
   }
-  set_port(srv, pick_free_port());
+  set_port(srv, test_free_port());
   return srv;
 }
 
@@ -91,29 +56,13 @@ bool mosq_server_add_config(mosq_server_t *srv, const char *line) {
   return srv->extra[srv->nextra++] != NULL;
 }
 
-/* Run a program and wait for it; true if it exited with 0. */
-static bool run(char *const argv[]) {
-  pid_t pid = fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) dup2(null, STDOUT_FILENO);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 bool mosq_server_add_user(mosq_server_t *srv, const char *user, const char *password) {
   if (!srv || !user || !password) return false;
   char file[128];
   snprintf(file, sizeof file, "%s/passwd", srv->dir);
   char *create[] = {MOSQ_PASSWD_BIN, "-c", "-b", file, (char *)user, (char *)password, NULL};
   char *append[] = {MOSQ_PASSWD_BIN, "-b", file, (char *)user, (char *)password, NULL};
-  if (!run(srv->has_users ? append : create)) {
+  if (!test_run(srv->has_users ? append : create)) {
     fprintf(stderr, "mosq_server: mosquitto_passwd failed for user %s\n", user);
     return false;
   }
@@ -138,17 +87,8 @@ static bool write_config(mosq_server_t *srv, const char *path) {
 static pid_t spawn(mosq_server_t *srv, const char *conf) {
   char log[128];
   snprintf(log, sizeof log, "%s/mosquitto.log", srv->dir);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    execl(MOSQ_BIN, "mosquitto", "-c", conf, (char *)NULL);
-    _exit(127);
-  }
-  return pid;
+  char *argv[] = {MOSQ_BIN, "-c", (char *)conf, NULL};
+  return test_spawn(argv, log);
 }
 
 /* How many times the log says the broker is up ("mosquitto version X running"). */
@@ -174,13 +114,12 @@ static bool start_once(mosq_server_t *srv) {
   srv->pid = spawn(srv, conf);
   if (srv->pid < 0) return false;
   for (int i = 0; i < 1000; i++) {
-    int status;
-    if (waitpid(srv->pid, &status, WNOHANG) == srv->pid) {
+    if (test_exited(srv->pid)) {
       srv->pid = 0;
       return false;
     }
-    if (count_running(srv) > before && accepts_tcp(srv->port)) return true;
-    msleep(10);
+    if (count_running(srv) > before && test_accepts_tcp(srv->port)) return true;
+    test_msleep(10);
   }
   mosq_server_kill(srv);
   return false;
@@ -196,9 +135,9 @@ bool mosq_server_start(mosq_server_t *srv) {
       return true;
     }
     if (srv->started_once) {
-      msleep(100);
+      test_msleep(100);
     } else {
-      set_port(srv, pick_free_port());
+      set_port(srv, test_free_port());
     }
   }
   fprintf(stderr, "mosq_server: mosquitto did not start on port %u (see %s/mosquitto.log)\n", srv->port,
@@ -208,10 +147,7 @@ bool mosq_server_start(mosq_server_t *srv) {
 
 static bool signal_and_wait(mosq_server_t *srv, int sig) {
   if (!srv || srv->pid <= 0) return false;
-  kill(srv->pid, sig);
-  int status;
-  while (waitpid(srv->pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  test_kill_wait(srv->pid, sig);
   srv->pid = 0;
   return true;
 }
@@ -228,8 +164,7 @@ bool mosq_server_restart(mosq_server_t *srv) {
 
 bool mosq_server_running(mosq_server_t *srv) {
   if (!srv || srv->pid <= 0) return false;
-  int status;
-  if (waitpid(srv->pid, &status, WNOHANG) == srv->pid) {
+  if (test_exited(srv->pid)) {
     srv->pid = 0;
     return false;
   }
