@@ -237,6 +237,29 @@ Test(http, server_gone_ends_session_and_fails_send) {
   cr_assert(strstr(fx.ops->last_error(fx.ctx), port) != NULL, "%s", fx.ops->last_error(fx.ctx));
 }
 
+Test(http, server_restart_within_retries_loses_nothing) {
+  char uri[192];
+  snprintf(uri, sizeof uri, "%s?attempts=10&backoff_ms=100", base);
+  http_fx_open(&fx, uri, NULL);
+  http_fx_connect(&fx);
+  uint16_t port = nginx_server_port(srv);
+  nginx_server_stop(srv);
+  uint32_t id = http_fx_send(&fx, "t/restart", "kept", 4);
+  uint64_t end = test_now_ms() + 10000; /* until the first attempt has failed */
+  while (!test_hal_log_contains(fx.th, "attempt 2 in") && test_now_ms() < end) fx.ops->poll(fx.ctx, 5);
+  cr_assert(test_hal_log_contains(fx.th, "attempt 2 in"));
+  cr_assert(nginx_server_start(srv));
+  cr_assert_eq(nginx_server_port(srv), port, "nginx came back on another port");
+  cr_assert(http_fx_wait(&fx, &fx.rec.deliveries, 1));
+  cr_assert_eq(transport_rec_status(&fx.rec, id), IOTKIT_OK);
+  cr_assert_eq(transport_rec_read(&fx.rec, &fx.rec.disconnected), 0);
+  nginx_request_t r[4];
+  cr_assert_eq(posted(r, 4), 1);
+  char body[8] = {0};
+  cr_assert_eq(nginx_request_body(&r[0], body, sizeof body - 1), 4);
+  cr_assert_str_eq(body, "kept");
+}
+
 /* ------------------------------------------------------- no server -- */
 
 static void setup_no_server(void) { http_fx_init(&fx); }
