@@ -13,6 +13,12 @@
 
 #include "transport/common.h"
 
+/* curl_easy_header (7.83), CURLOPT_PROTOCOLS_STR (7.85), curl_multi_poll and
+   CURLINFO_RETRY_AFTER (7.66), curl_multi_wakeup (7.68). */
+#if LIBCURL_VERSION_NUM < 0x075500
+#error "the HTTP backend needs libcurl 7.85 or later"
+#endif
+
 /* Compile-time defaults of the HTTP backend. A port may override them with -D;
    the ones marked with a query key can also be set per endpoint in the URI
    (e.g. https://host/api?wait=20&attempts=3). */

@@ -8,6 +8,9 @@
 #include "transport/http_curl.h"
 #include "transport/topic.h"
 
+#define IOTKIT__STR2(x) #x
+#define IOTKIT__STR(x) IOTKIT__STR2(x)
+
 bool iotkit__transport_http_channel_valid(const char *channel) {
   if (!iotkit__topic_name_valid(channel) || channel[0] == '/') return false;
   const char *p = channel;
@@ -113,7 +116,8 @@ static void setup_common(http_ctx_t *c, http_req_t *r, CURL *e, const char *url)
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect must not carry credentials away */
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "libiotkit");
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "libiotkit/" IOTKIT__STR(IOTKIT_VERSION_MAJOR) "." IOTKIT__STR(
+                                            IOTKIT_VERSION_MINOR) "." IOTKIT__STR(IOTKIT_VERSION_PATCH));
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, c->secure ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L); /* prefer multiplexing on an HTTP/2 connection */
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
