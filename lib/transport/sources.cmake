@@ -12,3 +12,10 @@ if(IOTKIT_WITH_MQTT)
     ${CMAKE_CURRENT_LIST_DIR}/mqtt_acks.c
   )
 endif()
+if(IOTKIT_WITH_HTTP)
+  target_sources(iotkit_obj PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/http_curl.c
+    ${CMAKE_CURRENT_LIST_DIR}/http_request.c
+    ${CMAKE_CURRENT_LIST_DIR}/http_loop.c
+  )
+endif()

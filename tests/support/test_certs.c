@@ -49,3 +49,17 @@ bool test_certs_make_cert(const char *dir, const char *name, const char *ca, con
                   "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext, NULL};
   return openssl(dir, req) && openssl(dir, sign);
 }
+
+const char *test_certs_path(char *buf, size_t cap, const char *dir, const char *name) {
+  snprintf(buf, cap, "%s/%s", dir, name);
+  return buf;
+}
+
+bool test_certs_make(const char *dir) {
+  bool ok = test_certs_make_ca(dir, "ca", "iotkit test CA") &&
+            test_certs_make_cert(dir, "server", "ca", "127.0.0.1", "IP:127.0.0.1,DNS:localhost", TEST_CERT_SERVER) &&
+            test_certs_make_cert(dir, "wrong", "ca", "wrong.example", "DNS:wrong.example", TEST_CERT_SERVER) &&
+            test_certs_make_cert(dir, "client", "ca", "dev-1", "DNS:dev-1", TEST_CERT_CLIENT);
+  if (!ok) fprintf(stderr, "test_certs: openssl failed making certificates in %s\n", dir);
+  return ok;
+}

@@ -10,6 +10,7 @@
 #define IOTKIT_TEST_CERTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum { TEST_CERT_SERVER, TEST_CERT_CLIENT } test_cert_use_t;
 
@@ -22,5 +23,14 @@ bool test_certs_make_ca(const char *dir, const char *name, const char *cn);
    NULL for none) and the extended key usage of @p use. */
 bool test_certs_make_cert(const char *dir, const char *name, const char *ca, const char *cn, const char *san,
                           test_cert_use_t use);
+
+/* The usual set in @p dir, made with the calls above: a CA "ca", "server" for
+   IP 127.0.0.1 and DNS localhost, "wrong" for DNS wrong.example only (a host-name
+   mismatch when reached as 127.0.0.1), and a client certificate "client" (CN dev-1),
+   each as NAME.crt + NAME.key. False (with a message on stderr) on failure. */
+bool test_certs_make(const char *dir);
+
+/* "@p dir/@p name" into @p buf; returns @p buf. */
+const char *test_certs_path(char *buf, size_t cap, const char *dir, const char *name);
 
 #endif
