@@ -21,6 +21,9 @@ static const builtin_fn k_builtins[] = {
 #ifdef IOTKIT_WITH_MQTT
     iotkit_transport_mqtt,
 #endif
+#ifdef IOTKIT_WITH_HTTP
+    iotkit_transport_http,
+#endif
 };
 
 /* Schemes whose backend is planned but not in this build. */
@@ -32,12 +35,15 @@ static const struct {
     {"mqtts", "the MQTT backend was not built (IOTKIT_WITH_MQTT=OFF)"},
     {"coap", "the CoAP backend is not available in this version of libiotkit"},
     {"coaps", "the CoAP backend is not available in this version of libiotkit"},
-    {"http", "the HTTP backend is not available in this version of libiotkit"},
-    {"https", "the HTTP backend is not available in this version of libiotkit"},
+    {"http", "the HTTP backend was not built (IOTKIT_WITH_HTTP=OFF or libcurl not found)"},
+    {"https", "the HTTP backend was not built (IOTKIT_WITH_HTTP=OFF or libcurl not found)"},
 };
 
 #ifndef IOTKIT_WITH_MQTT
 const iotkit_transport_ops_t *iotkit_transport_mqtt(void) { return NULL; }
+#endif
+#ifndef IOTKIT_WITH_HTTP
+const iotkit_transport_ops_t *iotkit_transport_http(void) { return NULL; }
 #endif
 
 iotkit_err_t iotkit_transport_registry_new(iotkit_transport_registry_t **out) {

@@ -9,5 +9,13 @@ if(IOTKIT_WITH_MQTT)
   target_sources(iotkit_obj PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/mqtt_mosquitto.c
     ${CMAKE_CURRENT_LIST_DIR}/mqtt_tls.c
+    ${CMAKE_CURRENT_LIST_DIR}/mqtt_acks.c
+  )
+endif()
+if(IOTKIT_WITH_HTTP)
+  target_sources(iotkit_obj PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/http_curl.c
+    ${CMAKE_CURRENT_LIST_DIR}/http_request.c
+    ${CMAKE_CURRENT_LIST_DIR}/http_loop.c
   )
 endif()
