@@ -21,6 +21,9 @@ static const builtin_fn k_builtins[] = {
 #ifdef IOTKIT_WITH_MQTT
     iotkit_transport_mqtt,
 #endif
+#ifdef IOTKIT_WITH_COAP
+    iotkit_transport_coap,
+#endif
 };
 
 /* Schemes whose backend is planned but not in this build. */
@@ -30,14 +33,17 @@ static const struct {
 } k_missing[] = {
     {"mqtt", "the MQTT backend was not built (IOTKIT_WITH_MQTT=OFF)"},
     {"mqtts", "the MQTT backend was not built (IOTKIT_WITH_MQTT=OFF)"},
-    {"coap", "the CoAP backend is not available in this version of libiotkit"},
-    {"coaps", "the CoAP backend is not available in this version of libiotkit"},
+    {"coap", "the CoAP backend was not built (IOTKIT_WITH_COAP=OFF or libcoap-3-openssl not found)"},
+    {"coaps", "the CoAP backend was not built (IOTKIT_WITH_COAP=OFF or libcoap-3-openssl not found)"},
     {"http", "the HTTP backend is not available in this version of libiotkit"},
     {"https", "the HTTP backend is not available in this version of libiotkit"},
 };
 
 #ifndef IOTKIT_WITH_MQTT
 const iotkit_transport_ops_t *iotkit_transport_mqtt(void) { return NULL; }
+#endif
+#ifndef IOTKIT_WITH_COAP
+const iotkit_transport_ops_t *iotkit_transport_coap(void) { return NULL; }
 #endif
 
 iotkit_err_t iotkit_transport_registry_new(iotkit_transport_registry_t **out) {
