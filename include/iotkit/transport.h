@@ -244,7 +244,11 @@ IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_mqtt(void);
  * DTLS credentials: PSK with tls.psk_identity and tls.psk_key_hex, or the
  * user name and password (config, else URI) as identity and raw key; else
  * certificates: tls.ca_file (tls.ca_dir is not used), tls.cert_file and
- * tls.key_file, tls.verify_peer.
+ * tls.key_file, tls.verify_peer. libcoap 4.3 trusts ca_file only as the
+ * common CA of both ends: the server's certificate, and the client's if one
+ * is given, must be signed by a CA in ca_file. A server reached by name must
+ * have that name as its certificate's CN; one reached by IP address is
+ * checked by its chain only.
  *
  * URI query options (all optional, numbers): ack_timeout_ms (RFC 7252
  * ACK_TIMEOUT, 1000..600000, default 2000), max_retransmit (1..20, default

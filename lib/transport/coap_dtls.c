@@ -7,7 +7,9 @@
  * tls.cert_file + tls.key_file for a client certificate. With verify_peer, a
  * server reached by name must present that name as its certificate's CN
  * (libcoap 4.3 gives the CN only, not the subjectAltNames); a server reached
- * by IP address is checked by its chain only.
+ * by IP address is checked by its chain only. libcoap 4.3 puts tls.ca_file
+ * in its trust store only as the "common CA" (check_common_ca): the server's
+ * certificate must be signed by a CA of that file, and so must the client's.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -101,6 +103,7 @@ static coap_session_t *open_pki(coap_ctx_t *c) {
   setup.cert_chain_validation = c->verify_peer;
   setup.cert_chain_verify_depth = 3;
   setup.check_cert_revocation = 0;
+  setup.check_common_ca = c->verify_peer && c->ca_file; /* else libcoap does not trust ca_file */
   setup.validate_cn_call_back = on_server_cn;
   setup.cn_call_back_arg = c;
   setup.client_sni = is_ip_literal(c->host) ? NULL : c->host;

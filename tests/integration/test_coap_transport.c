@@ -358,3 +358,35 @@ Test(coap_transport, dtls_without_server_times_out) {
             "%s: %s", iotkit_err_name(dev.rec.disc_reason), dev.rec.disc_detail);
   cr_assert(strstr(dev.rec.disc_detail, "127.0.0.1") != NULL, "%s", dev.rec.disc_detail);
 }
+
+/* coaps with certificates: @p ca verifies the server; the client shows client.pem. */
+static void open_pki_client(const char *ca) {
+  char ca_path[128], cert[128], key[128];
+  snprintf(ca_path, sizeof ca_path, "%s/%s", coap_srv_dir(srv), ca);
+  snprintf(cert, sizeof cert, "%s/client.pem", coap_srv_dir(srv));
+  snprintf(key, sizeof key, "%s/client.key", coap_srv_dir(srv));
+  iotkit_tls_config_t tls = {.ca_file = ca_path, .cert_file = cert, .key_file = key, .verify_peer = true};
+  cr_assert_eq(open_client_cfg(&dev, coap_srv_uri_dtls(srv), &tls, 3000), IOTKIT_OK);
+  cr_assert_eq(ops->connect(dev.ctx), IOTKIT_OK, "%s", ops->last_error(dev.ctx));
+}
+
+Test(coap_transport, dtls_certificates_handshake_then_put) {
+  cr_assert(coap_srv_use_test_pki(srv));
+  cr_assert(coap_srv_start(srv));
+  open_pki_client("ca.pem");
+  pump_until(&dev.rec.connected, 1, 5000);
+  cr_assert_eq(dev.rec.connected, 1, "%s", ops->last_error(dev.ctx));
+  cr_assert_eq(send_confirmed(&dev, "dev-1/state/reported", "pki"), IOTKIT_OK);
+}
+
+Test(coap_transport, dtls_untrusted_server_certificate_fails_with_tls) {
+  cr_assert(coap_srv_use_test_pki(srv));
+  cr_assert(coap_srv_start(srv));
+  open_pki_client("other-ca.pem");
+  pump_until(&dev.rec.disconnected, 1, 10000);
+  cr_assert_eq(dev.rec.connected, 0);
+  cr_assert_eq(dev.rec.disconnected, 1);
+  cr_assert(dev.rec.disc_reason == IOTKIT_ERR_TLS || dev.rec.disc_reason == IOTKIT_ERR_TIMEOUT, "%s: %s",
+            iotkit_err_name(dev.rec.disc_reason), dev.rec.disc_detail);
+  cr_assert(strstr(dev.rec.disc_detail, "127.0.0.1") != NULL, "%s", dev.rec.disc_detail);
+}

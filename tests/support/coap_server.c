@@ -31,6 +31,7 @@ struct coap_srv {
   pid_t pid;
   bool started_once;
   bool static_only;
+  bool pki;
 };
 
 static void msleep(int ms) {
@@ -106,6 +107,34 @@ bool coap_srv_set_dynamic(coap_srv_t *srv, bool on) {
   return true;
 }
 
+/* Self-contained PKI: short-lived EC keys, nothing outside the directory. */
+static const char k_pki_script[] =
+    "set -e; cd \"$1\"; o=/usr/bin/openssl; ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';"
+    "$o req -x509 $ec -keyout ca.key -out ca.pem -subj /CN=iotkit-test-ca -days 2 2>/dev/null;"
+    "$o req -x509 $ec -keyout other-ca.key -out other-ca.pem -subj /CN=iotkit-other-ca -days 2 2>/dev/null;"
+    "for n in server client; do"
+    "  $o req $ec -keyout $n.key -out $n.csr -subj /CN=127.0.0.1 2>/dev/null;"
+    "  $o x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem -days 2 2>/dev/null;"
+    "done";
+
+bool coap_srv_use_test_pki(coap_srv_t *srv) {
+  if (!srv) return false;
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", k_pki_script, "sh", srv->dir, (char *)NULL);
+    _exit(127);
+  }
+  int status = 0;
+  while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "coap_srv: making the test PKI in %s failed\n", srv->dir);
+    return false;
+  }
+  srv->pki = true;
+  return true;
+}
+
 bool coap_srv_set_loss(coap_srv_t *srv, const char *loss) {
   if (!srv || !loss || strlen(loss) >= sizeof srv->loss) return false;
   snprintf(srv->loss, sizeof srv->loss, "%s", loss);
@@ -113,10 +142,13 @@ bool coap_srv_set_loss(coap_srv_t *srv, const char *loss) {
 }
 
 static pid_t spawn(coap_srv_t *srv) {
-  char log[128], port[8];
+  char log[128], port[8], cert[96], key[96], ca[96];
+  snprintf(cert, sizeof cert, "%s/server.pem", srv->dir);
+  snprintf(key, sizeof key, "%s/server.key", srv->dir);
+  snprintf(ca, sizeof ca, "%s/ca.pem", srv->dir);
   snprintf(log, sizeof log, "%s/server.log", srv->dir);
   snprintf(port, sizeof port, "%u", srv->port);
-  const char *argv[16];
+  const char *argv[24];
   int n = 0;
   argv[n++] = "coap-server-openssl";
   argv[n++] = "-A";
@@ -134,6 +166,14 @@ static pid_t spawn(coap_srv_t *srv) {
     argv[n++] = srv->psk_key;
     argv[n++] = "-h";
     argv[n++] = srv->psk_hint;
+  }
+  if (srv->pki) {
+    argv[n++] = "-c";
+    argv[n++] = cert;
+    argv[n++] = "-j";
+    argv[n++] = key;
+    argv[n++] = "-C";
+    argv[n++] = ca;
   }
   if (srv->loss[0]) {
     argv[n++] = "-l";

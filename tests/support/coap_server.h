@@ -28,6 +28,12 @@ coap_srv_t *coap_srv_new(void);
 /* Accept DTLS-PSK with @p key (any identity) and send identity hint @p hint; before start. */
 bool coap_srv_set_psk(coap_srv_t *srv, const char *key, const char *hint);
 
+/* Make a test PKI in the directory with the openssl tool: ca.pem (+ ca.key),
+   server.pem/server.key (CN 127.0.0.1) and client.pem/client.key signed by it,
+   and other-ca.pem, a CA that signed neither; then serve DTLS with the server
+   certificate, trusting ca.pem for client certificates. Before start. */
+bool coap_srv_use_test_pki(coap_srv_t *srv);
+
 /* Randomly drop outgoing datagrams, e.g. "20%" (coap-server -l); before start. */
 bool coap_srv_set_loss(coap_srv_t *srv, const char *loss);
 
