@@ -390,3 +390,50 @@ Test(coap_transport, dtls_untrusted_server_certificate_fails_with_tls) {
             iotkit_err_name(dev.rec.disc_reason), dev.rec.disc_detail);
   cr_assert(strstr(dev.rec.disc_detail, "127.0.0.1") != NULL, "%s", dev.rec.disc_detail);
 }
+
+Test(coap_transport, observe_survives_resource_deletion) {
+  cr_assert(coap_srv_start(srv));
+  cr_assert_eq(client_put("/dev-1/cmd", "one"), 0);
+  connect_client(&dev, coap_srv_uri(srv), "observe_retry_ms=200");
+  cr_assert_eq(ops->subscribe(dev.ctx, "dev-1/cmd", 1), IOTKIT_OK);
+  pump_until(&dev.rec.messages, 1, 5000);
+  cr_assert_eq(dev.rec.messages, 1);
+  char uri[160], out[64];
+  snprintf(uri, sizeof uri, "%s/dev-1/cmd", coap_srv_uri(srv));
+  const char *del[] = {"-B", "5", "-m", "delete", uri, NULL};
+  cr_assert_eq(coap_client_run(del, out, sizeof out), 0);
+  cr_assert_eq(client_put("/dev-1/cmd", "two"), 0); /* a new resource: only a new registration sees it */
+  pump_until(&dev.rec.messages, 2, 10000);
+  cr_assert_eq(dev.rec.messages, 2);
+  cr_assert_eq(dev.rec.len, 3);
+  cr_assert_eq(memcmp(dev.rec.payload, "two", 3), 0);
+}
+
+typedef struct sender_arg {
+  void *ctx;
+  int sent;
+} sender_arg_t;
+
+static void *sender(void *p) {
+  sender_arg_t *a = p;
+  for (int i = 0; i < 50; i++) {
+    iotkit_message_t m = {.channel = "dev-1/telemetry", .payload = "c", .len = 1, .qos = 1};
+    uint32_t id;
+    a->sent += ops->send(a->ctx, &m, &id) == IOTKIT_OK;
+  }
+  return NULL;
+}
+
+Test(coap_transport, send_from_another_thread_while_polling) {
+  cr_assert(coap_srv_start(srv));
+  connect_client(&dev, coap_srv_uri(srv), "nstart=4");
+  sender_arg_t arg = {dev.ctx, 0};
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, sender, &arg), 0);
+  for (int i = 0; i < 20; i++) ops->poll(dev.ctx, 5);
+  pthread_join(t, NULL);
+  cr_assert_eq(arg.sent, 50);
+  pump_until(&dev.rec.deliveries, 50, 20000);
+  cr_assert_eq(dev.rec.deliveries, 50);
+  cr_assert_eq(dev.rec.delivered_ok, 50);
+}
