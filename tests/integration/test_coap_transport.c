@@ -161,6 +161,21 @@ static int client_put(const char *path, const char *text) {
   return coap_client_run(args, out, sizeof out);
 }
 
+/* Start the server with "/<channel>" holding @p first, connect the device
+   with @p query, observe @p channel and wait for its first message. */
+static void observe_existing(const char *channel, const char *first, const char *query) {
+  char path[128];
+  snprintf(path, sizeof path, "/%s", channel);
+  cr_assert(coap_srv_start(srv));
+  cr_assert_eq(client_put(path, first), 0);
+  connect_client(&dev, coap_srv_uri(srv), query);
+  cr_assert_eq(ops->subscribe(dev.ctx, channel, 1), IOTKIT_OK);
+  pump_until(&dev.rec.messages, 1, 5000);
+  cr_assert_eq(dev.rec.messages, 1);
+  cr_assert_eq(dev.rec.len, strlen(first));
+  cr_assert_eq(memcmp(dev.rec.payload, first, dev.rec.len), 0);
+}
+
 TestSuite(coap_transport, .init = setup, .fini = teardown, .timeout = 120);
 
 Test(coap_transport, put_reported_state_and_read_it_back) {
@@ -194,15 +209,8 @@ Test(coap_transport, non_confirmable_send_is_reported_sent) {
 }
 
 Test(coap_transport, observe_receives_changes_made_by_coap_client) {
-  cr_assert(coap_srv_start(srv));
-  cr_assert_eq(client_put("/dev-1/state/desired", "v1"), 0);
-  connect_client(&dev, coap_srv_uri(srv), NULL);
-  cr_assert_eq(ops->subscribe(dev.ctx, "dev-1/state/desired", 1), IOTKIT_OK);
-  pump_until(&dev.rec.messages, 1, 5000);
-  cr_assert_eq(dev.rec.messages, 1);
+  observe_existing("dev-1/state/desired", "v1", NULL);
   cr_assert_str_eq(dev.rec.channel, "dev-1/state/desired");
-  cr_assert_eq(dev.rec.len, 2);
-  cr_assert_eq(memcmp(dev.rec.payload, "v1", 2), 0);
   cr_assert_eq(client_put("/dev-1/state/desired", "v2"), 0);
   pump_until(&dev.rec.messages, 2, 5000);
   cr_assert_eq(dev.rec.messages, 2);
@@ -211,12 +219,7 @@ Test(coap_transport, observe_receives_changes_made_by_coap_client) {
 }
 
 Test(coap_transport, observe_registers_again_after_server_forgets) {
-  cr_assert(coap_srv_start(srv));
-  cr_assert_eq(client_put("/dev-1/cmd", "a"), 0);
-  connect_client(&dev, coap_srv_uri(srv), "observe_retry_ms=200&observe_refresh_ms=500");
-  cr_assert_eq(ops->subscribe(dev.ctx, "dev-1/cmd", 1), IOTKIT_OK);
-  pump_until(&dev.rec.messages, 1, 5000);
-  cr_assert_eq(dev.rec.messages, 1);
+  observe_existing("dev-1/cmd", "a", "observe_retry_ms=200&observe_refresh_ms=500");
   /* a restarted server has no resources and no observers */
   cr_assert(coap_srv_restart(srv));
   cr_assert_eq(client_put("/dev-1/cmd", "b"), 0);
@@ -392,12 +395,7 @@ Test(coap_transport, dtls_untrusted_server_certificate_fails_with_tls) {
 }
 
 Test(coap_transport, observe_survives_resource_deletion) {
-  cr_assert(coap_srv_start(srv));
-  cr_assert_eq(client_put("/dev-1/cmd", "one"), 0);
-  connect_client(&dev, coap_srv_uri(srv), "observe_retry_ms=200");
-  cr_assert_eq(ops->subscribe(dev.ctx, "dev-1/cmd", 1), IOTKIT_OK);
-  pump_until(&dev.rec.messages, 1, 5000);
-  cr_assert_eq(dev.rec.messages, 1);
+  observe_existing("dev-1/cmd", "one", "observe_retry_ms=200");
   char uri[160], out[64];
   snprintf(uri, sizeof uri, "%s/dev-1/cmd", coap_srv_uri(srv));
   const char *del[] = {"-B", "5", "-m", "delete", uri, NULL};
