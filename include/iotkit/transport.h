@@ -320,6 +320,72 @@ IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_mqtt(void);
  */
 IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_http(void);
 
+/**
+ * @brief The CoAP backend on libcoap 3 (schemes "coap", "coaps"; RFC 7252 over
+ * UDP, DTLS 1.2 for coaps), or NULL if the library was built without it.
+ *
+ * Channels are resource paths: channel "a/b" is "/a/b" under the URI's path
+ * (coap://host/base sends to "/base/a/b").
+ *
+ * send(): a PUT for a channel whose last two levels are "state/reported" (the
+ * device replaces a state), a POST otherwise (telemetry, events, responses:
+ * each message is a new item). qos 0 sends it non-confirmable (NON) and
+ * reports delivery ::IOTKIT_OK once it is sent; qos 1 or 2 sends it
+ * confirmable (CON) and reports delivery when the response comes: ::IOTKIT_OK
+ * for 2.xx; ::IOTKIT_ERR_AUTH for 4.01/4.03, ::IOTKIT_ERR_NOT_FOUND for 4.04,
+ * ::IOTKIT_ERR_TOO_LARGE for 4.13, ::IOTKIT_ERR_BUSY for 4.29/5.03,
+ * ::IOTKIT_ERR_PROTOCOL for other 4.xx, ::IOTKIT_ERR_DELIVERY for other 5.xx
+ * (last_error() then reads e.g. "coap: POST /a/b: 4.04 Not Found");
+ * ::IOTKIT_ERR_TIMEOUT when libcoap gave up retransmitting (RFC 7252 4.2),
+ * ::IOTKIT_ERR_CONNECT when the host answered with an ICMP error (nothing
+ * listening), ::IOTKIT_ERR_TLS when the DTLS session failed. Payloads larger
+ * than one datagram go block-wise (RFC 7959, by libcoap). retain is ignored.
+ *
+ * subscribe(): a GET with Observe (RFC 7641); each notification (and the first
+ * response) arrives as message(channel, payload). MQTT wildcards give
+ * ::IOTKIT_ERR_UNSUPPORTED; subscribing twice to a channel is one observation.
+ * When the server refuses or ends the observation (a 4.xx/5.xx, a response
+ * without Observe, no answer) or stays silent longer than the Max-Age of its
+ * last notification, the backend registers again (every observe_retry_ms
+ * while refused). Observations end with the session: subscribe again after
+ * connected().
+ *
+ * Sessions: coap:// has no session set-up, so connected() follows connect() at
+ * once (on the next poll()). coaps:// is connected when the DTLS handshake
+ * completes; a handshake that fails or does not complete within
+ * connect_timeout_ms gives disconnected() with ::IOTKIT_ERR_AUTH when the
+ * server reached the PSK step but did not accept the identity and key,
+ * ::IOTKIT_ERR_TLS for a refused certificate, ::IOTKIT_ERR_TIMEOUT when no
+ * DTLS server answered. disconnect() fails confirmable sends still waiting with
+ * ::IOTKIT_ERR_CONNECTION_LOST, before disconnected(::IOTKIT_OK).
+ *
+ * DTLS credentials: PSK with tls.psk_identity and tls.psk_key_hex, or the
+ * user name and password (config, else URI) as identity and raw key; else
+ * certificates: tls.ca_file (tls.ca_dir is not used), tls.cert_file and
+ * tls.key_file, tls.verify_peer. libcoap 4.3 trusts ca_file only as the
+ * common CA of both ends: the server's certificate, and the client's if one
+ * is given, must be signed by a CA in ca_file. A server reached by name must
+ * have that name as its certificate's CN; one reached by IP address is
+ * checked by its chain only.
+ *
+ * URI query options (all optional, numbers): ack_timeout_ms (RFC 7252
+ * ACK_TIMEOUT, 1000..600000, default 2000), max_retransmit (1..20, default
+ * 4), nstart (confirmable requests in flight at once, RFC 7252 NSTART, 1..32,
+ * default 1; more are queued), observe_retry_ms (default 5000),
+ * observe_refresh_ms (register an
+ * observation again after this long without a notification, instead of
+ * Max-Age). A malformed value makes create() fail with ::IOTKIT_ERR_BAD_URI.
+ *
+ * fd() is libcoap's epoll descriptor, which also becomes readable when a
+ * libcoap timer (retransmission, DTLS) is due. Logging: libcoap's messages go
+ * to the HAL log of the context whose call produced them. libcoap's log
+ * handler is process-wide: the first CoAP context installs one (never
+ * removed) that sends lines logged outside any libiotkit call to stderr, as
+ * libcoap's default handler does; an application that installs its own
+ * handler afterwards simply takes over. libcoap's log level is not changed.
+ */
+IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_coap(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/topic.c
   ${CMAKE_CURRENT_LIST_DIR}/registry.c
   ${CMAKE_CURRENT_LIST_DIR}/loopback.c
+  ${CMAKE_CURRENT_LIST_DIR}/coap_map.c
 )
 if(IOTKIT_WITH_MQTT)
   target_sources(iotkit_obj PRIVATE
@@ -17,5 +18,12 @@ if(IOTKIT_WITH_HTTP)
     ${CMAKE_CURRENT_LIST_DIR}/http_curl.c
     ${CMAKE_CURRENT_LIST_DIR}/http_request.c
     ${CMAKE_CURRENT_LIST_DIR}/http_loop.c
+  )
+endif()
+if(IOTKIT_WITH_COAP)
+  target_sources(iotkit_obj PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/coap_libcoap.c
+    ${CMAKE_CURRENT_LIST_DIR}/coap_requests.c
+    ${CMAKE_CURRENT_LIST_DIR}/coap_dtls.c
   )
 endif()
