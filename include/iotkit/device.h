@@ -9,10 +9,15 @@
  * thread). An external event loop can watch iotkit_device_fd() and call
  * iotkit_device_poll() with a zero timeout when it is readable.
  *
- * Thread-safety: iotkit_device_send_telemetry(), iotkit_device_last_error()
- * and iotkit_device_is_connected() may be called from any thread while the
- * background loop runs. Other calls are made from one thread at a time.
- * Callbacks never run after iotkit_device_free() has returned.
+ * Thread-safety: iotkit_device_send_telemetry(), iotkit_device_publish(),
+ * iotkit_device_last_error(), iotkit_device_is_connected() and the callback
+ * setters may be called from any thread while the background loop runs. Other
+ * calls are made from one thread at a time (the controlling thread); while the
+ * background loop runs, iotkit_device_connect(), iotkit_device_disconnect(),
+ * iotkit_device_subscribe() and iotkit_device_poll() refuse with
+ * ::IOTKIT_ERR_STATE: stop the loop first. Callbacks must not call
+ * iotkit_device_stop() or iotkit_device_free() on their own device.
+ * Callbacks never run after iotkit_device_free() has returned, nor during it.
  */
 #ifndef IOTKIT_DEVICE_H
 #define IOTKIT_DEVICE_H
@@ -24,6 +29,7 @@
 #include "core.h"
 #include "error.h"
 #include "hal.h"
+#include "options.h"
 #include "transport.h"
 
 #ifdef __cplusplus
@@ -43,19 +49,21 @@ typedef struct iotkit_device_config {
   const char *username;
   /** Password or token (overrides the URI's), or NULL. Never logged. */
   const char *password;
-  /** Keepalive in seconds (default IOTKIT_KEEPALIVE_DEFAULT_S). */
+  /** Keepalive in seconds (default IOTKIT_KEEPALIVE_DEFAULT_S; 0 turns it off). */
   uint16_t keepalive_s;
   /** Start a clean session (default true). */
   bool clean_session;
-  /** MQTT protocol: 311 (default) or 5. */
+  /** MQTT protocol: 311 (default) or 5; 0 means 311. */
   int mqtt_version;
-  /** Connect timeout in ms (default IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS). */
+  /** Connect timeout in ms (default IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS; 0 means the default).
+      Also bounds each wait of iotkit_device_disconnect(). */
   uint32_t connect_timeout_ms;
-  /** Largest payload accepted (default IOTKIT_MAX_PAYLOAD_DEFAULT). */
+  /** Largest payload accepted (default IOTKIT_MAX_PAYLOAD_DEFAULT; 0 means the default). */
   size_t max_payload;
-  /** Topic prefix (default IOTKIT_TOPIC_PREFIX_DEFAULT). */
+  /** Topic prefix (default IOTKIT_TOPIC_PREFIX_DEFAULT; NULL means the default): one or more
+      '/'-separated segments, no wildcards, no empty segment, no "." or "..". */
   const char *topic_prefix;
-  /** QoS used for telemetry (default 1). */
+  /** QoS used for telemetry: 0, 1 or 2 (default 1). */
   int telemetry_qos;
   /** The HAL; NULL makes a POSIX HAL on state_dir (which is then required). Not copied: must outlive the device. */
   const iotkit_hal_t *hal;
@@ -74,19 +82,33 @@ IOTKIT_API void iotkit_device_config_init(iotkit_device_config_t *cfg);
  * @brief Create a device. Nothing touches the network until iotkit_device_connect().
  * @param cfg the configuration (strings copied).
  * @param out receives the device; release with iotkit_device_free().
- * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (NULL, bad device id, no HAL
- *         nor state_dir, bad qos); ::IOTKIT_ERR_BAD_URI; ::IOTKIT_ERR_UNKNOWN_SCHEME;
- *         ::IOTKIT_ERR_IO (state directory unusable). @p *out is left alone on failure.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (NULL, no or bad device id, no
+ *         uri, no HAL nor state_dir, a HAL lacking required operations, bad qos,
+ *         mqtt_version or topic_prefix); ::IOTKIT_ERR_BAD_URI; ::IOTKIT_ERR_UNKNOWN_SCHEME
+ *         (no backend in @c transports, or the built-in ones, serves the scheme);
+ *         ::IOTKIT_ERR_IO (state directory unusable); ::IOTKIT_ERR_NOMEM.
+ *         @p *out is left alone on failure.
  */
 IOTKIT_API iotkit_err_t iotkit_device_new(const iotkit_device_config_t *cfg, iotkit_device_t **out);
 
-/** @brief Disconnect (if needed), stop the background loop and free. NULL is a no-op. */
+/**
+ * @brief Stop the background loop (waiting for it), end the session and free.
+ * A live session is closed cleanly (so the server publishes no last will),
+ * waiting at most about a second; messages not yet confirmed are dropped (use
+ * iotkit_device_disconnect() first to flush them). No callback runs during or
+ * after this call. The password is overwritten before its memory is released.
+ * A HAL the device made from state_dir is freed too. NULL is a no-op.
+ */
 IOTKIT_API void iotkit_device_free(iotkit_device_t *dev);
 
-/** Called when the connection goes up (@p connected true) or down (with @p reason and @p detail). */
+/** Called when the connection goes up (@p connected true) or down (with @p reason, ::IOTKIT_OK
+    after iotkit_device_disconnect(), and @p detail, "" if none). A failed
+    iotkit_device_connect() reports through its return value, not through this callback. */
 typedef void (*iotkit_connection_cb)(iotkit_device_t *dev, void *user, bool connected, iotkit_err_t reason,
                                      const char *detail);
-/** Called when message @p msg_id is confirmed (::IOTKIT_OK) or has failed. */
+/** Called when message @p msg_id is confirmed (::IOTKIT_OK) or has failed. With the
+    background loop, it may run before the iotkit_device_send_telemetry() that sent the
+    message (in another thread) has returned the id: guard id bookkeeping with a lock. */
 typedef void (*iotkit_delivery_cb)(iotkit_device_t *dev, void *user, uint32_t msg_id, iotkit_err_t status);
 /** Called for every message that arrives on a subscribed channel. */
 typedef void (*iotkit_message_cb)(iotkit_device_t *dev, void *user, const char *channel, const void *payload,
@@ -104,12 +126,22 @@ IOTKIT_API iotkit_err_t iotkit_device_on_message(iotkit_device_t *dev, iotkit_me
  * Runs the connection callback before returning ::IOTKIT_OK.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_CONNECT (nothing listening, name not resolved),
  *         ::IOTKIT_ERR_AUTH (refused by the server), ::IOTKIT_ERR_TLS,
- *         ::IOTKIT_ERR_TIMEOUT, ::IOTKIT_ERR_STATE (already connected).
- *         Detail in iotkit_device_last_error().
+ *         ::IOTKIT_ERR_TIMEOUT, ::IOTKIT_ERR_STATE (already connected, or the
+ *         background loop runs); ::IOTKIT_ERR_NOMEM. Detail, naming host:port and what
+ *         the transport or server said, in iotkit_device_last_error().
+ *         The transport is created by the first call and kept; after a failure the
+ *         half-open attempt is dropped, so no late event reaches the callbacks.
  */
 IOTKIT_API iotkit_err_t iotkit_device_connect(iotkit_device_t *dev);
 
-/** @brief Disconnect cleanly, after flushing what the transport has queued. */
+/**
+ * @brief Disconnect cleanly: poll until every message sent has been confirmed or
+ * failed (at most connect_timeout_ms), then close the session and wait for it
+ * to end. The connection callback runs with ::IOTKIT_OK.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_NOT_CONNECTED; ::IOTKIT_ERR_STATE if the
+ *         background loop runs; a transport error or ::IOTKIT_ERR_TIMEOUT, after
+ *         which the device is disconnected anyway.
+ */
 IOTKIT_API iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev);
 
 /**
@@ -119,37 +151,47 @@ IOTKIT_API iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev);
  * @param payload bytes (copied), NULL only if @p len is 0.
  * @param len payload length; more than max_payload gives ::IOTKIT_ERR_TOO_LARGE.
  * @param msg_id receives the id the delivery callback will name, or NULL.
- * @return ::IOTKIT_OK once queued; ::IOTKIT_ERR_NOT_CONNECTED; ::IOTKIT_ERR_TOO_LARGE.
- *         Thread-safe.
+ * @return ::IOTKIT_OK once queued; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_TOO_LARGE;
+ *         ::IOTKIT_ERR_NOT_CONNECTED; a transport error. Thread-safe.
  */
 IOTKIT_API iotkit_err_t iotkit_device_send_telemetry(iotkit_device_t *dev, const void *payload, size_t len,
                                                      uint32_t *msg_id);
 
 /**
  * @brief Publish @p len bytes on the device's channel "<prefix>/<device id>/<suffix>".
- * @param suffix channel below the device, e.g. "events/alarm"; no wildcards, no "..".
+ * @param suffix channel below the device, e.g. "events/alarm": '/'-separated segments,
+ *        none empty (so no leading or trailing '/'), none "." or "..", no '+' or '#',
+ *        no control characters.
  * @param qos 0, 1 or 2. @param retain ask the server to retain.
- * @return as iotkit_device_send_telemetry(); ::IOTKIT_ERR_INVALID_ARG for a bad suffix.
+ * @return as iotkit_device_send_telemetry(); ::IOTKIT_ERR_INVALID_ARG for a bad suffix
+ *         or qos. Thread-safe.
  */
 IOTKIT_API iotkit_err_t iotkit_device_publish(iotkit_device_t *dev, const char *suffix, const void *payload,
                                               size_t len, int qos, bool retain, uint32_t *msg_id);
 
 /**
- * @brief Subscribe to "<prefix>/<device id>/<suffix>" (MQTT wildcards allowed in suffix).
- * Incoming messages reach the message callback.
+ * @brief Subscribe to "<prefix>/<device id>/<suffix>" (MQTT wildcards allowed in suffix:
+ * '+' as a whole segment, '#' as the last one). Incoming messages reach the message callback.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (bad suffix or qos);
+ *         ::IOTKIT_ERR_NOT_CONNECTED; ::IOTKIT_ERR_STATE if the background loop runs.
  */
 IOTKIT_API iotkit_err_t iotkit_device_subscribe(iotkit_device_t *dev, const char *suffix, int qos);
 
 /**
  * @brief Do network work for at most @p timeout_ms and run due callbacks in this thread.
- * @return ::IOTKIT_OK; ::IOTKIT_ERR_STATE if the background loop runs.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (negative timeout);
+ *         ::IOTKIT_ERR_STATE if the background loop runs; ::IOTKIT_ERR_NOT_CONNECTED
+ *         before the first iotkit_device_connect(); a transport error (detail in
+ *         iotkit_device_last_error()).
  */
 IOTKIT_API iotkit_err_t iotkit_device_poll(iotkit_device_t *dev, int timeout_ms);
 
 /**
- * @brief Run the loop in a background thread (through the HAL's thread_start).
+ * @brief Run the loop in a background thread (through the HAL's thread_start):
+ * it polls the transport in slices of about 100 ms until iotkit_device_stop().
+ * Connect (and subscribe) first, then start.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_STATE if already started;
- *         ::IOTKIT_ERR_UNSUPPORTED if the HAL has no threads.
+ *         ::IOTKIT_ERR_UNSUPPORTED if the HAL lacks thread_start, thread_join or sleep_ms.
  */
 IOTKIT_API iotkit_err_t iotkit_device_start(iotkit_device_t *dev);
 

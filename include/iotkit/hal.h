@@ -158,6 +158,38 @@ typedef struct iotkit_hal {
   /** Optional: wait for a thread started by thread_start to finish and release it. */
   iotkit_err_t (*thread_join)(void *ctx, void *thread);
 
+  /*
+   * Optional: segmented append-only logs (added after 0.1.0; used by the
+   * telemetry queue). A store is a named set of segments, each an append-only
+   * byte sequence with a numeric id. Store names follow the key rules of
+   * kv_get (any other name, or a NULL output, gives ::IOTKIT_ERR_INVALID_ARG).
+   * Appended bytes are readable at once but durable only after seg_sync (a
+   * power cut may drop or truncate what was appended since); creating and
+   * removing a segment are durable when they return. The POSIX HAL keeps
+   * <state_dir>/queue/<store>/<id as 10 digits>.seg; the memory HAL keeps RAM.
+   */
+  /** Append @p len bytes to segment @p seg of @p store, creating it (and the store) if absent. */
+  iotkit_err_t (*seg_append)(void *ctx, const char *store, uint32_t seg, const void *data, size_t len);
+  /**
+   * Read up to @p len bytes at @p offset of a segment into @p buf; @p *got
+   * receives the count, 0 at or past its end. ::IOTKIT_ERR_NOT_FOUND if absent.
+   */
+  iotkit_err_t (*seg_read)(void *ctx, const char *store, uint32_t seg, uint64_t offset, void *buf, size_t len,
+                           size_t *got);
+  /** Size in bytes of a segment into @p *size; ::IOTKIT_ERR_NOT_FOUND if absent. */
+  iotkit_err_t (*seg_size)(void *ctx, const char *store, uint32_t seg, uint64_t *size);
+  /** Make every byte appended to a segment durable; ::IOTKIT_ERR_NOT_FOUND if absent. */
+  iotkit_err_t (*seg_sync)(void *ctx, const char *store, uint32_t seg);
+  /** Delete a segment; deleting an absent one succeeds. */
+  iotkit_err_t (*seg_remove)(void *ctx, const char *store, uint32_t seg);
+  /**
+   * List the segment ids of @p store in increasing order into @p ids (capacity
+   * @p cap); @p *count receives how many there are (0 for an absent store).
+   * ::IOTKIT_ERR_BUFFER_TOO_SMALL (with @p *count set) if @p cap is too small;
+   * @p ids may be NULL with @p cap 0 to learn the count.
+   */
+  iotkit_err_t (*seg_list)(void *ctx, const char *store, uint32_t *ids, size_t cap, size_t *count);
+
   /**
    * Optional (needed to resume an OTA download after a reboot): open @p slot
    * for writing again WITHOUT erasing it. The finalized bytes (its recorded
@@ -226,6 +258,7 @@ IOTKIT_API iotkit_err_t iotkit_hal_boot(iotkit_hal_t *hal, uint32_t max_trial_bo
  *   slots/slot-0.bin, slot-1.bin   firmware images
  *   slots/boot.rec          active/pending slot, confirmed flag, trial boots,
  *                           sizes; replaced atomically like a key
+ *   queue/<store>/<id>.seg  segments of the append-only logs (seg_* operations)
  * Files named "~tmp.*" are writes in progress; those a crash left behind are
  * ignored by reads and removed by iotkit_hal_posix_new(). Use one HAL per
  * state directory at a time: the boot record is cached in the HAL.
@@ -267,9 +300,9 @@ IOTKIT_API iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cf
 /*
  * The memory HAL keeps everything in RAM. Key-value writes are durable when
  * kv_set returns, as are slot_open (erase), slot_finalize, slot_mark_pending
- * and slot_confirm; bytes from slot_write are not durable until finalized. A
- * simulated power cut drops exactly those un-finalized bytes and closes the
- * slots. While the power is cut, every storage operation (reads included)
+ * and slot_confirm; bytes from slot_write are not durable until finalized, and
+ * bytes from seg_append not until seg_sync. A simulated power cut drops exactly
+ * those un-finalized and un-synced bytes and closes the slots. While the power is cut, every storage operation (reads included)
  * fails with ::IOTKIT_ERR_POWER_CUT; clocks, random, log and locks still work.
  *
  * The functions below accept only a HAL made by iotkit_hal_memory_new() and
@@ -308,22 +341,24 @@ IOTKIT_API iotkit_err_t iotkit_hal_memory_new(const iotkit_hal_memory_config_t *
  * @brief Make the @p n th storage write from now fail with ::IOTKIT_ERR_INJECTED
  * (n = 1 is the next write); the failed write has no effect and later writes
  * succeed. Writes are kv_set, kv_erase, slot_open, slot_write, slot_finalize,
- * slot_mark_pending and slot_confirm that passed their argument checks. 0 cancels.
+ * slot_mark_pending, slot_confirm, seg_append, seg_sync and seg_remove that
+ * passed their argument checks. 0 cancels.
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_fail_write(iotkit_hal_t *hal, unsigned n);
 
 /**
  * @brief Cut the power at the @p k th storage write from now (counted as for
  * iotkit_hal_memory_fail_write()): that write has no effect, it and every later
- * storage operation fail with ::IOTKIT_ERR_POWER_CUT, and un-synced slot bytes
- * are dropped, until iotkit_hal_memory_power_restore(). If a failure is also
+ * storage operation fail with ::IOTKIT_ERR_POWER_CUT, and un-synced slot and
+ * segment bytes are dropped, until iotkit_hal_memory_power_restore(). If a failure is also
  * due on that write, the power cut wins. 0 cancels.
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_cut_power_at(iotkit_hal_t *hal, unsigned k);
 
 /**
  * @brief Cut the power now: drop every un-synced write (slot bytes not yet
- * finalized); kv values set before survive, as kv_set is durable when it returns.
+ * finalized, segment bytes not yet synced); kv values set before survive, as
+ * kv_set is durable when it returns.
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_power_cut(iotkit_hal_t *hal);
 

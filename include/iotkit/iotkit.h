@@ -25,6 +25,7 @@
 #include "hal.h"
 #include "transport.h"
 #include "device.h"
+#include "telemetry.h"
 #include "crypto.h"
 #include "ota.h"
 

@@ -73,7 +73,20 @@ IOTKIT_API void iotkit_uri_clear(iotkit_uri_t *uri);
  */
 IOTKIT_API uint16_t iotkit_uri_default_port(const char *scheme);
 
-/** TLS (or DTLS) options. Strings are copied by the consumer. */
+/**
+ * TLS (or DTLS) options. Strings are copied by the consumer.
+ *
+ * Secure by default: an endpoint with a secure scheme verifies the server's
+ * certificate chain against @c ca_file / @c ca_dir (the system store when
+ * neither is given) and that the certificate names the host of the URI.
+ * A backend's create() checks the options: @c cert_file without @c key_file
+ * (or the reverse) is ::IOTKIT_ERR_INVALID_ARG; a file it cannot read is
+ * ::IOTKIT_ERR_TLS with the path in the logged detail. A failed handshake is
+ * ::IOTKIT_ERR_TLS with its cause in last_error() (for example "certificate
+ * verify failed" for an unknown CA, "host name verification failed" for a
+ * certificate that does not name the host, or the server's alert when it
+ * requires a client certificate). Key material is never logged.
+ */
 typedef struct iotkit_tls_config {
   const char *ca_file;   /**< PEM bundle of trusted CAs, or NULL */
   const char *ca_dir;    /**< directory of hashed CA certificates, or NULL */
@@ -132,8 +145,17 @@ typedef struct iotkit_transport_events {
   void (*disconnected)(void *user, iotkit_err_t reason, const char *detail);
   /** A message arrived on @p channel. */
   void (*message)(void *user, const char *channel, const void *payload, size_t len);
-  /** Message @p msg_id was confirmed (::IOTKIT_OK) or failed (error code). */
+  /** Message @p msg_id was confirmed (::IOTKIT_OK) or failed (error code;
+      ::IOTKIT_ERR_AUTH when the server refused it for lack of authorisation,
+      where the protocol says so: see iotkit_transport_mqtt()). */
   void (*delivery)(void *user, uint32_t msg_id, iotkit_err_t status);
+  /** Optional (may be NULL; last so that older initialisers stay valid): the
+      server answered a subscribe() to @p channel: ::IOTKIT_OK when it granted
+      it, ::IOTKIT_ERR_AUTH when it refused it for lack of authorisation,
+      ::IOTKIT_ERR_PROTOCOL for another refusal (detail in last_error() and an
+      ERROR log line). Raised by backends whose protocol confirms
+      subscriptions (MQTT); the loopback never raises it. */
+  void (*subscribed)(void *user, const char *channel, iotkit_err_t status);
 } iotkit_transport_events_t;
 
 /** A transport backend: a name, the schemes it serves and its operations. */
@@ -221,8 +243,148 @@ IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_loopback(void);
  * disconnected(::IOTKIT_ERR_PROTOCOL); no CONNACK within connect_timeout_ms as
  * disconnected(::IOTKIT_ERR_TIMEOUT). User name and password come from the
  * config, else from the URI. The password is never logged.
+ *
+ * TLS (mqtts): see ::iotkit_tls_config_t; a handshake failure is
+ * ::IOTKIT_ERR_TLS, from connect() or as disconnected(::IOTKIT_ERR_TLS).
+ * libmosquitto's own log lines go to the HAL log at ::IOTKIT_LOG_DEBUG
+ * (packet traces at ::IOTKIT_LOG_TRACE); they carry no payloads nor secrets.
+ *
+ * Refusals by the broker (e.g. an ACL): with MQTT 5, a QoS 1 or 2 publish the
+ * broker refuses gives delivery() with ::IOTKIT_ERR_AUTH (reason 0x87) or
+ * ::IOTKIT_ERR_DELIVERY (another reason >= 0x80), the reason in last_error()
+ * and a WARN log line. MQTT 3.1.1 has no way to say so: the broker
+ * acknowledges and drops the message, and delivery() reports ::IOTKIT_OK;
+ * a refused QoS 0 publish is never reported. A refused subscription gives
+ * subscribed(::IOTKIT_ERR_AUTH) (SUBACK 0x87, or 0x80 with MQTT 3.1.1), the
+ * channel in last_error() and an ERROR log line, with both versions.
  */
 IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_mqtt(void);
+
+/**
+ * @brief The HTTP backend on libcurl (schemes "http", "https"), or NULL if the
+ * library was built without it.
+ *
+ * Requests go to the base URL of the endpoint (scheme, host, port and path;
+ * the query is not sent) followed by "/" and the channel, each byte outside
+ * [A-Za-z0-9-._~/] percent-encoded. Channels with wildcards, empty levels,
+ * "." or ".." levels are refused with ::IOTKIT_ERR_INVALID_ARG.
+ *
+ * - connect(): a HEAD of the base path. Any HTTP answer, whatever its status,
+ *   counts as connected (routes and credentials are judged per request); a
+ *   transfer failure gives disconnected(::IOTKIT_ERR_CONNECT, or
+ *   ::IOTKIT_ERR_TLS, or ::IOTKIT_ERR_TIMEOUT) with libcurl's text naming
+ *   host:port. There is no session beyond that: "connected" means "reachable".
+ * - send(): POST of the payload to base/channel; PUT for a channel whose last
+ *   levels are "state/reported". Content-Type is application/json when the
+ *   payload, trimmed of white space, is {...} or [...] without a NUL byte,
+ *   else application/octet-stream. delivery(::IOTKIT_OK) on any 2xx;
+ *   401/403 give ::IOTKIT_ERR_AUTH, 404 ::IOTKIT_ERR_NOT_FOUND, 413
+ *   ::IOTKIT_ERR_TOO_LARGE, other answers ::IOTKIT_ERR_PROTOCOL (redirects are
+ *   not followed). 408, 429 and 5xx are retried with exponential backoff
+ *   (250 ms doubling, at most 8 s, or the server's Retry-After when longer, up
+ *   to 300 s), 5 attempts in all, then ::IOTKIT_ERR_DELIVERY; last_error()
+ *   then names the request and the status. Sends are made one at a time, in
+ *   order. A transfer failure (connection refused or cut) is retried the same
+ *   way; when the attempts run out the session ends:
+ *   disconnected(::IOTKIT_ERR_CONNECTION_LOST or ::IOTKIT_ERR_TLS).
+ * - subscribe(): a long-poll GET of base/channel?wait=30 per channel (QoS is
+ *   ignored). A 2xx answer is a message on that channel (its body), and the
+ *   next poll starts at once; 204 and 304 start the next poll. If the server
+ *   sends an ETag it is returned in If-None-Match. Between the starts of two
+ *   polls that brought no message at least 1 s passes, so a server that does
+ *   not hold requests is polled once a second. 401/403 end the session with
+ *   ::IOTKIT_ERR_AUTH; 404 and other refusals are retried slowly.
+ * - disconnect() and any end of the session abort every transfer, report each
+ *   unconfirmed send as delivery(::IOTKIT_ERR_CONNECTION_LOST) (it may or may
+ *   not have reached the server), forget the subscriptions, then report
+ *   disconnected(). Events come from poll() and disconnect().
+ * - Authentication: a user name (config, else the URI) gives HTTP Basic with
+ *   the password; a password or token without a user name (or with an empty
+ *   one) is sent as "Authorization: Bearer <password>". Neither is logged.
+ * - TLS (https): verification of the chain and host name on by default, with
+ *   the system CA store unless ca_file/ca_dir are given; cert_file and
+ *   key_file (both or neither) for mutual TLS. verify_peer=false logs a
+ *   warning on every connect(). HTTP/2 is negotiated by ALPN when libcurl has
+ *   it; plain http uses HTTP/1.1. Connections are kept alive and reused.
+ * - poll() never blocks longer than asked. fd() returns -1: a context may use
+ *   several sockets at once (one per concurrent HTTP/1.1 transfer), so an
+ *   external loop should call poll() with its own timeout instead.
+ * - URI query options override the defaults: attempts=N, backoff_ms=N,
+ *   wait=S (long-poll), poll_ms=N (least interval between empty polls),
+ *   timeout_ms=N (per request, on top of wait), inflight=N (concurrent sends;
+ *   above 1 the order is not kept). A malformed value fails create() with
+ *   ::IOTKIT_ERR_INVALID_ARG.
+ *
+ * The backend calls curl_global_init() once per process (guarded by a
+ * pthread_once) and never curl_global_cleanup().
+ */
+IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_http(void);
+
+/**
+ * @brief The CoAP backend on libcoap 3 (schemes "coap", "coaps"; RFC 7252 over
+ * UDP, DTLS 1.2 for coaps), or NULL if the library was built without it.
+ *
+ * Channels are resource paths: channel "a/b" is "/a/b" under the URI's path
+ * (coap://host/base sends to "/base/a/b").
+ *
+ * send(): a PUT for a channel whose last two levels are "state/reported" (the
+ * device replaces a state), a POST otherwise (telemetry, events, responses:
+ * each message is a new item). qos 0 sends it non-confirmable (NON) and
+ * reports delivery ::IOTKIT_OK once it is sent; qos 1 or 2 sends it
+ * confirmable (CON) and reports delivery when the response comes: ::IOTKIT_OK
+ * for 2.xx; ::IOTKIT_ERR_AUTH for 4.01/4.03, ::IOTKIT_ERR_NOT_FOUND for 4.04,
+ * ::IOTKIT_ERR_TOO_LARGE for 4.13, ::IOTKIT_ERR_BUSY for 4.29/5.03,
+ * ::IOTKIT_ERR_PROTOCOL for other 4.xx, ::IOTKIT_ERR_DELIVERY for other 5.xx
+ * (last_error() then reads e.g. "coap: POST /a/b: 4.04 Not Found");
+ * ::IOTKIT_ERR_TIMEOUT when libcoap gave up retransmitting (RFC 7252 4.2),
+ * ::IOTKIT_ERR_CONNECT when the host answered with an ICMP error (nothing
+ * listening), ::IOTKIT_ERR_TLS when the DTLS session failed. Payloads larger
+ * than one datagram go block-wise (RFC 7959, by libcoap). retain is ignored.
+ *
+ * subscribe(): a GET with Observe (RFC 7641); each notification (and the first
+ * response) arrives as message(channel, payload). MQTT wildcards give
+ * ::IOTKIT_ERR_UNSUPPORTED; subscribing twice to a channel is one observation.
+ * When the server refuses or ends the observation (a 4.xx/5.xx, a response
+ * without Observe, no answer) or stays silent longer than the Max-Age of its
+ * last notification, the backend registers again (every observe_retry_ms
+ * while refused). Observations end with the session: subscribe again after
+ * connected().
+ *
+ * Sessions: coap:// has no session set-up, so connected() follows connect() at
+ * once (on the next poll()). coaps:// is connected when the DTLS handshake
+ * completes; a handshake that fails or does not complete within
+ * connect_timeout_ms gives disconnected() with ::IOTKIT_ERR_AUTH when the
+ * server reached the PSK step but did not accept the identity and key,
+ * ::IOTKIT_ERR_TLS for a refused certificate, ::IOTKIT_ERR_TIMEOUT when no
+ * DTLS server answered. disconnect() fails confirmable sends still waiting with
+ * ::IOTKIT_ERR_CONNECTION_LOST, before disconnected(::IOTKIT_OK).
+ *
+ * DTLS credentials: PSK with tls.psk_identity and tls.psk_key_hex, or the
+ * user name and password (config, else URI) as identity and raw key; else
+ * certificates: tls.ca_file (tls.ca_dir is not used), tls.cert_file and
+ * tls.key_file, tls.verify_peer. libcoap 4.3 trusts ca_file only as the
+ * common CA of both ends: the server's certificate, and the client's if one
+ * is given, must be signed by a CA in ca_file. A server reached by name must
+ * have that name as its certificate's CN; one reached by IP address is
+ * checked by its chain only.
+ *
+ * URI query options (all optional, numbers): ack_timeout_ms (RFC 7252
+ * ACK_TIMEOUT, 1000..600000, default 2000), max_retransmit (1..20, default
+ * 4), nstart (confirmable requests in flight at once, RFC 7252 NSTART, 1..32,
+ * default 1; more are queued), observe_retry_ms (default 5000),
+ * observe_refresh_ms (register an
+ * observation again after this long without a notification, instead of
+ * Max-Age). A malformed value makes create() fail with ::IOTKIT_ERR_BAD_URI.
+ *
+ * fd() is libcoap's epoll descriptor, which also becomes readable when a
+ * libcoap timer (retransmission, DTLS) is due. Logging: libcoap's messages go
+ * to the HAL log of the context whose call produced them. libcoap's log
+ * handler is process-wide: the first CoAP context installs one (never
+ * removed) that sends lines logged outside any libiotkit call to stderr, as
+ * libcoap's default handler does; an application that installs its own
+ * handler afterwards simply takes over. libcoap's log level is not changed.
+ */
+IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_coap(void);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* HAL helpers common to every implementation: init, validate, logf, free. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -72,4 +73,13 @@ iotkit_err_t iotkit__hal_kv_check_set(const char *key, const void *val, size_t l
 iotkit_err_t iotkit__hal_kv_check_get(const char *key, const void *buf, size_t cap, const size_t *len) {
   if (iotkit__hal_kv_check_key(key) != IOTKIT_OK || !len || (!buf && cap > 0)) return IOTKIT_ERR_INVALID_ARG;
   return IOTKIT_OK;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+void iotkit__hal_sort_ids(uint32_t *ids, size_t n) {
+  if (n > 1) qsort(ids, n, sizeof(*ids), cmp_u32);
 }

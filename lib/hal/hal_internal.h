@@ -35,6 +35,9 @@ iotkit_err_t iotkit__hal_kv_check_key(const char *key);
 iotkit_err_t iotkit__hal_kv_check_set(const char *key, const void *val, size_t len);
 iotkit_err_t iotkit__hal_kv_check_get(const char *key, const void *buf, size_t cap, const size_t *len);
 
+/* Sort @n segment ids in increasing order (seg_list of both HALs). */
+void iotkit__hal_sort_ids(uint32_t *ids, size_t n);
+
 /* ---------------------------------------------------- OS services (POSIX) -- */
 uint64_t iotkit__hal_os_monotonic_ms(void);
 int64_t iotkit__hal_os_wall_ms(void);

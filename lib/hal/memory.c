@@ -132,6 +132,7 @@ static void install_ops(iotkit_hal_t *h) {
   h->reboot = mem_reboot;
   h->log = mem_log;
   iotkit__hal_use_pthreads(h);
+  iotkit__hal_mem_segs_install(h);
 }
 
 iotkit_err_t iotkit_hal_memory_new(const iotkit_hal_memory_config_t *cfg, iotkit_hal_t **out) {

@@ -24,6 +24,13 @@ typedef struct mem_slot {
   bool open;
 } mem_slot_t;
 
+typedef struct mem_seg {
+  char store[IOTKIT_MAX_KV_KEY + 1];
+  uint32_t id;
+  mem_buf_t data; /* everything appended */
+  size_t synced;  /* the prefix of data that survives a power cut */
+} mem_seg_t;
+
 typedef struct iotkit__hal_memory {
   iotkit__hal_box_t box; /* must stay first */
   pthread_mutex_t lock;  /* guards everything below */
@@ -36,6 +43,8 @@ typedef struct iotkit__hal_memory {
   size_t kv_count, kv_cap;
   mem_slot_t slot[IOTKIT_HAL_SLOT_COUNT];
   iotkit__hal_boot_record_t rec;
+  mem_seg_t *segs;
+  size_t seg_count, seg_cap;
 
   uint64_t writes;
   unsigned fail_in; /* countdown to an injected failure, 0: none */
@@ -74,5 +83,11 @@ iotkit_err_t iotkit__hal_mem_slot_confirm(void *ctx);
 iotkit_err_t iotkit__hal_mem_slot_resume(void *ctx, int slot);
 iotkit_err_t iotkit__hal_mem_boot(iotkit__hal_box_t *box, uint32_t max_trial_boots, iotkit_boot_outcome_t *outcome);
 iotkit_err_t iotkit__hal_mem_slot_query(void *ctx, iotkit_slot_info_t *info);
+
+/* Segmented logs (memory_segments.c). */
+void iotkit__hal_mem_segs_install(iotkit_hal_t *hal);
+/* With the lock held: cut every segment back to its synced prefix. */
+void iotkit__hal_mem_segs_drop_unsynced(iotkit__hal_memory_t *m);
+void iotkit__hal_mem_segs_free(iotkit__hal_memory_t *m);
 
 #endif

@@ -35,6 +35,7 @@ void iotkit__hal_mem_drop_unsynced(iotkit__hal_memory_t *m) {
     (void)iotkit__hal_mem_buf_copy(&s->working, &s->synced);
     s->open = false;
   }
+  iotkit__hal_mem_segs_drop_unsynced(m);
 }
 
 void iotkit__hal_mem_free_storage(iotkit__hal_memory_t *m) {
@@ -46,6 +47,7 @@ void iotkit__hal_mem_free_storage(iotkit__hal_memory_t *m) {
     iotkit__hal_mem_buf_free(&m->slot[i].working);
     iotkit__hal_mem_buf_free(&m->slot[i].synced);
   }
+  iotkit__hal_mem_segs_free(m);
 }
 
 iotkit_err_t iotkit__hal_mem_begin_write(iotkit__hal_memory_t *m) {

@@ -70,6 +70,8 @@ static iotkit_err_t px_reboot(void *ctx, const char *reason) {
 static void px_destroy(iotkit__hal_box_t *box) {
   iotkit__hal_posix_t *p = (iotkit__hal_posix_t *)box;
   iotkit__hal_posix_slots_close(p);
+  iotkit__hal_posix_segs_close(p);
+  if (p->queue_dir >= 0) close(p->queue_dir);
   if (p->kv_dir >= 0) close(p->kv_dir);
   if (p->slots_dir >= 0) close(p->slots_dir);
   pthread_mutex_destroy(&p->lock);
@@ -95,6 +97,7 @@ static void install_ops(iotkit_hal_t *h) {
   h->reboot = px_reboot;
   h->log = px_log;
   iotkit__hal_use_pthreads(h);
+  iotkit__hal_posix_segs_install(h);
 }
 
 /* Create the directories, clean what a crash left, load the boot record. */
@@ -104,6 +107,7 @@ static iotkit_err_t open_state(iotkit__hal_posix_t *p, const char *state_dir) {
   if (rc != IOTKIT_OK) return rc;
   rc = iotkit__hal_dir_open(p, root, "kv", &p->kv_dir);
   if (rc == IOTKIT_OK) rc = iotkit__hal_dir_open(p, root, "slots", &p->slots_dir);
+  if (rc == IOTKIT_OK) rc = iotkit__hal_dir_open(p, root, "queue", &p->queue_dir);
   close(root);
   if (rc == IOTKIT_OK) rc = iotkit__hal_dir_clean_temps(p, p->kv_dir);
   if (rc == IOTKIT_OK) rc = iotkit__hal_dir_clean_temps(p, p->slots_dir);
@@ -124,8 +128,9 @@ iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cfg, iotkit_h
   p->log_level = cfg->log_level;
   p->log_fd = cfg->log_fd;
   p->capacity = cfg->slot_capacity;
-  p->kv_dir = p->slots_dir = -1;
+  p->kv_dir = p->slots_dir = p->queue_dir = -1;
   for (int i = 0; i < IOTKIT_HAL_SLOT_COUNT; i++) p->slot_fd[i] = -1;
+  for (int i = 0; i < IOTKIT__HAL_SEG_CACHE; i++) p->seg_fd[i].fd = -1;
   atomic_init(&p->temp_seq, 0);
   iotkit_hal_init(&p->box.hal);
   p->box.hal.ctx = p;

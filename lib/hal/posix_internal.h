@@ -7,6 +7,15 @@
 
 #include "hal/hal_internal.h"
 
+/* An open segment file of the POSIX HAL (a small cache, so that appends do not reopen). */
+#define IOTKIT__HAL_SEG_CACHE 4
+typedef struct iotkit__hal_seg_fd {
+  char store[IOTKIT_MAX_KV_KEY + 1];
+  uint32_t id;
+  int fd; /* -1: unused */
+  uint64_t used; /* last use, for eviction */
+} iotkit__hal_seg_fd_t;
+
 typedef struct iotkit__hal_posix {
   iotkit__hal_box_t box; /* must stay first */
   iotkit_log_level_t log_level;
@@ -14,10 +23,13 @@ typedef struct iotkit__hal_posix {
   uint64_t capacity;
   int kv_dir;              /* <state_dir>/kv */
   int slots_dir;           /* <state_dir>/slots */
+  int queue_dir;           /* <state_dir>/queue */
   atomic_ulong temp_seq;   /* makes concurrent temporary file names unique */
   pthread_mutex_t lock;    /* guards the fields below */
   int slot_fd[IOTKIT_HAL_SLOT_COUNT]; /* the open slot's file, or -1 */
   iotkit__hal_boot_record_t rec;      /* cached copy of <state_dir>/slots/boot.rec */
+  iotkit__hal_seg_fd_t seg_fd[IOTKIT__HAL_SEG_CACHE];
+  uint64_t seg_clock;
 } iotkit__hal_posix_t;
 
 /* ------------------------------------------------- files (posix_files.c) -- */
@@ -59,5 +71,9 @@ iotkit_err_t iotkit__hal_posix_slot_confirm(void *ctx);
 iotkit_err_t iotkit__hal_posix_slot_resume(void *ctx, int slot);
 iotkit_err_t iotkit__hal_posix_boot(iotkit__hal_box_t *box, uint32_t max_trial_boots, iotkit_boot_outcome_t *outcome);
 iotkit_err_t iotkit__hal_posix_slot_query(void *ctx, iotkit_slot_info_t *info);
+
+/* Segmented logs (posix_segments.c). */
+void iotkit__hal_posix_segs_install(iotkit_hal_t *hal);
+void iotkit__hal_posix_segs_close(iotkit__hal_posix_t *p);
 
 #endif

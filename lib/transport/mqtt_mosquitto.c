@@ -21,25 +21,8 @@
 #include "core/util.h"
 #include "transport/topic.h"
 
-typedef enum { ST_DOWN, ST_CONNECTING, ST_UP, ST_DISCONNECTING } mqtt_state_t;
-
-typedef struct mqtt_ctx {
-  struct mosquitto *mosq;
-  iotkit_transport_events_t ev;
-  const iotkit_hal_t *hal;
-  iotkit__transport_lock_t lock; /* guards state and err */
-  char *host;
-  uint16_t port;
-  int keepalive;
-  int protocol; /* 311 or 5 */
-  uint32_t connect_timeout_ms;
-  size_t max_payload;
-  bool secure;
-  bool verify_peer;
-  mqtt_state_t state;
-  uint64_t connect_started;
-  char err[IOTKIT__TRANSPORT_ERR_MAX];
-} mqtt_ctx_t;
+typedef iotkit__mqtt_ctx_t mqtt_ctx_t;
+typedef iotkit__mqtt_state_t mqtt_state_t;
 
 /* libmosquitto needs one process-wide mosquitto_lib_init() (it initialises
    OpenSSL and its random source). A pthread_once is the only global state of
@@ -48,7 +31,7 @@ typedef struct mqtt_ctx {
 static pthread_once_t g_mosq_once = PTHREAD_ONCE_INIT;
 static void mosq_init_once(void) { mosquitto_lib_init(); }
 
-static void set_err(mqtt_ctx_t *c, const char *text) {
+void iotkit__transport_mqtt_set_err(mqtt_ctx_t *c, const char *text) {
   iotkit__transport_lock_acquire(&c->lock);
   iotkit__fmt(c->err, sizeof c->err, "%s", text);
   iotkit__transport_lock_release(&c->lock);
@@ -69,9 +52,9 @@ static mqtt_state_t get_state(mqtt_ctx_t *c) {
 
 /* Report the end of a session (or of a connect attempt) once. */
 static void report_down(mqtt_ctx_t *c, iotkit_err_t reason, const char *detail) {
-  set_state(c, ST_DOWN);
+  set_state(c, IOTKIT__MQTT_DOWN);
   if (reason != IOTKIT_OK) {
-    set_err(c, detail);
+    iotkit__transport_mqtt_set_err(c, detail);
     iotkit__transport_logf(c->hal, IOTKIT_LOG_WARN, "%s", detail);
   }
   if (c->ev.disconnected) c->ev.disconnected(c->ev.user, reason, detail);
@@ -89,7 +72,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc) {
   (void)mosq;
   mqtt_ctx_t *c = obj;
   if (rc == 0) {
-    set_state(c, ST_UP);
+    set_state(c, IOTKIT__MQTT_UP);
     iotkit__transport_logf(c->hal, IOTKIT_LOG_INFO, "mqtt: connected to %s:%u", c->host, c->port);
     if (c->ev.connected) c->ev.connected(c->ev.user);
     return;
@@ -97,7 +80,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc) {
   char detail[IOTKIT__TRANSPORT_ERR_MAX];
   iotkit__fmt(detail, sizeof detail, "mqtt: %s:%u refused the connection: %s (code %d)", c->host, c->port,
               c->protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc), rc);
-  /* libmosquitto closes the socket next; on_disconnect then finds ST_DOWN */
+  /* libmosquitto closes the socket next; on_disconnect then finds IOTKIT__MQTT_DOWN */
   report_down(c, map_connack(c->protocol, rc), detail);
 }
 
@@ -106,25 +89,21 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc) {
   int saved_errno = errno;
   mqtt_ctx_t *c = obj;
   mqtt_state_t st = get_state(c);
-  if (st == ST_DOWN) return; /* reported already (refusal, timeout) */
-  if (st == ST_DISCONNECTING || rc == MOSQ_ERR_SUCCESS) {
+  if (st == IOTKIT__MQTT_DOWN) return; /* reported already (refusal, timeout) */
+  if (st == IOTKIT__MQTT_DISCONNECTING || rc == MOSQ_ERR_SUCCESS) {
     iotkit__transport_logf(c->hal, IOTKIT_LOG_INFO, "mqtt: disconnected from %s:%u", c->host, c->port);
     report_down(c, IOTKIT_OK, "");
     return;
   }
   char detail[IOTKIT__TRANSPORT_ERR_MAX];
+  if (iotkit__transport_mqtt_tls_failure(c, rc, saved_errno, detail, sizeof detail)) {
+    report_down(c, IOTKIT_ERR_TLS, detail);
+    return;
+  }
   iotkit__fmt(detail, sizeof detail, "mqtt: connection to %s:%u %s: %s", c->host, c->port,
-              st == ST_CONNECTING ? "failed" : "lost",
+              st == IOTKIT__MQTT_CONNECTING ? "failed" : "lost",
               rc == MOSQ_ERR_ERRNO ? strerror(saved_errno) : mosquitto_strerror(rc));
-  iotkit_err_t reason = st == ST_CONNECTING ? IOTKIT_ERR_CONNECT : IOTKIT_ERR_CONNECTION_LOST;
-  if (rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_TLS_HANDSHAKE) reason = IOTKIT_ERR_TLS;
-  report_down(c, reason, detail);
-}
-
-static void on_publish(struct mosquitto *mosq, void *obj, int mid) {
-  (void)mosq;
-  mqtt_ctx_t *c = obj;
-  if (c->ev.delivery) c->ev.delivery(c->ev.user, (uint32_t)mid, IOTKIT_OK);
+  report_down(c, st == IOTKIT__MQTT_CONNECTING ? IOTKIT_ERR_CONNECT : IOTKIT_ERR_CONNECTION_LOST, detail);
 }
 
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *m) {
@@ -163,6 +142,7 @@ static void mqtt_destroy(void *ctx) {
   mqtt_ctx_t *c = ctx;
   if (!c) return;
   if (c->mosq) mosquitto_destroy(c->mosq);
+  iotkit__transport_mqtt_subs_clear(c);
   iotkit__transport_lock_destroy(&c->lock);
   free(c->host);
   free(c);
@@ -190,6 +170,7 @@ static iotkit_err_t mqtt_create(const iotkit_transport_config_t *cfg, const iotk
   c->max_payload = cfg->max_payload;
   c->secure = cfg->uri->secure;
   c->verify_peer = cfg->tls.verify_peer;
+  c->client_cert = cfg->tls.cert_file != NULL;
   c->host = iotkit__strdup(cfg->uri->host);
   c->mosq = c->host ? mosquitto_new(cfg->client_id, cfg->clean_session, c) : NULL;
   if (!c->mosq) {
@@ -202,25 +183,31 @@ static iotkit_err_t mqtt_create(const iotkit_transport_config_t *cfg, const iotk
     return rc;
   }
   mosquitto_threaded_set(c->mosq, true);
+  mosquitto_log_callback_set(c->mosq, iotkit__transport_mqtt_on_log);
   mosquitto_connect_callback_set(c->mosq, on_connect);
   mosquitto_disconnect_callback_set(c->mosq, on_disconnect);
-  mosquitto_publish_callback_set(c->mosq, on_publish);
+  mosquitto_publish_v5_callback_set(c->mosq, iotkit__transport_mqtt_on_publish);
+  mosquitto_subscribe_v5_callback_set(c->mosq, iotkit__transport_mqtt_on_subscribe);
   mosquitto_message_callback_set(c->mosq, on_message);
   *ctx = c;
   return IOTKIT_OK;
 }
 
 static iotkit_err_t map_connect_error(mqtt_ctx_t *c, int rc, int saved_errno) {
+  char detail[IOTKIT__TRANSPORT_ERR_MAX];
+  if (iotkit__transport_mqtt_tls_failure(c, rc, saved_errno, detail, sizeof detail)) {
+    iotkit__transport_mqtt_set_err(c, detail);
+    iotkit__transport_logf(c->hal, IOTKIT_LOG_ERROR, "%s", detail);
+    return IOTKIT_ERR_TLS;
+  }
   const char *why = mosquitto_strerror(rc);
   iotkit_err_t e = IOTKIT_ERR_CONNECT;
   if (rc == MOSQ_ERR_ERRNO) why = strerror(saved_errno);
   if (rc == MOSQ_ERR_EAI) why = gai_strerror(saved_errno); /* libmosquitto stores the EAI code in errno */
-  if (rc == MOSQ_ERR_TLS) e = IOTKIT_ERR_TLS;
   if (rc == MOSQ_ERR_INVAL) e = IOTKIT_ERR_INVALID_ARG;
   if (rc == MOSQ_ERR_NOMEM) e = IOTKIT_ERR_NOMEM;
-  char detail[IOTKIT__TRANSPORT_ERR_MAX];
   iotkit__fmt(detail, sizeof detail, "mqtt: cannot connect to %s:%u: %s", c->host, c->port, why);
-  set_err(c, detail);
+  iotkit__transport_mqtt_set_err(c, detail);
   iotkit__transport_logf(c->hal, IOTKIT_LOG_ERROR, "%s", detail);
   return e;
 }
@@ -228,8 +215,8 @@ static iotkit_err_t map_connect_error(mqtt_ctx_t *c, int rc, int saved_errno) {
 static iotkit_err_t mqtt_connect(void *ctx) {
   mqtt_ctx_t *c = ctx;
   if (!c) return IOTKIT_ERR_INVALID_ARG;
-  if (get_state(c) != ST_DOWN) {
-    set_err(c, "mqtt: already connected or connecting");
+  if (get_state(c) != IOTKIT__MQTT_DOWN) {
+    iotkit__transport_mqtt_set_err(c, "mqtt: already connected or connecting");
     return IOTKIT_ERR_STATE;
   }
   if (c->secure && !c->verify_peer) {
@@ -239,11 +226,13 @@ static iotkit_err_t mqtt_connect(void *ctx) {
   }
   iotkit__transport_logf(c->hal, IOTKIT_LOG_INFO, "mqtt: connecting to %s:%u (MQTT %s%s)", c->host, c->port,
                          c->protocol == 5 ? "5" : "3.1.1", c->secure ? ", TLS" : "");
+  iotkit__transport_mqtt_tls_cause_clear(c);
+  iotkit__transport_mqtt_subs_clear(c); /* SUBACKs of an old session never come */
   errno = 0;
   int rc = mosquitto_connect(c->mosq, c->host, c->port, c->keepalive);
   if (rc != MOSQ_ERR_SUCCESS) return map_connect_error(c, rc, errno);
   c->connect_started = iotkit__transport_now_ms(c->hal);
-  set_state(c, ST_CONNECTING);
+  set_state(c, IOTKIT__MQTT_CONNECTING);
   return IOTKIT_OK;
 }
 
@@ -251,8 +240,8 @@ static iotkit_err_t mqtt_disconnect(void *ctx) {
   mqtt_ctx_t *c = ctx;
   if (!c) return IOTKIT_ERR_INVALID_ARG;
   mqtt_state_t st = get_state(c);
-  if (st == ST_DOWN || st == ST_DISCONNECTING) return IOTKIT_ERR_NOT_CONNECTED;
-  set_state(c, ST_DISCONNECTING);
+  if (st == IOTKIT__MQTT_DOWN || st == IOTKIT__MQTT_DISCONNECTING) return IOTKIT_ERR_NOT_CONNECTED;
+  set_state(c, IOTKIT__MQTT_DISCONNECTING);
   if (mosquitto_disconnect(c->mosq) != MOSQ_ERR_SUCCESS) {
     /* no socket left: nothing for libmosquitto to report, so report here */
     report_down(c, IOTKIT_OK, "");
@@ -270,11 +259,11 @@ static iotkit_err_t mqtt_send(void *ctx, const iotkit_message_t *msg, uint32_t *
   if ((c->max_payload && msg->len > c->max_payload) || msg->len > 268435455u) {
     iotkit__fmt(detail, sizeof detail, "mqtt: payload of %zu bytes exceeds the limit of %zu", msg->len,
                 c->max_payload && c->max_payload < 268435455u ? c->max_payload : (size_t)268435455u);
-    set_err(c, detail);
+    iotkit__transport_mqtt_set_err(c, detail);
     return IOTKIT_ERR_TOO_LARGE;
   }
-  if (get_state(c) != ST_UP) {
-    set_err(c, "mqtt: send while not connected");
+  if (get_state(c) != IOTKIT__MQTT_UP) {
+    iotkit__transport_mqtt_set_err(c, "mqtt: send while not connected");
     return IOTKIT_ERR_NOT_CONNECTED;
   }
   int mid = 0;
@@ -284,7 +273,7 @@ static iotkit_err_t mqtt_send(void *ctx, const iotkit_message_t *msg, uint32_t *
     return IOTKIT_OK;
   }
   iotkit__fmt(detail, sizeof detail, "mqtt: publish on '%s' failed: %s", msg->channel, mosquitto_strerror(rc));
-  set_err(c, detail);
+  iotkit__transport_mqtt_set_err(c, detail);
   if (rc == MOSQ_ERR_NO_CONN) return IOTKIT_ERR_NOT_CONNECTED;
   if (rc == MOSQ_ERR_NOMEM) return IOTKIT_ERR_NOMEM;
   if (rc == MOSQ_ERR_PAYLOAD_SIZE || rc == MOSQ_ERR_OVERSIZE_PACKET) return IOTKIT_ERR_TOO_LARGE;
@@ -294,15 +283,23 @@ static iotkit_err_t mqtt_send(void *ctx, const iotkit_message_t *msg, uint32_t *
 static iotkit_err_t mqtt_subscribe(void *ctx, const char *channel, int qos) {
   mqtt_ctx_t *c = ctx;
   if (!c || !iotkit__topic_filter_valid(channel) || qos < 0 || qos > 2) return IOTKIT_ERR_INVALID_ARG;
-  if (get_state(c) != ST_UP) {
-    set_err(c, "mqtt: subscribe while not connected");
+  if (get_state(c) != IOTKIT__MQTT_UP) {
+    iotkit__transport_mqtt_set_err(c, "mqtt: subscribe while not connected");
     return IOTKIT_ERR_NOT_CONNECTED;
   }
-  int rc = mosquitto_subscribe(c->mosq, NULL, channel, qos);
-  if (rc == MOSQ_ERR_SUCCESS) return IOTKIT_OK;
+  /* allocated first: once SUBSCRIBE is sent, its SUBACK must find the channel */
+  iotkit__mqtt_pending_sub_t *pending = iotkit__transport_mqtt_sub_new(channel);
+  if (!pending) return IOTKIT_ERR_NOMEM;
+  int mid = 0;
+  int rc = mosquitto_subscribe(c->mosq, &mid, channel, qos);
+  if (rc == MOSQ_ERR_SUCCESS) {
+    iotkit__transport_mqtt_sub_add(c, pending, mid);
+    return IOTKIT_OK;
+  }
+  free(pending);
   char detail[IOTKIT__TRANSPORT_ERR_MAX];
   iotkit__fmt(detail, sizeof detail, "mqtt: subscribe to '%s' failed: %s", channel, mosquitto_strerror(rc));
-  set_err(c, detail);
+  iotkit__transport_mqtt_set_err(c, detail);
   return rc == MOSQ_ERR_NO_CONN ? IOTKIT_ERR_NOT_CONNECTED : rc == MOSQ_ERR_NOMEM ? IOTKIT_ERR_NOMEM : IOTKIT_ERR_IO;
 }
 
@@ -310,13 +307,13 @@ static iotkit_err_t mqtt_poll(void *ctx, int timeout_ms) {
   mqtt_ctx_t *c = ctx;
   if (!c || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
   mqtt_state_t st = get_state(c);
-  if (st == ST_DOWN) return IOTKIT_OK;
-  if (st == ST_CONNECTING && c->connect_timeout_ms &&
+  if (st == IOTKIT__MQTT_DOWN) return IOTKIT_OK;
+  if (st == IOTKIT__MQTT_CONNECTING && c->connect_timeout_ms &&
       iotkit__transport_now_ms(c->hal) - c->connect_started >= c->connect_timeout_ms) {
     char detail[IOTKIT__TRANSPORT_ERR_MAX];
     iotkit__fmt(detail, sizeof detail, "mqtt: no CONNACK from %s:%u within %u ms", c->host, c->port,
                 (unsigned)c->connect_timeout_ms);
-    set_state(c, ST_DOWN); /* before the event: its handler may connect again */
+    set_state(c, IOTKIT__MQTT_DOWN); /* before the event: its handler may connect again */
     mosquitto_disconnect(c->mosq);
     report_down(c, IOTKIT_ERR_TIMEOUT, detail);
     return IOTKIT_OK;
@@ -324,8 +321,8 @@ static iotkit_err_t mqtt_poll(void *ctx, int timeout_ms) {
   errno = 0;
   int rc = mosquitto_loop(c->mosq, timeout_ms, 1);
   /* Most failures were reported by on_disconnect inside the loop (the state
-     is then ST_DOWN); a failed TLS handshake returns without calling it. */
-  if (rc != MOSQ_ERR_SUCCESS && get_state(c) != ST_DOWN) on_disconnect(c->mosq, c, rc);
+     is then IOTKIT__MQTT_DOWN); a failed TLS handshake returns without calling it. */
+  if (rc != MOSQ_ERR_SUCCESS && get_state(c) != IOTKIT__MQTT_DOWN) on_disconnect(c->mosq, c, rc);
   return IOTKIT_OK;
 }
 

@@ -1,4 +1,6 @@
-/* Internal parts of the MQTT backend on libmosquitto shared by its files. */
+/* Internal parts of the MQTT backend on libmosquitto shared by its files:
+   mqtt_mosquitto.c (context, connect, loop), mqtt_acks.c (broker verdicts on
+   publishes and subscriptions), mqtt_tls.c (TLS options and diagnosis). */
 #ifndef IOTKIT__TRANSPORT_MQTT_MOSQUITTO_H
 #define IOTKIT__TRANSPORT_MQTT_MOSQUITTO_H
 
@@ -11,9 +13,73 @@
 #define IOTKIT_TLS_SYSTEM_CA_DIR "/etc/ssl/certs"
 #endif
 
+typedef enum {
+  IOTKIT__MQTT_DOWN,
+  IOTKIT__MQTT_CONNECTING,
+  IOTKIT__MQTT_UP,
+  IOTKIT__MQTT_DISCONNECTING
+} iotkit__mqtt_state_t;
+
+/* A subscription sent and not yet acknowledged. */
+typedef struct iotkit__mqtt_pending_sub {
+  struct iotkit__mqtt_pending_sub *next;
+  int mid;
+  char channel[];
+} iotkit__mqtt_pending_sub_t;
+
+typedef struct iotkit__mqtt_ctx {
+  struct mosquitto *mosq;
+  iotkit_transport_events_t ev;
+  const iotkit_hal_t *hal;
+  iotkit__transport_lock_t lock; /* guards state, err, tls_cause and subs */
+  char *host;
+  uint16_t port;
+  int keepalive;
+  int protocol; /* 311 or 5 */
+  uint32_t connect_timeout_ms;
+  size_t max_payload;
+  bool secure;
+  bool verify_peer;
+  bool client_cert; /* a client certificate is configured */
+  iotkit__mqtt_state_t state;
+  uint64_t connect_started;
+  iotkit__mqtt_pending_sub_t *subs;
+  /* What libmosquitto's log said went wrong with TLS in this connection
+     attempt ("" if nothing): OpenSSL and host-name verification errors. */
+  char tls_cause[IOTKIT__TRANSPORT_ERR_MAX];
+  char err[IOTKIT__TRANSPORT_ERR_MAX];
+} iotkit__mqtt_ctx_t;
+
+/* Replace the context's last-error text (thread-safe). */
+void iotkit__transport_mqtt_set_err(iotkit__mqtt_ctx_t *c, const char *text);
+
 /* Apply the TLS options of @p cfg to @p mosq (secure schemes only). On failure
-   @p err receives a detail line. */
+   @p err receives a detail line naming the file or option at fault. */
 iotkit_err_t iotkit__transport_mqtt_tls_apply(struct mosquitto *mosq, const iotkit_transport_config_t *cfg,
                                               char *err, size_t cap);
+
+/* libmosquitto's log callback: routes its lines to the HAL log (DEBUG, or
+   TRACE for packet traces) and keeps TLS failure causes in c->tls_cause. */
+void iotkit__transport_mqtt_on_log(struct mosquitto *mosq, void *obj, int level, const char *line);
+
+/* True if the failure @p rc (@p errnum for MOSQ_ERR_ERRNO) of a connection
+   is a TLS one; then @p detail names the cause for a human. */
+bool iotkit__transport_mqtt_tls_failure(iotkit__mqtt_ctx_t *c, int rc, int errnum, char *detail, size_t cap);
+
+/* Forget the TLS cause (at the start of a connection attempt). */
+void iotkit__transport_mqtt_tls_cause_clear(iotkit__mqtt_ctx_t *c);
+
+/* Broker verdicts: PUBACK/PUBREC reason codes and SUBACK results. */
+void iotkit__transport_mqtt_on_publish(struct mosquitto *mosq, void *obj, int mid, int reason,
+                                       const mosquitto_property *props);
+void iotkit__transport_mqtt_on_subscribe(struct mosquitto *mosq, void *obj, int mid, int count, const int *granted,
+                                         const mosquitto_property *props);
+
+/* Subscriptions awaiting their SUBACK, to name the channel in its report:
+   sub_new() allocates a record (NULL without memory; free() it if unused),
+   sub_add() files it under message id @p mid, subs_clear() forgets them all. */
+iotkit__mqtt_pending_sub_t *iotkit__transport_mqtt_sub_new(const char *channel);
+void iotkit__transport_mqtt_sub_add(iotkit__mqtt_ctx_t *c, iotkit__mqtt_pending_sub_t *s, int mid);
+void iotkit__transport_mqtt_subs_clear(iotkit__mqtt_ctx_t *c);
 
 #endif

@@ -21,6 +21,12 @@ static const builtin_fn k_builtins[] = {
 #ifdef IOTKIT_WITH_MQTT
     iotkit_transport_mqtt,
 #endif
+#ifdef IOTKIT_WITH_HTTP
+    iotkit_transport_http,
+#endif
+#ifdef IOTKIT_WITH_COAP
+    iotkit_transport_coap,
+#endif
 };
 
 /* Schemes whose backend is planned but not in this build. */
@@ -30,14 +36,20 @@ static const struct {
 } k_missing[] = {
     {"mqtt", "the MQTT backend was not built (IOTKIT_WITH_MQTT=OFF)"},
     {"mqtts", "the MQTT backend was not built (IOTKIT_WITH_MQTT=OFF)"},
-    {"coap", "the CoAP backend is not available in this version of libiotkit"},
-    {"coaps", "the CoAP backend is not available in this version of libiotkit"},
-    {"http", "the HTTP backend is not available in this version of libiotkit"},
-    {"https", "the HTTP backend is not available in this version of libiotkit"},
+    {"coap", "the CoAP backend was not built (IOTKIT_WITH_COAP=OFF or libcoap-3-openssl not found)"},
+    {"coaps", "the CoAP backend was not built (IOTKIT_WITH_COAP=OFF or libcoap-3-openssl not found)"},
+    {"http", "the HTTP backend was not built (IOTKIT_WITH_HTTP=OFF or libcurl not found)"},
+    {"https", "the HTTP backend was not built (IOTKIT_WITH_HTTP=OFF or libcurl not found)"},
 };
 
 #ifndef IOTKIT_WITH_MQTT
 const iotkit_transport_ops_t *iotkit_transport_mqtt(void) { return NULL; }
+#endif
+#ifndef IOTKIT_WITH_HTTP
+const iotkit_transport_ops_t *iotkit_transport_http(void) { return NULL; }
+#endif
+#ifndef IOTKIT_WITH_COAP
+const iotkit_transport_ops_t *iotkit_transport_coap(void) { return NULL; }
 #endif
 
 iotkit_err_t iotkit_transport_registry_new(iotkit_transport_registry_t **out) {

@@ -93,7 +93,6 @@ typedef struct client_opts {
   const char *password;
   size_t max_payload;
   iotkit_will_t will;
-  iotkit_tls_config_t tls;
 } client_opts_t;
 
 static void open_client(const char *uri_text, const client_opts_t *o) {
@@ -110,9 +109,9 @@ static void open_client(const char *uri_text, const client_opts_t *o) {
       .connect_timeout_ms = 10000,
       .max_payload = o->max_payload,
       .will = o->will,
-      .tls = o->tls,
   };
-  iotkit_transport_events_t ev = {&rec, on_connected, on_disconnected, on_message, on_delivery};
+  iotkit_transport_events_t ev = {.user = &rec, .connected = on_connected, .disconnected = on_disconnected,
+                                  .message = on_message, .delivery = on_delivery};
   cr_assert_eq(ops->create(&cfg, &ev, &ctx), IOTKIT_OK);
 }
 
@@ -486,75 +485,4 @@ Test(mqtt_create, bad_configs) {
   iotkit_uri_clear(&u);
 }
 
-/* ------------------------------------------------------------ TLS -- */
-
-static void setup_tls(void) {
-  setup_broker();
-  cr_assert(mosq_server_enable_tls(srv));
-  cr_assert(mosq_server_start(srv));
-}
-
-TestSuite(mqtt_tls, .init = setup_tls, .fini = teardown, .timeout = 60);
-
-#define VERIFY_OFF_LINE "TLS peer verification is OFF"
-
-Test(mqtt_tls, verified_connection_publishes) {
-  client_opts_t o = {.tls = {.ca_file = mosq_server_file(srv, "ca.crt"), .verify_peer = true}};
-  open_client(mosq_server_uri(srv), &o);
-  cr_assert(uri.secure);
-  cr_assert_eq(ops->connect(ctx), IOTKIT_OK, "%s", ops->last_error(ctx));
-  cr_assert(poll_until(&rec.connected, 1), "%s", ops->last_error(ctx));
-  iotkit_message_t m = {.channel = "t", .payload = "x", .len = 1, .qos = 1};
-  uint32_t id;
-  cr_assert_eq(ops->send(ctx, &m, &id), IOTKIT_OK);
-  cr_assert(poll_until(&rec.deliveries, 1));
-  cr_assert_not(test_hal_log_contains(th, VERIFY_OFF_LINE));
-}
-
-Test(mqtt_tls, verify_off_warns_on_every_connect) {
-  client_opts_t o = {.tls = {.verify_peer = false}};
-  open_client(mosq_server_uri(srv), &o);
-  for (int i = 1; i <= 2; i++) {
-    cr_assert_eq(ops->connect(ctx), IOTKIT_OK, "%s", ops->last_error(ctx));
-    cr_assert(poll_until(&rec.connected, i), "%s", ops->last_error(ctx));
-    cr_assert_eq(ops->disconnect(ctx), IOTKIT_OK);
-    cr_assert(poll_until(&rec.disconnected, i));
-  }
-  cr_assert(test_hal_log_contains(th, VERIFY_OFF_LINE));
-  cr_assert_eq(test_hal_log_count(th, IOTKIT_LOG_WARN), 2);
-}
-
-Test(mqtt_tls, unknown_ca_is_tls_error) {
-  client_opts_t o = {.tls = {.ca_file = mosq_server_file(srv, "other-ca.crt"), .verify_peer = true}};
-  open_client(mosq_server_uri(srv), &o);
-  iotkit_err_t rc = ops->connect(ctx);
-  if (rc == IOTKIT_OK) {
-    /* the handshake finishes inside poll() */
-    cr_assert(poll_until(&rec.disconnected, 1));
-    rc = rec.disc_reason;
-  }
-  cr_assert_eq(rc, IOTKIT_ERR_TLS, "%s: %s", iotkit_err_name(rc), ops->last_error(ctx));
-  cr_assert_eq(rec.connected, 0);
-}
-
-Test(mqtt_tls, missing_ca_file_fails_create) {
-  cr_assert_eq(iotkit_uri_parse(mosq_server_uri(srv), &uri), IOTKIT_OK);
-  iotkit_transport_config_t cfg = {.uri = &uri, .hal = test_hal_get(th), .client_id = "c", .clean_session = true,
-                                   .protocol_version = 311,
-                                   .tls = {.ca_file = "/nonexistent/ca.crt", .verify_peer = true}};
-  iotkit_transport_events_t ev = {0};
-  void *c = NULL;
-  cr_assert_eq(ops->create(&cfg, &ev, &c), IOTKIT_ERR_TLS);
-  cr_assert_null(c);
-  cr_assert(test_hal_log_contains(th, "/nonexistent/ca.crt"));
-}
-
-Test(mqtt_tls, certificate_without_key_is_invalid) {
-  cr_assert_eq(iotkit_uri_parse(mosq_server_uri(srv), &uri), IOTKIT_OK);
-  iotkit_transport_config_t cfg = {.uri = &uri, .client_id = "c", .clean_session = true, .protocol_version = 311,
-                                   .tls = {.cert_file = mosq_server_file(srv, "ca.crt"), .verify_peer = true}};
-  iotkit_transport_events_t ev = {0};
-  void *c = NULL;
-  cr_assert_eq(ops->create(&cfg, &ev, &c), IOTKIT_ERR_INVALID_ARG);
-}
 #endif /* IOTKIT_WITH_MQTT */

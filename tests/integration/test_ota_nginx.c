@@ -32,6 +32,7 @@ static void setup(void) {
   srv = nginx_server_new();
   cr_assert_not_null(srv);
   cr_assert(nginx_server_put(srv, "fw.bin", new_img, NEW_LEN));
+  cr_assert(nginx_server_add_config(srv, "location = /error500 { return 500; }"));
   cr_assert(nginx_server_start(srv));
   progress = 0;
 }
@@ -69,9 +70,11 @@ static iotkit_ota_t *make_ota(const char *running) {
   return ota;
 }
 
+/* The manifest of the new image at @p path on nginx. */
 static char *manifest_for(const char *path) {
-  return ota_fx_manifest(key, OTA_FX_KEY_ID, OTA_FX_DEVICE_TYPE, "2.0.0", new_img, NEW_LEN,
-                         nginx_server_url(srv, path));
+  char url[128];
+  snprintf(url, sizeof url, "%s%s", nginx_server_url(srv), path);
+  return ota_fx_manifest(key, OTA_FX_KEY_ID, OTA_FX_DEVICE_TYPE, "2.0.0", new_img, NEW_LEN, url);
 }
 
 static iotkit_ota_state_t state_of(iotkit_ota_t *ota) {
@@ -87,7 +90,7 @@ static void assert_slot(int slot, uint64_t len, const uint8_t *sha) {
 }
 
 Test(ota_nginx, full_update_download_verify_install_boot_confirm) {
-  char *m = manifest_for("fw.bin");
+  char *m = manifest_for(NGINX_SERVER_FILES "fw.bin");
   iotkit_ota_t *ota = make_ota("1.0.0");
   cr_assert_eq(iotkit_ota_start(ota, m, strlen(m)), IOTKIT_OK);
   cr_assert_eq(iotkit_ota_run(ota), IOTKIT_OK);
@@ -104,12 +107,12 @@ Test(ota_nginx, full_update_download_verify_install_boot_confirm) {
   iotkit_ota_free(ota);
   assert_slot(0, NEW_LEN, new_sha);
   assert_slot(1, OLD_LEN, old_sha);
-  cr_assert(nginx_server_wait_log(srv, 1));
-  nginx_log_entry_t e[8];
-  cr_assert_eq(nginx_server_log(srv, e, 8), 1);
+  cr_assert(nginx_server_wait_requests(srv, 1));
+  nginx_request_t e[8];
+  cr_assert_eq(nginx_server_requests(srv, e, 8), 1);
   cr_assert_eq(e[0].status, 200);
-  cr_assert_str_eq(e[0].request, "GET /fw.bin HTTP/1.1");
-  cr_assert_str_eq(e[0].range, "");
+  cr_assert_str_eq(e[0].request, "GET " NGINX_SERVER_FILES "fw.bin HTTP/1.1");
+  cr_assert_str_eq(e[0].range, "-");
   cr_assert_eq(e[0].bytes, NEW_LEN);
   iotkit_free(m);
 }
@@ -130,25 +133,27 @@ static void expect_refused(const char *path, iotkit_err_t code, int requests, in
   cr_assert(info.active_confirmed);
   cr_assert_eq(info.pending, -1);
   assert_slot(1, OLD_LEN, old_sha);
-  cr_assert(nginx_server_wait_log(srv, requests));
-  nginx_log_entry_t e[16];
-  cr_assert_eq(nginx_server_log(srv, e, 16), requests);
+  cr_assert(nginx_server_wait_requests(srv, (size_t)requests));
+  nginx_request_t e[16];
+  cr_assert_eq(nginx_server_requests(srv, e, 16), (size_t)requests);
   for (int i = 0; i < requests; i++) cr_assert_eq(e[i].status, status);
   iotkit_free(m);
 }
 
-Test(ota_nginx, not_found_404_is_refused) { expect_refused("missing.bin", IOTKIT_ERR_NOT_FOUND, 1, 404); }
+Test(ota_nginx, not_found_404_is_refused) {
+  expect_refused(NGINX_SERVER_FILES "missing.bin", IOTKIT_ERR_NOT_FOUND, 1, 404);
+}
 Test(ota_nginx, server_error_500_is_retried_then_refused) {
-  expect_refused("error500", IOTKIT_ERR_OTA_SERVER, 3, 500);
+  expect_refused("/error500", IOTKIT_ERR_OTA_SERVER, 3, 500);
 }
 
 Test(ota_nginx, truncated_file_is_refused) {
   cr_assert(nginx_server_put(srv, "short.bin", new_img, NEW_LEN - 1));
-  expect_refused("short.bin", IOTKIT_ERR_OTA_SIZE, 1, 200);
+  expect_refused(NGINX_SERVER_FILES "short.bin", IOTKIT_ERR_OTA_SIZE, 1, 200);
 }
 
 Test(ota_nginx, resume_after_power_cut_fetches_no_range_twice) {
-  char *m = manifest_for("fw.bin");
+  char *m = manifest_for(NGINX_SERVER_FILES "fw.bin");
   iotkit_ota_t *ota = make_ota("1.0.0");
   cr_assert_eq(iotkit_ota_start(ota, m, strlen(m)), IOTKIT_OK);
   /* Three writes a chunk (data, finalize, offset): cut inside the 30th chunk. */
@@ -170,9 +175,9 @@ Test(ota_nginx, resume_after_power_cut_fetches_no_range_twice) {
   iotkit_ota_free(ota);
   assert_slot(0, NEW_LEN, new_sha);
 
-  cr_assert(nginx_server_wait_log(srv, 2));
-  nginx_log_entry_t e[8];
-  cr_assert_eq(nginx_server_log(srv, e, 8), 2);
+  cr_assert(nginx_server_wait_requests(srv, 2));
+  nginx_request_t e[8];
+  cr_assert_eq(nginx_server_requests(srv, e, 8), 2);
   char range[64];
   snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)resume_at);
   cr_assert_str_eq(e[1].range, range);

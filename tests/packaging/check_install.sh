@@ -17,7 +17,7 @@ done
 soname=$(objdump -p "$libdir/libiotkit.so" | awk '/SONAME/ {print $2}')
 [ "$soname" = libiotkit.so.0 ] || { echo "FAIL: SONAME is '$soname', want libiotkit.so.0"; exit 1; }
 [ -f "$libdir/pkgconfig/iotkit.pc" ] || { echo "FAIL: iotkit.pc not installed"; exit 1; }
-grep -q '^Requires.private: .*libmosquitto' "$libdir/pkgconfig/iotkit.pc" ||
+grep -q '^Requires.private: .*libcjson' "$libdir/pkgconfig/iotkit.pc" ||
   { echo "FAIL: iotkit.pc lacks Requires.private"; cat "$libdir/pkgconfig/iotkit.pc"; exit 1; }
 [ -f "$libdir/cmake/iotkit/iotkitConfig.cmake" ] || { echo "FAIL: CMake package not installed"; exit 1; }
 if [ -n "$(find "$prefix" -name iotkit -type f -perm -u+x -path '*/bin/*')" ]; then

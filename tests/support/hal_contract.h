@@ -69,7 +69,17 @@
   X(thread_start_join)                                                                                   \
   X(thread_start_null_fn)                                                                                \
   X(reboot_returns)                                                                                      \
-  X(threads_share_one_hal)
+  X(threads_share_one_hal)                                                                               \
+  X(seg_append_read)                                                                                     \
+  X(seg_read_past_end)                                                                                   \
+  X(seg_absent)                                                                                          \
+  X(seg_list_sorted)                                                                                     \
+  X(seg_list_too_small)                                                                                  \
+  X(seg_remove)                                                                                          \
+  X(seg_stores_separate)                                                                                 \
+  X(seg_bad_store)                                                                                       \
+  X(seg_null_outputs)                                                                                    \
+  X(seg_sync)
 
 #define HAL_CONTRACT_DECLARE(name) void hal_contract_##name(iotkit_hal_t *hal);
 HAL_CONTRACT_LIST(HAL_CONTRACT_DECLARE)

@@ -32,14 +32,34 @@ bool mosq_server_add_config(mosq_server_t *srv, const char *line);
 /* Add a user to a password file (mosquitto_passwd) and turn anonymous access off. */
 bool mosq_server_add_user(mosq_server_t *srv, const char *user, const char *password);
 
-/* Serve TLS: makes a test CA (ca.crt), a server certificate for 127.0.0.1 signed
-   by it, and an unrelated CA (other-ca.crt) for negative tests, all in the
-   directory (openssl command-line tool); mosq_server_uri() becomes mqtts://. Before start. */
+/* Serve TLS: makes a test CA (ca.crt), a server certificate for 127.0.0.1 and
+   localhost signed by it, and an unrelated CA (other-ca.crt) for negative
+   tests, all in the directory (see test_certs.h); mosq_server_uri() becomes
+   mqtts://. Before start. */
 bool mosq_server_enable_tls(mosq_server_t *srv);
+
+/* The same with the server certificate's subjectAltName @p san (openssl
+   syntax, e.g. "DNS:otherhost" for a certificate that does not name 127.0.0.1). */
+bool mosq_server_enable_tls_san(mosq_server_t *srv, const char *san);
+
+/* A client certificate NAME.crt / NAME.key for CN=@p cn signed by the CA @p ca
+   ("ca" or "other-ca"); after mosq_server_enable_tls(). For mutual TLS, add
+   "require_certificate true" (and "use_identity_as_username true") yourself. */
+bool mosq_server_make_client_cert(mosq_server_t *srv, const char *name, const char *ca, const char *cn);
+
+/* Write @p acl (mosquitto acl_file syntax, lines ending in '\n') to the
+   directory and point the broker at it. Before start. */
+bool mosq_server_set_acl(mosq_server_t *srv, const char *acl);
 
 /* Path of a file in the server's directory ("ca.crt", "other-ca.crt"...), valid
    until the next call. */
 const char *mosq_server_file(mosq_server_t *srv, const char *name);
+
+/* Use the dynamic security plugin with @p json as its configuration
+   (clients, roles and ACLs; see mosquitto_ctrl_dynsec(1)). With
+   "use_identity_as_username true", clients listed without a password are
+   known by their certificate's CN. Before start. */
+bool mosq_server_set_dynsec(mosq_server_t *srv, const char *json);
 
 /* Start the broker and wait (up to 10 s) until it accepts TCP connections. */
 bool mosq_server_start(mosq_server_t *srv);

@@ -116,6 +116,11 @@ static bool peer_start(mqtt_peer_t *p, const mqtt_peer_opts_t *o) {
   mosquitto_int_option(p->mosq, MOSQ_OPT_PROTOCOL_VERSION, o->protocol_version == 5 ? MQTT_PROTOCOL_V5
                                                                                     : MQTT_PROTOCOL_V311);
   if ((o->username || o->password) && mosquitto_username_pw_set(p->mosq, o->username, o->password)) return false;
+  if (o->cafile && mosquitto_tls_set(p->mosq, o->cafile, NULL, o->certfile, o->keyfile, NULL) != MOSQ_ERR_SUCCESS) {
+    fprintf(stderr, "mqtt_peer: bad TLS files (%s, %s, %s)\n", o->cafile, o->certfile ? o->certfile : "-",
+            o->keyfile ? o->keyfile : "-");
+    return false;
+  }
   mosquitto_connect_callback_set(p->mosq, peer_on_connect);
   mosquitto_subscribe_callback_set(p->mosq, peer_on_subscribe);
   mosquitto_publish_callback_set(p->mosq, peer_on_publish);

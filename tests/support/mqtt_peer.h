@@ -26,6 +26,9 @@ typedef struct mqtt_peer_opts {
   const char *username;   /* default: none */
   const char *password;   /* default: none */
   int protocol_version;   /* 311 (default) or 5 */
+  const char *cafile;     /* TLS: trusted CA (PEM); NULL for plain TCP */
+  const char *certfile;   /* TLS: client certificate, or NULL */
+  const char *keyfile;    /* TLS: client key, or NULL */
 } mqtt_peer_opts_t;
 
 /* One received message; owned by the peer. */

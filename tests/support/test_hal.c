@@ -7,14 +7,13 @@
 #include <string.h>
 #include <time.h>
 
-#define TEST_HAL_LOG_MAX 256
-
 struct test_hal {
   iotkit_hal_t hal;
   pthread_mutex_t lock;
   char *lines[TEST_HAL_LOG_MAX];
   iotkit_log_level_t levels[TEST_HAL_LOG_MAX];
   unsigned count;
+  unsigned dropped;
 };
 
 static uint64_t th_monotonic_ms(void *ctx) {
@@ -50,10 +49,12 @@ static void th_log(void *ctx, iotkit_log_level_t level, const char *line) {
   test_hal_t *th = ctx;
   if (getenv("IOTKIT_TEST_LOG")) fprintf(stderr, "[%s] %s\n", iotkit_log_level_name(level), line);
   pthread_mutex_lock(&th->lock);
-  if (th->count < TEST_HAL_LOG_MAX) {
-    th->lines[th->count] = strdup(line);
-    th->levels[th->count] = level;
-    if (th->lines[th->count]) th->count++;
+  char *copy = th->count < TEST_HAL_LOG_MAX ? strdup(line) : NULL;
+  if (copy) {
+    th->lines[th->count] = copy;
+    th->levels[th->count++] = level;
+  } else {
+    th->dropped++;
   }
   pthread_mutex_unlock(&th->lock);
 }
@@ -110,6 +111,13 @@ bool test_hal_log_contains(test_hal_t *th, const char *needle) {
   for (unsigned i = 0; i < th->count && !found; i++) found = strstr(th->lines[i], needle) != NULL;
   pthread_mutex_unlock(&th->lock);
   return found;
+}
+
+bool test_hal_log_complete(test_hal_t *th) {
+  pthread_mutex_lock(&th->lock);
+  bool complete = th->dropped == 0;
+  pthread_mutex_unlock(&th->lock);
+  return complete;
 }
 
 unsigned test_hal_log_count(test_hal_t *th, iotkit_log_level_t level) {

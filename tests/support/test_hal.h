@@ -7,6 +7,9 @@
 
 #include "iotkit/hal.h"
 
+/* How many log lines a test HAL keeps. */
+#define TEST_HAL_LOG_MAX 4096
+
 typedef struct test_hal test_hal_t;
 
 /* Create a test HAL; NULL on allocation failure. */
@@ -17,6 +20,9 @@ const iotkit_hal_t *test_hal_get(test_hal_t *th);
 
 /* True if some captured log line contains @p needle. */
 bool test_hal_log_contains(test_hal_t *th, const char *needle);
+
+/* True if every line logged so far was captured (at most TEST_HAL_LOG_MAX). */
+bool test_hal_log_complete(test_hal_t *th);
 
 /* Number of captured log lines at exactly @p level. */
 unsigned test_hal_log_count(test_hal_t *th, iotkit_log_level_t level);

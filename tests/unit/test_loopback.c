@@ -62,7 +62,8 @@ static void open_loop(const char *text, bool with_hal, size_t max_payload) {
   iotkit_transport_config_t cfg = {
       .uri = &uri, .hal = with_hal ? test_hal_get(th) : NULL, .client_id = "dev-1", .clean_session = true,
       .max_payload = max_payload};
-  iotkit_transport_events_t ev = {&rec, on_connected, on_disconnected, on_message, on_delivery};
+  iotkit_transport_events_t ev = {.user = &rec, .connected = on_connected, .disconnected = on_disconnected,
+                                  .message = on_message, .delivery = on_delivery};
   cr_assert_eq(ops->create(&cfg, &ev, &ctx), IOTKIT_OK);
 }
 

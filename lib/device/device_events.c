@@ -1,0 +1,124 @@
+/* Events from the transport, turned into device state and user callbacks.
+   They run inside a transport call (poll, connect, disconnect) in the thread
+   that made it; user callbacks are called with no device lock held. */
+#include <string.h>
+
+#include "core/util.h"
+#include "device/device_internal.h"
+
+static void ev_connected(void *user) {
+  iotkit_device_t *dev = user;
+  iotkit__device_lock(dev);
+  dev->connected = true;
+  iotkit_connection_cb cb = dev->closing ? NULL : dev->on_connection;
+  void *cb_user = dev->on_connection_user;
+  iotkit__device_unlock(dev);
+  iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: connected", dev->device_id);
+  if (cb) cb(dev, cb_user, true, IOTKIT_OK, "");
+}
+
+static void ev_disconnected(void *user, iotkit_err_t reason, const char *detail) {
+  iotkit_device_t *dev = user;
+  char ep[300];
+  iotkit__device_endpoint(dev, ep, sizeof(ep));
+  if (!detail || !*detail) detail = iotkit_strerror(reason);
+  const char *why = iotkit__device_trim_detail(dev, detail);
+  if (dev->connecting) {
+    /* The failure becomes iotkit_device_connect()'s result, not a callback. */
+    dev->conn_fail = reason != IOTKIT_OK ? reason : IOTKIT_ERR_CONNECT;
+    iotkit__device_set_error(dev, "cannot connect to %s: %s", ep, why);
+    iotkit__device_lock(dev);
+    dev->connected = false;
+    iotkit__device_unlock(dev);
+    return;
+  }
+  if (reason != IOTKIT_OK) iotkit__device_set_error(dev, "connection to %s lost: %s", ep, why);
+  iotkit__device_lock(dev);
+  dev->connected = false;
+  iotkit_connection_cb cb = dev->closing ? NULL : dev->on_connection;
+  void *cb_user = dev->on_connection_user;
+  iotkit__device_unlock(dev);
+  if (reason == IOTKIT_OK)
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: disconnected", dev->device_id);
+  else
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: connection to %s lost: %s", dev->device_id, ep, why);
+  if (cb) cb(dev, cb_user, false, reason, reason == IOTKIT_OK ? "" : detail);
+}
+
+static void ev_message(void *user, const char *channel, const void *payload, size_t len) {
+  iotkit_device_t *dev = user;
+  iotkit__device_lock(dev);
+  iotkit_message_cb cb = dev->closing ? NULL : dev->on_message;
+  void *cb_user = dev->on_message_user;
+  iotkit__device_unlock(dev);
+  if (cb) cb(dev, cb_user, channel, payload, len);
+}
+
+static void ev_delivery(void *user, uint32_t msg_id, iotkit_err_t status) {
+  iotkit_device_t *dev = user;
+  iotkit__device_lock(dev);
+  if (dev->outstanding > 0) dev->outstanding--;
+  iotkit_delivery_cb cb = dev->closing ? NULL : dev->on_delivery;
+  void *cb_user = dev->on_delivery_user;
+  iotkit__device_unlock(dev);
+  if (cb) cb(dev, cb_user, msg_id, status);
+}
+
+iotkit_err_t iotkit__device_transport(iotkit_device_t *dev) {
+  if (dev->tctx) return IOTKIT_OK;
+  dev->events = (iotkit_transport_events_t){
+      .user = dev,
+      .connected = ev_connected,
+      .disconnected = ev_disconnected,
+      .message = ev_message,
+      .delivery = ev_delivery,
+  };
+  iotkit_transport_config_t tc;
+  memset(&tc, 0, sizeof(tc));
+  tc.uri = &dev->uri;
+  tc.hal = dev->hal;
+  tc.client_id = dev->device_id;
+  tc.username = dev->username;
+  tc.password = dev->password;
+  tc.keepalive_s = dev->keepalive_s;
+  tc.clean_session = dev->clean_session;
+  tc.protocol_version = dev->mqtt_version;
+  tc.connect_timeout_ms = dev->connect_timeout_ms;
+  tc.max_payload = dev->max_payload;
+  tc.tls = (iotkit_tls_config_t){
+      .ca_file = dev->ca_file,
+      .ca_dir = dev->ca_dir,
+      .cert_file = dev->cert_file,
+      .key_file = dev->key_file,
+      .psk_identity = dev->psk_identity,
+      .psk_key_hex = dev->psk_key_hex,
+      .verify_peer = dev->verify_peer,
+  };
+  void *tctx = NULL;
+  iotkit_err_t err = dev->ops->create(&tc, &dev->events, &tctx);
+  if (err == IOTKIT_OK) {
+    iotkit__device_send_lock(dev);
+    dev->tctx = tctx;
+    iotkit__device_send_unlock(dev);
+  } else {
+    char ep[300];
+    iotkit__device_endpoint(dev, ep, sizeof(ep));
+    iotkit__device_set_error(dev, "cannot set up transport %s for %s: %s", dev->ops->name, ep,
+                             iotkit_strerror(err));
+  }
+  return err;
+}
+
+void iotkit__device_close_transport(iotkit_device_t *dev) {
+  if (!dev->tctx) return;
+  iotkit__device_lock(dev);
+  dev->connected = false;
+  dev->outstanding = 0;
+  iotkit__device_unlock(dev);
+  /* Under send_lock: a sender that saw the device connected may still be on its way to send(). */
+  iotkit__device_send_lock(dev);
+  /* destroy() disconnects without events, so no callback can run from here. */
+  dev->ops->destroy(dev->tctx);
+  dev->tctx = NULL;
+  iotkit__device_send_unlock(dev);
+}

@@ -1,0 +1,209 @@
+/* Connect, disconnect, publish, subscribe and poll. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "device/device_internal.h"
+
+/* The slice of time one transport poll may take while we wait for something. */
+#define WAIT_SLICE_MS 100u
+
+static const char *transport_detail(const iotkit_device_t *dev, iotkit_err_t err) {
+  const char *d = dev->tctx && dev->ops->last_error ? dev->ops->last_error(dev->tctx) : NULL;
+  return d && *d ? iotkit__device_trim_detail(dev, d) : iotkit_strerror(err);
+}
+
+/* Connect failures keep their documented code; anything else a backend may
+   report while connecting (I/O, protocol, lost connection) is a connect failure. */
+static iotkit_err_t map_connect_err(iotkit_err_t err) {
+  switch (err) {
+    case IOTKIT_ERR_CONNECT:
+    case IOTKIT_ERR_AUTH:
+    case IOTKIT_ERR_TLS:
+    case IOTKIT_ERR_TIMEOUT:
+    case IOTKIT_ERR_NOMEM: return err;
+    default: return IOTKIT_ERR_CONNECT;
+  }
+}
+
+static uint64_t now_ms(const iotkit_device_t *dev) { return dev->hal->monotonic_ms(dev->hal->ctx); }
+
+/* Poll the transport until done(dev) holds, the transport fails, or @p budget_ms passes.
+   Returns true if done() held. */
+static bool poll_until(iotkit_device_t *dev, bool (*done)(iotkit_device_t *), uint32_t budget_ms,
+                       iotkit_err_t *poll_err) {
+  uint64_t start = now_ms(dev);
+  *poll_err = IOTKIT_OK;
+  while (!done(dev)) {
+    uint64_t spent = now_ms(dev) - start;
+    if (spent >= budget_ms) return false;
+    uint64_t left = budget_ms - spent;
+    iotkit_err_t err = dev->ops->poll(dev->tctx, (int)(left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS));
+    if (err != IOTKIT_OK && !done(dev)) {
+      *poll_err = err;
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool connect_settled(iotkit_device_t *dev) {
+  return dev->conn_fail != IOTKIT_OK || iotkit_device_is_connected(dev);
+}
+
+static bool is_down(iotkit_device_t *dev) { return !iotkit_device_is_connected(dev); }
+
+static bool flushed(iotkit_device_t *dev) {
+  iotkit__device_lock(dev);
+  bool done = dev->outstanding == 0 || !dev->connected;
+  iotkit__device_unlock(dev);
+  return done;
+}
+
+iotkit_err_t iotkit_device_connect(iotkit_device_t *dev) {
+  if (!dev) return IOTKIT_ERR_INVALID_ARG;
+  if (dev->running || iotkit_device_is_connected(dev)) return IOTKIT_ERR_STATE;
+  iotkit_err_t err = iotkit__device_transport(dev);
+  if (err != IOTKIT_OK) return err;
+
+  char ep[300];
+  iotkit__device_endpoint(dev, ep, sizeof(ep));
+  iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: connecting to %s", dev->device_id, ep);
+  dev->connecting = true;
+  dev->conn_fail = IOTKIT_OK;
+  err = dev->ops->connect(dev->tctx);
+  if (err == IOTKIT_OK) {
+    iotkit_err_t poll_err;
+    bool settled = poll_until(dev, connect_settled, dev->connect_timeout_ms, &poll_err);
+    if (dev->conn_fail != IOTKIT_OK) {
+      err = dev->conn_fail; /* the event handler wrote the detail */
+    } else if (poll_err != IOTKIT_OK) {
+      err = poll_err;
+      iotkit__device_set_error(dev, "cannot connect to %s: %s", ep, transport_detail(dev, err));
+    } else if (!settled) {
+      err = IOTKIT_ERR_TIMEOUT;
+      iotkit__device_set_error(dev, "cannot connect to %s: no session within %u ms", ep,
+                               (unsigned)dev->connect_timeout_ms);
+    }
+  } else {
+    iotkit__device_set_error(dev, "cannot connect to %s: %s", ep, transport_detail(dev, err));
+  }
+  dev->connecting = false;
+  if (err != IOTKIT_OK) {
+    /* Drop the half-open attempt so that no late event reaches the user. */
+    iotkit__device_close_transport(dev);
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: connect to %s failed (%s)", dev->device_id, ep,
+                    iotkit_err_name(err));
+    return map_connect_err(err);
+  }
+  return IOTKIT_OK;
+}
+
+iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev) {
+  if (!dev) return IOTKIT_ERR_INVALID_ARG;
+  if (dev->running) return IOTKIT_ERR_STATE;
+  if (!dev->tctx || !iotkit_device_is_connected(dev)) return IOTKIT_ERR_NOT_CONNECTED;
+  iotkit_err_t poll_err;
+  /* Give what is queued a chance to be confirmed; the budget is the connect timeout. */
+  (void)poll_until(dev, flushed, dev->connect_timeout_ms, &poll_err);
+  iotkit_err_t err = dev->ops->disconnect(dev->tctx);
+  if (err == IOTKIT_OK && !poll_until(dev, is_down, dev->connect_timeout_ms, &poll_err)) {
+    err = poll_err != IOTKIT_OK ? poll_err : IOTKIT_ERR_TIMEOUT;
+  }
+  if (err != IOTKIT_OK) {
+    char ep[300];
+    iotkit__device_endpoint(dev, ep, sizeof(ep));
+    iotkit__device_set_error(dev, "disconnect from %s: %s", ep, transport_detail(dev, err));
+    /* Whatever happened, the device ends up disconnected. */
+    iotkit__device_close_transport(dev);
+  }
+  return err;
+}
+
+void iotkit__device_goodbye(iotkit_device_t *dev) {
+  if (!dev->tctx || !iotkit_device_is_connected(dev)) return;
+  iotkit_err_t poll_err;
+  uint32_t budget = dev->connect_timeout_ms < IOTKIT__DEVICE_GOODBYE_MS ? dev->connect_timeout_ms
+                                                                          : IOTKIT__DEVICE_GOODBYE_MS;
+  if (dev->ops->disconnect(dev->tctx) == IOTKIT_OK) (void)poll_until(dev, is_down, budget, &poll_err);
+}
+
+static iotkit_err_t send_on(iotkit_device_t *dev, const char *channel, const void *payload, size_t len, int qos,
+                            bool retain, uint32_t *msg_id) {
+  iotkit__device_lock(dev);
+  bool up = dev->connected;
+  if (up) dev->outstanding++; /* before send(): its confirmation may come first */
+  iotkit__device_unlock(dev);
+  if (!up) return IOTKIT_ERR_NOT_CONNECTED;
+
+  iotkit_message_t msg = {.channel = channel, .payload = payload, .len = len, .qos = qos, .retain = retain};
+  uint32_t id = 0;
+  iotkit__device_send_lock(dev);
+  iotkit_err_t err = dev->tctx ? dev->ops->send(dev->tctx, &msg, &id) : IOTKIT_ERR_NOT_CONNECTED;
+  iotkit__device_send_unlock(dev);
+  if (err != IOTKIT_OK) {
+    iotkit__device_lock(dev);
+    if (dev->outstanding > 0) dev->outstanding--;
+    iotkit__device_unlock(dev);
+    iotkit__device_set_error(dev, "publish on %s failed: %s", channel, transport_detail(dev, err));
+    return err;
+  }
+  if (msg_id) *msg_id = id;
+  return IOTKIT_OK;
+}
+
+static iotkit_err_t check_payload(const iotkit_device_t *dev, const void *payload, size_t len) {
+  if (!payload && len) return IOTKIT_ERR_INVALID_ARG;
+  if (len > dev->max_payload) return IOTKIT_ERR_TOO_LARGE;
+  return IOTKIT_OK;
+}
+
+iotkit_err_t iotkit_device_send_telemetry(iotkit_device_t *dev, const void *payload, size_t len, uint32_t *msg_id) {
+  if (!dev) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_err_t err = check_payload(dev, payload, len);
+  if (err != IOTKIT_OK) return err;
+  return send_on(dev, dev->telemetry_channel, payload, len, dev->telemetry_qos, false, msg_id);
+}
+
+iotkit_err_t iotkit_device_publish(iotkit_device_t *dev, const char *suffix, const void *payload, size_t len,
+                                   int qos, bool retain, uint32_t *msg_id) {
+  if (!dev || !iotkit__device_suffix_ok(suffix, false) || qos < 0 || qos > 2) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_err_t err = check_payload(dev, payload, len);
+  if (err != IOTKIT_OK) return err;
+  char *channel = iotkit__device_channel(dev, suffix);
+  if (!channel) return IOTKIT_ERR_NOMEM;
+  err = send_on(dev, channel, payload, len, qos, retain, msg_id);
+  free(channel);
+  return err;
+}
+
+iotkit_err_t iotkit_device_subscribe(iotkit_device_t *dev, const char *suffix, int qos) {
+  if (!dev || !iotkit__device_suffix_ok(suffix, true) || qos < 0 || qos > 2) return IOTKIT_ERR_INVALID_ARG;
+  if (dev->running) return IOTKIT_ERR_STATE;
+  if (!dev->tctx || !iotkit_device_is_connected(dev)) return IOTKIT_ERR_NOT_CONNECTED;
+  char *channel = iotkit__device_channel(dev, suffix);
+  if (!channel) return IOTKIT_ERR_NOMEM;
+  iotkit_err_t err = dev->ops->subscribe(dev->tctx, channel, qos);
+  if (err != IOTKIT_OK)
+    iotkit__device_set_error(dev, "subscribe to %s failed: %s", channel, transport_detail(dev, err));
+  free(channel);
+  return err;
+}
+
+iotkit_err_t iotkit_device_poll(iotkit_device_t *dev, int timeout_ms) {
+  if (!dev || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
+  if (dev->running) return IOTKIT_ERR_STATE;
+  if (!dev->tctx) return IOTKIT_ERR_NOT_CONNECTED;
+  iotkit_err_t err = dev->ops->poll(dev->tctx, timeout_ms);
+  if (err != IOTKIT_OK) {
+    char ep[300];
+    iotkit__device_endpoint(dev, ep, sizeof(ep));
+    iotkit__device_set_error(dev, "poll on %s: %s", ep, transport_detail(dev, err));
+  }
+  return err;
+}
+
+int iotkit_device_fd(const iotkit_device_t *dev) {
+  if (!dev || !dev->tctx || !dev->ops->fd || !iotkit_device_is_connected(dev)) return -1;
+  return dev->ops->fd(dev->tctx);
+}

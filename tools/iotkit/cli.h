@@ -1,0 +1,64 @@
+/* Shared pieces of the iotkit command-line tool. */
+#ifndef IOTKIT_CLI_H
+#define IOTKIT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <iotkit/iotkit.h>
+
+/* Exit codes; `iotkit help` documents them. */
+enum {
+  CLI_EXIT_OK = 0,
+  CLI_EXIT_USAGE = 1,    /* bad command line or configuration */
+  CLI_EXIT_CONNECT = 2,  /* could not connect */
+  CLI_EXIT_DELIVERY = 3, /* a message was not confirmed (failed, timed out, connection lost) */
+};
+
+/* A command: argv[0] is the command's own name. Returns an exit code. */
+typedef int (*cli_command_fn)(int argc, char **argv);
+
+/* An entry of a command table. */
+typedef struct cli_command {
+  const char *name;
+  cli_command_fn run;
+  const char *summary; /* one line for `iotkit help` */
+} cli_command_t;
+
+/* Run the entry of @p table named argv[0]; unknown or missing names are usage errors. */
+int cli_dispatch(const char *group, const cli_command_t *table, int argc, char **argv);
+
+/* An option: "--name VALUE", "--name=VALUE", or a flag "--name". */
+typedef struct cli_opt {
+  const char *name;   /* without the dashes */
+  const char **value; /* receives the value; NULL for a flag */
+  bool *flag;         /* set for a flag; NULL for an option with a value */
+} cli_opt_t;
+
+/* Parse argv[1..] against @p opts. Prints the problem and returns CLI_EXIT_USAGE, or CLI_EXIT_OK. */
+int cli_parse_opts(int argc, char **argv, const cli_opt_t *opts, size_t n);
+
+/* Parse a decimal number in [min, max] given for option @p name; prints the problem. */
+bool cli_parse_num(const char *name, const char *text, unsigned long min, unsigned long max, unsigned long *out);
+
+/* Print "iotkit: <message>" and a hint to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* SIGINT/SIGTERM set a flag instead of killing the process. */
+void cli_catch_stop_signals(void);
+bool cli_stop_requested(void);
+
+/* The commands. */
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_device(int argc, char **argv);
+int cmd_device_simulate(int argc, char **argv);
+
+/* Print the full help to stdout. */
+void cli_print_help(void);
+
+#endif

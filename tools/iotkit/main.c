@@ -1,0 +1,17 @@
+/* iotkit: command-line tool of libiotkit. Commands are listed in one table. */
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command_t commands[] = {
+    {"help", cmd_help, "show this help"},
+    {"version", cmd_version, "print the version"},
+    {"device", cmd_device, "device commands (simulate)"},
+    {NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) return cmd_help(1, argv);
+  if (argc >= 2 && strcmp(argv[1], "--version") == 0) return cmd_version(1, argv);
+  return cli_dispatch(NULL, commands, argc - 1, argv + 1);
+}
