@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "coap_server.h"
+#include "net_util.h"
 #include "iotkit/transport.h"
 #include "test_hal.h"
 
@@ -64,7 +65,7 @@ static iotkit_err_t create_with(const char *text, const iotkit_tls_config_t *tls
 
 static void open_free_port(size_t max_payload) {
   char text[64];
-  snprintf(text, sizeof text, "coap://127.0.0.1:%u", coap_free_udp_port());
+  snprintf(text, sizeof text, "coap://127.0.0.1:%u", test_free_udp_port());
   cr_assert_eq(create_with(text, NULL, max_payload), IOTKIT_OK);
 }
 
