@@ -347,6 +347,22 @@ IOTKIT_API iotkit_err_t iotkit_key_from_raw(iotkit_key_type_t type, const void *
 IOTKIT_API iotkit_err_t iotkit_key_export_public_pem(const iotkit_key_t *key, char **pem);
 
 /**
+ * @brief Export a key pair as PEM PKCS#8 ("-----BEGIN PRIVATE KEY-----"), unencrypted.
+ *
+ * The text is the private key: it is written into the caller's buffer so that
+ * the caller controls where it lives and wipes it after use.
+ *
+ * @param key a key pair.
+ * @param buf receives the NUL-terminated PEM text.
+ * @param cap capacity of @p buf (512 bytes is enough for Ed25519 and P-256).
+ * @param len receives the text length (without the NUL); on ::IOTKIT_ERR_BUFFER_TOO_SMALL,
+ *        the capacity needed (with the NUL), @p buf untouched.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_BAD_KEY for a public key;
+ *         ::IOTKIT_ERR_BUFFER_TOO_SMALL; ::IOTKIT_ERR_INTERNAL.
+ */
+IOTKIT_API iotkit_err_t iotkit_key_export_private_pem(const iotkit_key_t *key, char *buf, size_t cap, size_t *len);
+
+/**
  * @brief The kind of a key.
  * @param key the key.
  * @return its ::iotkit_key_type_t, or 0 for NULL.
