@@ -5,8 +5,9 @@
  * What is here: SHA-256 (one-shot and streaming), HMAC-SHA256, HKDF-SHA256
  * (RFC 5869), AES-256-GCM with associated data, signatures (Ed25519, ECDSA
  * P-256, RSA-PSS and RSA PKCS#1 v1.5 with SHA-256), key generation, loading and
- * export, base64 and base64url, a constant-time compare, random bytes, and
- * compact JWS/JWT (EdDSA, ES256, RS256).
+ * export, base64 and base64url, a constant-time compare, random bytes,
+ * compact JWS/JWT (EdDSA, ES256, RS256), a device JWT provider that re-mints
+ * short-lived tokens, and sealed payload envelopes (end-to-end protection).
  *
  * Design rules, for the whole header:
  *  - Every fallible call returns an ::iotkit_err_t; NULL or invalid arguments
@@ -21,7 +22,8 @@
  *    P-256 key generation, ECDSA signing (the per-signature nonce) and the
  *    RSA-PSS salt. With the OpenSSL backend that is OpenSSL's DRBG, seeded by
  *    the operating system.
- *  - Handles (::iotkit_sha256_t, ::iotkit_key_t, ::iotkit_jwt_claims_t) are
+ *  - Handles (::iotkit_sha256_t, ::iotkit_key_t, ::iotkit_jwt_claims_t,
+ *    ::iotkit_jwt_provider_t, ::iotkit_envelope_t) are
  *    opaque, made with a _new (or load/generate) call and released with _free,
  *    which accepts NULL and wipes secret material before releasing it.
  *  - Strings returned through a `char **` are released with iotkit_free().
