@@ -73,6 +73,15 @@ typedef struct iotkit_device_config {
   const iotkit_transport_registry_t *transports;
   /** TLS options for secure schemes. */
   iotkit_tls_config_t tls;
+  /** Reconnect by itself after a lost connection (default true): see "Connection supervision". */
+  bool auto_reconnect;
+  /** Upper bound of the first reconnect delay, in ms (default IOTKIT_RECONNECT_MIN_DEFAULT_MS; 0 means the default). */
+  uint32_t reconnect_min_ms;
+  /** Largest reconnect delay, in ms (default IOTKIT_RECONNECT_MAX_DEFAULT_MS; 0 means the default;
+      raised to reconnect_min_ms if smaller). */
+  uint32_t reconnect_max_ms;
+  /** Time a command handler has to complete, in ms (default IOTKIT_COMMAND_TIMEOUT_DEFAULT_MS; 0 means the default). */
+  uint32_t command_timeout_ms;
 } iotkit_device_config_t;
 
 /** @brief Fill @p cfg with defaults. NULL is ignored. */
@@ -216,6 +225,132 @@ IOTKIT_API const char *iotkit_device_last_error(const iotkit_device_t *dev, char
 
 /** @brief The HAL the device uses (its own POSIX HAL if none was given). */
 IOTKIT_API const iotkit_hal_t *iotkit_device_hal(const iotkit_device_t *dev);
+
+/* ------------------------------------------------------ device model -- */
+
+/** Called before every connection attempt (the first and each reconnect) so that a
+    short-lived password or token can be refreshed. The buffers hold the values the
+    last attempt used (from the config or the URI at first; "" if none) and may be
+    rewritten in place, NUL-terminated, within their capacities (IOTKIT_MAX_CREDENTIAL).
+    An empty string means "none". Return ::IOTKIT_OK to go on; any other code
+    fails the attempt (it then counts as a failed connect: backoff, or the result of
+    iotkit_device_connect()). Runs in the thread that connects. The library overwrites
+    both buffers after use. */
+typedef iotkit_err_t (*iotkit_credentials_cb)(iotkit_device_t *dev, void *user, char *username, size_t username_cap,
+                                              char *password, size_t password_cap);
+
+/** @brief Set (or clear with NULL) the credentials callback. Thread-safe. */
+IOTKIT_API iotkit_err_t iotkit_device_on_credentials(iotkit_device_t *dev, iotkit_credentials_cb cb, void *user);
+
+/**
+ * @brief Merge @p json into the reported state and publish the whole document.
+ *
+ * The reported state is one JSON object kept by the device. @p json is a JSON
+ * merge patch (RFC 7396) applied to it: keys are added or replaced, objects
+ * merge recursively, a null value deletes the key. The result is published,
+ * retained, on "state/reported" as {"state":{...},"ts":N} (see docs/protocol.md),
+ * now if connected, and again after every (re)connection.
+ * @param json a JSON object (copied); "{}" re-sends the document as it is.
+ * @return ::IOTKIT_OK once merged (and sent if connected); ::IOTKIT_ERR_INVALID_ARG
+ *         (NULL, or not an object); ::IOTKIT_ERR_BAD_ENCODING (not JSON);
+ *         ::IOTKIT_ERR_TOO_LARGE (the message would exceed max_payload; the document
+ *         is then left as it was); ::IOTKIT_ERR_NOMEM; a transport error if the send
+ *         failed (the document is merged anyway and re-sent on the next connection).
+ *         Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_report(iotkit_device_t *dev, const char *json);
+
+/**
+ * @brief The whole reported document as JSON text (for example for a status page).
+ * @param out receives a NUL-terminated copy; release it with iotkit_free().
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_NOMEM. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_reported(const iotkit_device_t *dev, char **out);
+
+/** Called when a newer desired state has been applied: @p delta_json is a JSON object
+    with only the keys that changed against the last applied desired document (new or
+    changed values; a removed key appears as null; nested objects recursively, i.e. an
+    RFC 7396 merge patch), and @p version the new document's version. Runs in the polling
+    thread, or, for a desired state persisted by an earlier run, inside the first
+    iotkit_device_connect() (or the first loop iteration after iotkit_device_start())
+    before the connection is attempted. */
+typedef void (*iotkit_desired_cb)(iotkit_device_t *dev, void *user, const char *delta_json, uint64_t version);
+
+/**
+ * @brief Set (or clear with NULL) the desired-state callback. Set it before connecting:
+ * a desired state restored from the HAL key-value store is delivered once, at the
+ * first connect or start. Thread-safe.
+ *
+ * The device applies a desired document ({"version":N,"state":{...}} on
+ * "state/desired") only if N is greater than the version last applied, and then
+ * stores it through the HAL (key "iotkit.desired"; one device per HAL store), so a
+ * restarted device knows it. Malformed documents are logged and ignored.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_on_desired(iotkit_device_t *dev, iotkit_desired_cb cb, void *user);
+
+/**
+ * @brief The last applied desired document's state and version.
+ * @param state_json receives the state object as JSON text ("{}" if none), release with
+ *        iotkit_free(); may be NULL. @param version receives the version (0 if none); may be NULL.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_NOMEM. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_desired(const iotkit_device_t *dev, char **state_json, uint64_t *version);
+
+/** A command awaiting its result. Opaque; released by iotkit_command_complete() or iotkit_command_fail(). */
+typedef struct iotkit_command iotkit_command_t;
+
+/** Handles command @p name with request id @p request_id and parameters @p params_json (a
+    JSON object, "{}" if the request had none). Answer with iotkit_command_complete() or
+    iotkit_command_fail() on @p cmd, from inside the handler or later from any thread,
+    within command_timeout_ms; after that the device sends a "timeout" error response.
+    Runs in the polling thread. */
+typedef void (*iotkit_command_cb)(iotkit_device_t *dev, void *user, const char *request_id, const char *name,
+                                  const char *params_json, iotkit_command_t *cmd);
+
+/**
+ * @brief Register (or replace, or with NULL @p cb remove) the handler of command @p name.
+ * A request naming no registered command gets an "unknown_command" error response.
+ * @param name 1..IOTKIT_MAX_NAME bytes of [A-Za-z0-9._-] (copied).
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_NOT_FOUND (removing an
+ *         unknown name); ::IOTKIT_ERR_NOMEM. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_command_register(iotkit_device_t *dev, const char *name, iotkit_command_cb cb,
+                                                      void *user);
+
+/**
+ * @brief Answer a command with success and release @p cmd.
+ * @param result_json any JSON value (re-serialized compactly), or NULL for {}.
+ * @return ::IOTKIT_OK when the response was queued; ::IOTKIT_ERR_BAD_ENCODING
+ *         (@p result_json is not JSON: @p cmd stays open, answer it again);
+ *         ::IOTKIT_ERR_TOO_LARGE (the response would exceed max_payload: @p cmd stays open);
+ *         ::IOTKIT_ERR_TIMEOUT (the deadline had passed and the timeout response was
+ *         sent: nothing is sent, @p cmd is released); ::IOTKIT_ERR_NOT_CONNECTED or
+ *         another transport error (the response is lost, @p cmd is released);
+ *         ::IOTKIT_ERR_INVALID_ARG for a NULL @p cmd. Thread-safe. Every @p cmd must be
+ *         released exactly once; those still open are released by iotkit_device_free().
+ */
+IOTKIT_API iotkit_err_t iotkit_command_complete(iotkit_command_t *cmd, const char *result_json);
+
+/**
+ * @brief Answer a command with an error {"code":@p code,"message":@p message} and release @p cmd.
+ * @param code a short machine-readable code such as "invalid_params" (required, non-empty).
+ * @param message human-readable text, or NULL for "".
+ * @return as iotkit_command_complete() (::IOTKIT_ERR_INVALID_ARG for a NULL or empty
+ *         @p code leaves @p cmd open). Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_command_fail(iotkit_command_t *cmd, const char *code, const char *message);
+
+/**
+ * @brief Publish an event {"type":@p type,"ts":N,"data":...} on "events/<type>" (QoS 1, not retained).
+ * @param type 1..IOTKIT_MAX_NAME bytes of [A-Za-z0-9._-].
+ * @param data_json any JSON value (re-serialized compactly), or NULL for {}.
+ * @param msg_id receives the id the delivery callback will name, or NULL.
+ * @return ::IOTKIT_OK once queued; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_BAD_ENCODING;
+ *         ::IOTKIT_ERR_TOO_LARGE; ::IOTKIT_ERR_NOT_CONNECTED (events are not queued
+ *         while offline); a transport error. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_event(iotkit_device_t *dev, const char *type, const char *data_json,
+                                            uint32_t *msg_id);
 
 #ifdef __cplusplus
 }
