@@ -1,22 +1,47 @@
 /**
  * @file device.h
- * @brief The device handle: connect a device to its endpoint and publish telemetry.
+ * @brief The device handle: connection, telemetry, and the device model
+ * (reported and desired state, commands, events, online status).
  *
  * A device is created from an ::iotkit_device_config_t, connected, and then
  * driven either by calling iotkit_device_poll() from the application's own
  * loop (callbacks then run in that thread), or by iotkit_device_start(), which
  * runs the loop in a background thread of the HAL (callbacks then run in that
  * thread). An external event loop can watch iotkit_device_fd() and call
- * iotkit_device_poll() with a zero timeout when it is readable.
+ * iotkit_device_poll() with a zero timeout when it is readable, and at least
+ * every 100 ms or so while disconnected (for reconnects and command deadlines).
+ * The wire format is specified in docs/protocol.md.
  *
- * Thread-safety: iotkit_device_send_telemetry(), iotkit_device_publish(),
- * iotkit_device_last_error(), iotkit_device_is_connected() and the callback
- * setters may be called from any thread while the background loop runs. Other
- * calls are made from one thread at a time (the controlling thread); while the
- * background loop runs, iotkit_device_connect(), iotkit_device_disconnect(),
- * iotkit_device_subscribe() and iotkit_device_poll() refuse with
- * ::IOTKIT_ERR_STATE: stop the loop first. Callbacks must not call
- * iotkit_device_stop() or iotkit_device_free() on their own device.
+ * Connection supervision: after a successful iotkit_device_connect(), or from
+ * iotkit_device_start() on (which connects by itself if needed), a lost
+ * connection is re-established by the polling thread with exponential backoff
+ * and full jitter (reconnect_min_ms, reconnect_max_ms; attempt n waits a random
+ * time in [0, min(max, min * 2^n)]), unless auto_reconnect is off. Every attempt
+ * calls the credentials callback first and uses a new transport context, so a
+ * refreshed password, and the last will, are those of that attempt. After each
+ * (re)connection the device subscribes to its channels again (the model's and
+ * the application's), publishes its online status and re-sends its reported
+ * state. The connection callback sees each session going up and down; failed
+ * attempts in between are not reported (they are logged and in
+ * iotkit_device_last_error()). A half-open connection is detected by the
+ * transport's keepalive (keepalive_s). iotkit_device_disconnect() ends
+ * supervision.
+ *
+ * Thread-safety. These may be called from any thread at any time, also while
+ * the background loop runs and from inside callbacks:
+ * iotkit_device_send_telemetry(), iotkit_device_publish(), iotkit_device_report(),
+ * iotkit_device_reported(), iotkit_device_desired(), iotkit_device_event(),
+ * iotkit_command_complete(), iotkit_command_fail(), iotkit_device_is_connected(),
+ * iotkit_device_last_error(), iotkit_device_id(), iotkit_device_hal(),
+ * iotkit_device_command_register() and every callback setter
+ * (iotkit_device_on_*). iotkit_device_subscribe() may be called from any thread
+ * while the background loop runs (the loop then makes the subscription).
+ * All other calls (connect, disconnect, poll, start, stop, fd, free) are made from
+ * one thread at a time, the controlling thread; while the background loop runs,
+ * iotkit_device_connect(), iotkit_device_disconnect() and iotkit_device_poll()
+ * refuse with ::IOTKIT_ERR_STATE: stop the loop first. Callbacks must not call
+ * iotkit_device_stop() or iotkit_device_free() on their own device, nor
+ * connect, disconnect or poll it.
  * Callbacks never run after iotkit_device_free() has returned, nor during it.
  */
 #ifndef IOTKIT_DEVICE_H
@@ -115,7 +140,9 @@ IOTKIT_API void iotkit_device_free(iotkit_device_t *dev);
     iotkit_device_connect() reports through its return value, not through this callback. */
 typedef void (*iotkit_connection_cb)(iotkit_device_t *dev, void *user, bool connected, iotkit_err_t reason,
                                      const char *detail);
-/** Called when message @p msg_id is confirmed (::IOTKIT_OK) or has failed. With the
+/** Called when message @p msg_id is confirmed (::IOTKIT_OK) or has failed: only the
+    application's messages (telemetry, iotkit_device_publish(), events); the library's
+    own (status, reported state, command responses) are not reported. With the
     background loop, it may run before the iotkit_device_send_telemetry() that sent the
     message (in another thread) has returned the id: guard id bookkeeping with a lock. */
 typedef void (*iotkit_delivery_cb)(iotkit_device_t *dev, void *user, uint32_t msg_id, iotkit_err_t status);
@@ -132,19 +159,22 @@ IOTKIT_API iotkit_err_t iotkit_device_on_message(iotkit_device_t *dev, iotkit_me
 
 /**
  * @brief Connect and wait until the session is up or connect_timeout_ms has passed.
- * Runs the connection callback before returning ::IOTKIT_OK.
+ * Runs the connection callback before returning ::IOTKIT_OK. A desired state
+ * stored by an earlier run is delivered to the desired callback first, even if
+ * the connection then fails. Success starts connection supervision.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_CONNECT (nothing listening, name not resolved),
  *         ::IOTKIT_ERR_AUTH (refused by the server), ::IOTKIT_ERR_TLS,
  *         ::IOTKIT_ERR_TIMEOUT, ::IOTKIT_ERR_STATE (already connected, or the
  *         background loop runs); ::IOTKIT_ERR_NOMEM. Detail, naming host:port and what
  *         the transport or server said, in iotkit_device_last_error().
- *         The transport is created by the first call and kept; after a failure the
+ *         Each attempt creates a new transport context; after a failure the
  *         half-open attempt is dropped, so no late event reaches the callbacks.
  */
 IOTKIT_API iotkit_err_t iotkit_device_connect(iotkit_device_t *dev);
 
 /**
- * @brief Disconnect cleanly: poll until every message sent has been confirmed or
+ * @brief Disconnect cleanly and stop supervision: publish the retained offline
+ * status, poll until every message sent has been confirmed or
  * failed (at most connect_timeout_ms), then close the session and wait for it
  * to end. The connection callback runs with ::IOTKIT_OK.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_NOT_CONNECTED; ::IOTKIT_ERR_STATE if the
@@ -180,25 +210,32 @@ IOTKIT_API iotkit_err_t iotkit_device_publish(iotkit_device_t *dev, const char *
 
 /**
  * @brief Subscribe to "<prefix>/<device id>/<suffix>" (MQTT wildcards allowed in suffix:
- * '+' as a whole segment, '#' as the last one). Incoming messages reach the message callback.
+ * '+' as a whole segment, '#' as the last one). Incoming messages reach the message
+ * callback, except those on "state/desired" and "commands/request", which the device
+ * model consumes. The subscription is remembered and made again after every reconnect.
+ * While the background loop runs, the loop makes it (this call only records it).
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (bad suffix or qos);
- *         ::IOTKIT_ERR_NOT_CONNECTED; ::IOTKIT_ERR_STATE if the background loop runs.
+ *         ::IOTKIT_ERR_NOT_CONNECTED (not connected and no background loop); ::IOTKIT_ERR_NOMEM.
  */
 IOTKIT_API iotkit_err_t iotkit_device_subscribe(iotkit_device_t *dev, const char *suffix, int qos);
 
 /**
- * @brief Do network work for at most @p timeout_ms and run due callbacks in this thread.
+ * @brief Do network work for at most @p timeout_ms and run due callbacks in this thread:
+ * events, reconnect attempts when due (sleeping until then, within @p timeout_ms,
+ * if the HAL has sleep_ms), and timeout responses of commands past their deadline.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (negative timeout);
  *         ::IOTKIT_ERR_STATE if the background loop runs; ::IOTKIT_ERR_NOT_CONNECTED
- *         before the first iotkit_device_connect(); a transport error (detail in
- *         iotkit_device_last_error()).
+ *         before the first iotkit_device_connect() (and after a failed one that did
+ *         not start supervision). Transport failures arrive as connection events.
  */
 IOTKIT_API iotkit_err_t iotkit_device_poll(iotkit_device_t *dev, int timeout_ms);
 
 /**
  * @brief Run the loop in a background thread (through the HAL's thread_start):
- * it polls the transport in slices of about 100 ms until iotkit_device_stop().
- * Connect (and subscribe) first, then start.
+ * it polls the transport in slices of about 100 ms until iotkit_device_stop(),
+ * and supervises the connection: a device that is not connected is connected by
+ * the loop (with backoff between failed attempts). The connection stays as it is
+ * after iotkit_device_stop().
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_STATE if already started;
  *         ::IOTKIT_ERR_UNSUPPORTED if the HAL lacks thread_start, thread_join or sleep_ms.
  */

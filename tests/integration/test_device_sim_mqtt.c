@@ -43,18 +43,20 @@ static void teardown(void) {
 TestSuite(device_sim_mqtt, .init = setup, .fini = teardown, .timeout = 60);
 
 /* Run the simulated device "sim-1", output discarded. */
-static void spawn_sim(const char *interval_ms) {
+static void spawn_sim_with(const char *interval_ms, const char *extra) {
   pid = fork();
   cr_assert_neq(pid, -1);
   if (pid == 0) {
     int null = open("/dev/null", O_WRONLY);
     if (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) _exit(127);
     execl(CLI, CLI, "device", "simulate", "--uri", mosq_server_uri(srv), "--id", "sim-1", "--interval-ms",
-          interval_ms, (char *)NULL);
+          interval_ms, extra, (char *)NULL);
     _exit(127);
   }
   cr_assert_not_null(peer_wait_for(peer, 0, T("status"), "\"online\"", WAIT_MS, NULL), "the simulator did not come online");
 }
+
+static void spawn_sim(const char *interval_ms) { spawn_sim_with(interval_ms, NULL); }
 
 static void publish(const char *topic, const char *json, bool retain) {
   cr_assert(mqtt_peer_publish(peer, topic, json, strlen(json), 1, retain));
@@ -136,4 +138,19 @@ Test(device_sim_mqtt, reboot_answers_then_comes_back) {
   size_t at = 0;
   cr_assert_not_null(peer_wait_for(peer, from, T("status"), "\"reason\":\"disconnect\"", WAIT_MS, &at));
   cr_assert_not_null(peer_wait_for(peer, at, T("status"), "\"online\"", WAIT_MS, NULL));
+}
+
+Test(device_sim_mqtt, reconnect_option_rides_out_a_broker_restart) {
+  spawn_sim_with("50", "--reconnect");
+  mqtt_peer_free(peer);
+  peer = NULL;
+  cr_assert(mosq_server_stop(srv));
+  cr_assert(mosq_server_restart(srv));
+  peer = mqtt_peer_new(&(mqtt_peer_opts_t){.port = mosq_server_port(srv), .topic = "iotkit/v1/sim-1/#", .qos = 1});
+  cr_assert_not_null(peer);
+  /* The restarted broker kept nothing: the retained online status is the device's new session. */
+  cr_assert_not_null(peer_wait_for(peer, 0, T("status"), "\"online\"", WAIT_MS, NULL));
+  cr_assert_not_null(peer_next_on(peer, 0, T("telemetry"), WAIT_MS));
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "the simulator exited");
 }
