@@ -244,3 +244,21 @@ Test(device_model_mqtt, malformed_desired_is_ignored_and_the_next_applied) {
   cr_assert_eq(atomic_load(&desired.calls), 1);
   cr_assert(strstr(iotkit_hal_memory_log(fx.hal), "ignored a desired state: not JSON"));
 }
+
+/* A broker that stops answering without closing the connection (half-open) is
+   found by the keepalive, and the device comes back when it answers again. */
+Test(device_model_mqtt, frozen_broker_is_noticed_by_the_keepalive, .timeout = 90) {
+  device_counts_t c = {.want = 0};
+  fx.cfg.keepalive_s = 5; /* the least libmosquitto allows */
+  fx.cfg.connect_timeout_ms = 2000;
+  running_device();
+  iotkit_device_on_connection(dev, device_counts_on_connection, &c);
+  cr_assert(mosq_server_pause(srv, true));
+  /* Ping after one keepalive of silence, give up after another: about 10 s. */
+  cr_assert(device_fixture_wait(&fx, NULL, offline, dev, 30000));
+  cr_assert_eq(atomic_load(&c.downs), 1);
+  cr_assert(device_fixture_error_has(dev, "lost"));
+  cr_assert(mosq_server_pause(srv, false));
+  cr_assert(device_fixture_wait(&fx, NULL, online, dev, 30000));
+  cr_assert_eq(atomic_load(&c.ups), 1);
+}
