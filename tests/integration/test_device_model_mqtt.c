@@ -180,6 +180,13 @@ Test(device_model_mqtt, broker_restart_reconnects_resubscribes_and_reports_again
   cr_assert(device_fixture_wait(&fx, NULL, online, dev, WAIT_MS));
   cr_assert_eq(atomic_load(&c.ups), 1);
   cr_assert_geq(atomic_load(&c.downs), 1);
+  /* Every wait the device chose stayed within the backoff bound. */
+  int waits = 0;
+  for (const char *p = iotkit_hal_memory_log(fx.hal); (p = strstr(p, "next connection attempt in ")) != NULL; waits++) {
+    p += strlen("next connection attempt in ");
+    cr_assert_leq(strtoul(p, NULL, 10), 500ul);
+  }
+  cr_assert_geq(waits, 1);
   /* The broker kept nothing (no persistence): retained status and state come from the device again. */
   peer = new_peer();
   cr_assert_not_null(peer_wait_for(peer, 0, T("status"), "\"online\"", WAIT_MS, NULL));
