@@ -1,6 +1,7 @@
 /* End-to-end payload protection of the device on the capture transport:
    configuration errors, max_payload on the plaintext, what a drop logs. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "model_fixture.h"
@@ -79,4 +80,46 @@ Test(device_e2e, a_dropped_message_is_logged_without_its_payload) {
   cr_assert(model_fixture_log_has(&f, "dropped a message"));
   cr_assert_not(model_fixture_log_has(&f, "secret-marker"));
   cr_assert_eq(model_fixture_count("commands/response"), 0);
+}
+
+Test(device_e2e, a_nonce_store_failure_sends_nothing_and_returns_the_hal_error) {
+  model_fixture_connect(&f);
+  cr_assert_eq(iotkit_hal_memory_fail_write(f.hal, 1), IOTKIT_OK);
+  cr_assert_eq(iotkit_device_send_telemetry(f.dev, "1", 1, NULL), IOTKIT_ERR_INJECTED);
+  cr_assert_eq(model_fixture_count("telemetry"), 0);
+  char err[256];
+  cr_assert(strstr(iotkit_device_last_error(f.dev, err, sizeof err), "publish on iotkit/v1/sensor-1/telemetry failed"));
+  cr_assert_eq(iotkit_device_send_telemetry(f.dev, "1", 1, NULL), IOTKIT_OK);
+  cr_assert_eq(model_fixture_count("telemetry"), 1);
+}
+
+static char app_seen[64];
+static void on_message(iotkit_device_t *d, void *user, const char *channel, const void *payload, size_t len) {
+  (void)d, (void)user, (void)channel;
+  snprintf(app_seen, sizeof app_seen, "%.*s", (int)len, (const char *)payload);
+}
+
+Test(device_e2e, a_sealed_message_on_an_application_channel_reaches_on_message_opened) {
+  model_fixture_connect(&f);
+  iotkit_device_on_message(f.dev, on_message, NULL);
+  iotkit_envelope_config_t ec;
+  iotkit_envelope_config_init(&ec);
+  ec.key = KEY;
+  ec.key_id = "k1";
+  ec.device_id = "sensor-1";
+  iotkit_hal_t *fleet_hal = NULL; /* the fleet side keeps its own counter */
+  cr_assert_eq(iotkit_hal_memory_new(NULL, &fleet_hal), IOTKIT_OK);
+  ec.hal = fleet_hal;
+  ec.sender = 1;
+  iotkit_envelope_t *fleet = NULL;
+  cr_assert_eq(iotkit_envelope_new(&ec, &fleet), IOTKIT_OK);
+  uint8_t env[128];
+  size_t n = 0;
+  cr_assert_eq(iotkit_envelope_seal(fleet, "app/x", "hello", 5, env, sizeof env, &n), IOTKIT_OK);
+  iotkit_envelope_free(fleet);
+  iotkit_hal_free(fleet_hal);
+  capture_inject("iotkit/v1/sensor-1/app/x", env, n);
+  model_fixture_pump(&f);
+  cr_assert_str_eq(app_seen, "hello");
+  cr_assert_eq(iotkit_device_e2e_rejected(f.dev), 0);
 }
