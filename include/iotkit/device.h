@@ -107,6 +107,25 @@ typedef struct iotkit_device_config {
   uint32_t reconnect_max_ms;
   /** Time a command handler has to complete, in ms (default IOTKIT_COMMAND_TIMEOUT_DEFAULT_MS; 0 means the default). */
   uint32_t command_timeout_ms;
+  /**
+   * End-to-end payload protection (optional; NULL, the default, turns it off):
+   * the device's 32-byte AES-256 envelope key. Copied; the copy is wiped on free.
+   * With a key, every payload the device sends on its channels (telemetry,
+   * reported state, events, command responses, iotkit_device_publish()) is
+   * sealed with iotkit_envelope_seal() (sender 0, the nonce counter in the HAL
+   * key-value store), and every message that arrives on them (desired state,
+   * command requests, the application's subscriptions) must be an envelope
+   * that iotkit_envelope_open() accepts: one that does not open is dropped,
+   * logged without its payload, counted (iotkit_device_e2e_rejected()) and
+   * never delivered. The channel bound into the envelope is the part of the
+   * topic after "<prefix>/<device id>/", e.g. "telemetry" or
+   * "commands/request". The online status and the last will ("status") stay
+   * plain: they are the broker's and the hub's presence information.
+   * max_payload applies to the plaintext. See docs/protocol.md, "Payload envelope".
+   */
+  const uint8_t *e2e_key;
+  /** Key id of e2e_key (1 to 32 bytes of [A-Za-z0-9._-]); required with e2e_key. Copied. */
+  const char *e2e_key_id;
 } iotkit_device_config_t;
 
 /** @brief Fill @p cfg with defaults. NULL is ignored. */
@@ -118,7 +137,8 @@ IOTKIT_API void iotkit_device_config_init(iotkit_device_config_t *cfg);
  * @param out receives the device; release with iotkit_device_free().
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (NULL, no or bad device id, no
  *         uri, no HAL nor state_dir, a HAL lacking required operations, bad qos,
- *         mqtt_version or topic_prefix); ::IOTKIT_ERR_BAD_URI; ::IOTKIT_ERR_UNKNOWN_SCHEME
+ *         mqtt_version or topic_prefix, an e2e_key without a valid e2e_key_id or an
+ *         e2e_key_id without a key); ::IOTKIT_ERR_BAD_URI; ::IOTKIT_ERR_UNKNOWN_SCHEME
  *         (no backend in @c transports, or the built-in ones, serves the scheme);
  *         ::IOTKIT_ERR_IO (state directory unusable); ::IOTKIT_ERR_NOMEM.
  *         @p *out is left alone on failure.
@@ -249,6 +269,13 @@ IOTKIT_API int iotkit_device_fd(const iotkit_device_t *dev);
 
 /** @brief Whether the session is up. Thread-safe. */
 IOTKIT_API bool iotkit_device_is_connected(const iotkit_device_t *dev);
+
+/**
+ * @brief Number of incoming messages dropped because they were not envelopes
+ * that open under the device's e2e_key (altered, another key id, sealed for
+ * another device or channel, or plain). 0 without e2e_key or for NULL. Thread-safe.
+ */
+IOTKIT_API uint64_t iotkit_device_e2e_rejected(const iotkit_device_t *dev);
 
 /** @brief The device id (owned by the device). */
 IOTKIT_API const char *iotkit_device_id(const iotkit_device_t *dev);

@@ -85,6 +85,7 @@ static void device_release(iotkit_device_t *dev) {
   iotkit__device_commands_free(dev);
   iotkit__device_subs_free(dev);
   iotkit__device_state_free(dev);
+  iotkit__device_e2e_free(dev);
   free(dev->ca_file);
   free(dev->ca_dir);
   free(dev->cert_file);
@@ -176,6 +177,7 @@ iotkit_err_t iotkit_device_new(const iotkit_device_config_t *cfg, iotkit_device_
   if (err == IOTKIT_OK && !copy_strings(dev, cfg)) err = IOTKIT_ERR_NOMEM;
   if (err == IOTKIT_OK) err = setup_hal(dev, cfg);
   if (err == IOTKIT_OK) err = iotkit__device_state_init(dev);
+  if (err == IOTKIT_OK) err = iotkit__device_e2e_init(dev, cfg);
   if (err != IOTKIT_OK) {
     device_release(dev);
     return err;

@@ -97,13 +97,18 @@ static void ev_delivery(void *user, uint32_t msg_id, iotkit_err_t status) {
   if (cb) cb(dev, cb_user, msg_id, status);
 }
 
+/* With e2e_key: messages are opened (or dropped) before the dispatch above sees them. */
+static void ev_sealed_message(void *user, const char *channel, const void *payload, size_t len) {
+  iotkit__device_e2e_message(user, channel, payload, len, ev_message);
+}
+
 iotkit_err_t iotkit__device_transport(iotkit_device_t *dev) {
   if (dev->tctx) return IOTKIT_OK;
   dev->events = (iotkit_transport_events_t){
       .user = dev,
       .connected = ev_connected,
       .disconnected = ev_disconnected,
-      .message = ev_message,
+      .message = dev->e2e ? ev_sealed_message : ev_message,
       .delivery = ev_delivery,
   };
   iotkit_transport_config_t tc;
@@ -117,7 +122,7 @@ iotkit_err_t iotkit__device_transport(iotkit_device_t *dev) {
   tc.clean_session = dev->clean_session;
   tc.protocol_version = dev->mqtt_version;
   tc.connect_timeout_ms = dev->connect_timeout_ms;
-  tc.max_payload = dev->max_payload;
+  tc.max_payload = dev->max_payload + dev->e2e_overhead; /* the envelope of a max_payload payload */
   tc.will = (iotkit_will_t){.channel = dev->status_channel,
                             .payload = iotkit__device_will_json,
                             .payload_len = strlen(iotkit__device_will_json),

@@ -104,6 +104,12 @@ struct iotkit_device {
   uint64_t next_attempt;  /* monotonic ms of the next attempt (IOTKIT__SUP_WAIT) */
   uint64_t attempt_started;
   uint32_t sessions;      /* sessions that came up, counted by the connected event */
+
+  /* End-to-end protection (device_e2e.c): NULL without e2e_key. Sealing moves the
+     nonce counter, so it happens under send_lock; e2e_rejected is guarded by lock. */
+  struct iotkit_envelope *e2e;
+  size_t e2e_overhead;   /* bytes an envelope adds */
+  uint64_t e2e_rejected; /* incoming messages dropped because they did not open */
 };
 
 /* Supervisor states. */
@@ -195,5 +201,16 @@ void iotkit__device_command_in(iotkit_device_t *dev, const void *payload, size_t
 /* Send timeout responses for commands past their deadline. */
 void iotkit__device_commands_sweep(iotkit_device_t *dev);
 void iotkit__device_commands_free(iotkit_device_t *dev);
+
+/* device_e2e.c */
+iotkit_err_t iotkit__device_e2e_init(iotkit_device_t *dev, const iotkit_device_config_t *cfg);
+void iotkit__device_e2e_free(iotkit_device_t *dev);
+/* With e2e on and a sealed channel, point msg at a new envelope (free *sealed after the send). */
+iotkit_err_t iotkit__device_e2e_seal(iotkit_device_t *dev, iotkit_message_t *msg, void **sealed);
+/* An incoming message: on a sealed channel, open it and pass the plaintext to @p deliver, or
+   drop it (counted, logged without the payload) if it does not open; on any other channel
+   (status, not the device's, too large) pass it to @p deliver as it is. */
+void iotkit__device_e2e_message(iotkit_device_t *dev, const char *channel, const void *payload, size_t len,
+                                void (*deliver)(void *dev, const char *channel, const void *payload, size_t len));
 
 #endif

@@ -145,8 +145,12 @@ static iotkit_err_t send_on(iotkit_device_t *dev, const char *channel, const voi
   uint32_t id = 0;
   if (own) dev->hal->mutex_lock(dev->hal->ctx, dev->ids_lock);
   iotkit__device_send_lock(dev);
-  iotkit_err_t err = dev->tctx ? dev->ops->send(dev->tctx, &msg, &id) : IOTKIT_ERR_NOT_CONNECTED;
+  void *sealed = NULL;
+  iotkit_err_t err = iotkit__device_e2e_seal(dev, &msg, &sealed);
+  bool seal_failed = err != IOTKIT_OK;
+  if (!seal_failed) err = dev->tctx ? dev->ops->send(dev->tctx, &msg, &id) : IOTKIT_ERR_NOT_CONNECTED;
   iotkit__device_send_unlock(dev);
+  free(sealed);
   if (own) {
     if (err == IOTKIT_OK) {
       /* Full: forget the oldest; its confirmation then reaches the application, harmlessly. */
@@ -162,7 +166,8 @@ static iotkit_err_t send_on(iotkit_device_t *dev, const char *channel, const voi
     iotkit__device_lock(dev);
     if (dev->outstanding > 0) dev->outstanding--;
     iotkit__device_unlock(dev);
-    iotkit__device_set_error(dev, "publish on %s failed: %s", channel, transport_detail(dev, err));
+    iotkit__device_set_error(dev, "publish on %s failed: %s", channel,
+                             seal_failed ? iotkit_strerror(err) : transport_detail(dev, err));
     return err;
   }
   if (msg_id) *msg_id = id;

@@ -3,6 +3,7 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/device_channel.c
   ${CMAKE_CURRENT_LIST_DIR}/device_commands.c
   ${CMAKE_CURRENT_LIST_DIR}/device_desired.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_e2e.c
   ${CMAKE_CURRENT_LIST_DIR}/device_events.c
   ${CMAKE_CURRENT_LIST_DIR}/device_io.c
   ${CMAKE_CURRENT_LIST_DIR}/device_json.c
