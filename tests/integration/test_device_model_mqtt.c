@@ -76,6 +76,9 @@ static void never(iotkit_device_t *d, void *user, const char *id, const char *na
 
 static bool online(void *arg) { return iotkit_device_is_connected(arg); }
 static bool offline(void *arg) { return !iotkit_device_is_connected(arg); }
+/* The connection callback runs after the state flips: wait for the callback itself. */
+static bool one_down(void *arg) { return atomic_load(&((device_counts_t *)arg)->downs) >= 1; }
+static bool one_up(void *arg) { return atomic_load(&((device_counts_t *)arg)->ups) >= 1; }
 static bool desired_called(void *arg) { return atomic_load(&desired.calls) >= *(int *)arg; }
 
 /* A device with handlers, its loop running, connected; the peer watching. */
@@ -262,10 +265,11 @@ Test(device_model_mqtt, frozen_broker_is_noticed_by_the_keepalive, .timeout = 90
   iotkit_device_on_connection(dev, device_counts_on_connection, &c);
   cr_assert(mosq_server_pause(srv, true));
   /* Ping after one keepalive of silence, give up after another: about 10 s. */
-  cr_assert(device_fixture_wait(&fx, NULL, offline, dev, 30000));
+  cr_assert(device_fixture_wait(&fx, NULL, one_down, &c, 30000));
   cr_assert_eq(atomic_load(&c.downs), 1);
   cr_assert(device_fixture_error_has(dev, "lost"));
   cr_assert(mosq_server_pause(srv, false));
-  cr_assert(device_fixture_wait(&fx, NULL, online, dev, 30000));
+  cr_assert(device_fixture_wait(&fx, NULL, one_up, &c, 30000));
+  cr_assert(iotkit_device_is_connected(dev));
   cr_assert_eq(atomic_load(&c.ups), 1);
 }
