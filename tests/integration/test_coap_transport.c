@@ -97,7 +97,7 @@ static iotkit_err_t open_client_cfg(client_t *c, const char *uri_text, const iot
       .connect_timeout_ms = connect_timeout_ms,
   };
   if (tls) cfg.tls = *tls;
-  iotkit_transport_events_t ev = {&c->rec, on_connected, on_disconnected, on_message, on_delivery};
+  iotkit_transport_events_t ev = {&c->rec, on_connected, on_disconnected, on_message, on_delivery, NULL};
   return ops->create(&cfg, &ev, &c->ctx);
 }
 

@@ -35,7 +35,7 @@ static void on_delivery(void *u, uint32_t id, iotkit_err_t status) {
   strncat(order, "d", sizeof order - strlen(order) - 1);
 }
 
-static const iotkit_transport_events_t k_events = {NULL, on_connected, on_disconnected, NULL, on_delivery};
+static const iotkit_transport_events_t k_events = {NULL, on_connected, on_disconnected, NULL, on_delivery, NULL};
 
 static void setup(void) {
   ops = iotkit_transport_coap();
