@@ -5,8 +5,9 @@
  * What is here: SHA-256 (one-shot and streaming), HMAC-SHA256, HKDF-SHA256
  * (RFC 5869), AES-256-GCM with associated data, signatures (Ed25519, ECDSA
  * P-256, RSA-PSS and RSA PKCS#1 v1.5 with SHA-256), key generation, loading and
- * export, base64 and base64url, a constant-time compare, random bytes, and
- * compact JWS/JWT (EdDSA, ES256, RS256).
+ * export, base64 and base64url, a constant-time compare, random bytes,
+ * compact JWS/JWT (EdDSA, ES256, RS256), a device JWT provider that re-mints
+ * short-lived tokens, and sealed payload envelopes (end-to-end protection).
  *
  * Design rules, for the whole header:
  *  - Every fallible call returns an ::iotkit_err_t; NULL or invalid arguments
@@ -21,7 +22,8 @@
  *    P-256 key generation, ECDSA signing (the per-signature nonce) and the
  *    RSA-PSS salt. With the OpenSSL backend that is OpenSSL's DRBG, seeded by
  *    the operating system.
- *  - Handles (::iotkit_sha256_t, ::iotkit_key_t, ::iotkit_jwt_claims_t) are
+ *  - Handles (::iotkit_sha256_t, ::iotkit_key_t, ::iotkit_jwt_claims_t,
+ *    ::iotkit_jwt_provider_t, ::iotkit_envelope_t) are
  *    opaque, made with a _new (or load/generate) call and released with _free,
  *    which accepts NULL and wipes secret material before releasing it.
  *  - Strings returned through a `char **` are released with iotkit_free().
@@ -347,6 +349,22 @@ IOTKIT_API iotkit_err_t iotkit_key_from_raw(iotkit_key_type_t type, const void *
 IOTKIT_API iotkit_err_t iotkit_key_export_public_pem(const iotkit_key_t *key, char **pem);
 
 /**
+ * @brief Export a key pair as PEM PKCS#8 ("-----BEGIN PRIVATE KEY-----"), unencrypted.
+ *
+ * The text is the private key: it is written into the caller's buffer so that
+ * the caller controls where it lives and wipes it after use.
+ *
+ * @param key a key pair.
+ * @param buf receives the NUL-terminated PEM text.
+ * @param cap capacity of @p buf (512 bytes is enough for Ed25519 and P-256).
+ * @param len receives the text length (without the NUL); on ::IOTKIT_ERR_BUFFER_TOO_SMALL,
+ *        the capacity needed (with the NUL), @p buf untouched.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_BAD_KEY for a public key;
+ *         ::IOTKIT_ERR_BUFFER_TOO_SMALL; ::IOTKIT_ERR_INTERNAL.
+ */
+IOTKIT_API iotkit_err_t iotkit_key_export_private_pem(const iotkit_key_t *key, char *buf, size_t cap, size_t *len);
+
+/**
  * @brief The kind of a key.
  * @param key the key.
  * @return its ::iotkit_key_type_t, or 0 for NULL.
@@ -609,6 +627,247 @@ IOTKIT_API void iotkit_jwt_verify_opts_init(iotkit_jwt_verify_opts_t *opts);
  */
 IOTKIT_API iotkit_err_t iotkit_jwt_verify(const char *token, const iotkit_jwt_verify_opts_t *opts,
                                           iotkit_jwt_claims_t **claims);
+
+
+/* ------------------------------------------------ device JWT provider -- */
+
+/** Default lifetime of a device token, in seconds (one hour). */
+#define IOTKIT_JWT_LIFETIME_DEFAULT_S 3600u
+/** Longest lifetime iotkit_jwt_provider_new() accepts, in seconds (one day). */
+#define IOTKIT_JWT_LIFETIME_MAX_S 86400u
+
+/**
+ * Mints short-lived device tokens and re-mints them before they expire
+ * (opaque). Made for a device credentials hook: call iotkit_jwt_provider_get()
+ * each time the device (re)connects and use the token as the password.
+ */
+typedef struct iotkit_jwt_provider iotkit_jwt_provider_t;
+
+/** Options of iotkit_jwt_provider_new(). Fill with iotkit_jwt_provider_config_init(). */
+typedef struct iotkit_jwt_provider_config {
+  /** (required) The device's key pair, of @c alg's type. Not copied: it must outlive the provider. */
+  const iotkit_key_t *key;
+  /** (required) The algorithm: ::IOTKIT_JWT_EDDSA, ::IOTKIT_JWT_ES256 or ::IOTKIT_JWT_RS256. */
+  iotkit_jwt_alg_t alg;
+  /** (required) The device id, put in "iss" and "sub" (1 to ::IOTKIT_MAX_DEVICE_ID bytes of [A-Za-z0-9._-]). Copied. */
+  const char *device_id;
+  /** Audience ("aud"), e.g. the broker's or the project's name; NULL leaves it out. Copied. */
+  const char *audience;
+  /** Optional "kid" header value (names the key to the server). Copied. */
+  const char *kid;
+  /** (required) Wall clock for "iat"/"exp": the HAL's @c wall_ms. Not copied: it must outlive the provider. */
+  const iotkit_hal_t *hal;
+  /** Token lifetime in seconds: exp = iat + lifetime (default ::IOTKIT_JWT_LIFETIME_DEFAULT_S, 60 to the max). */
+  uint32_t lifetime_s;
+  /**
+   * A token is re-minted once fewer than this many seconds of it remain
+   * (default: a quarter of the lifetime). Must be below the lifetime.
+   */
+  uint32_t refresh_margin_s;
+} iotkit_jwt_provider_config_t;
+
+/**
+ * @brief Fill @p cfg with defaults: lifetime ::IOTKIT_JWT_LIFETIME_DEFAULT_S,
+ * refresh margin 0 (meaning a quarter of the lifetime), no audience, no kid.
+ * @param cfg the options; NULL is ignored.
+ */
+IOTKIT_API void iotkit_jwt_provider_config_init(iotkit_jwt_provider_config_t *cfg);
+
+/**
+ * @brief Make a token provider. No token is minted until the first get.
+ * @param cfg the options (strings copied; key and HAL referenced).
+ * @param out receives the provider; release with iotkit_jwt_provider_free().
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (missing key, HAL or device id, a lifetime
+ *         out of range, a margin not below the lifetime, an unsafe device id);
+ *         ::IOTKIT_ERR_BAD_KEY if the key is public only or not of @c alg's type;
+ *         ::IOTKIT_ERR_UNSUPPORTED if the HAL has no wall clock; ::IOTKIT_ERR_NOMEM.
+ */
+IOTKIT_API iotkit_err_t iotkit_jwt_provider_new(const iotkit_jwt_provider_config_t *cfg,
+                                                iotkit_jwt_provider_t **out);
+
+/**
+ * @brief The current token, minted anew when there is none yet, when fewer than
+ * refresh_margin_s seconds of it remain, or when the wall clock went back
+ * before its "iat". Its claims: {"iss":id,"sub":id[,"aud":aud],"iat":now,"exp":now+lifetime}.
+ *
+ * Not thread-safe on one provider: serialize the calls (a credentials hook is
+ * called from the device's loop, one at a time).
+ *
+ * @param p the provider.
+ * @param buf receives the NUL-terminated token.
+ * @param cap capacity of @p buf.
+ * @param expires_at optional: receives the token's "exp" (seconds since the epoch).
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_BUFFER_TOO_SMALL (@p buf untouched; the token is kept for
+ *         the next call); ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_STATE if the wall clock reads
+ *         0 or less (not set yet); the errors of iotkit_jwt_create().
+ */
+IOTKIT_API iotkit_err_t iotkit_jwt_provider_get(iotkit_jwt_provider_t *p, char *buf, size_t cap,
+                                                int64_t *expires_at);
+
+/**
+ * @brief Drop the current token so that the next get mints a new one (after the
+ * server refused it, say).
+ * @param p the provider; NULL is ignored.
+ */
+IOTKIT_API void iotkit_jwt_provider_invalidate(iotkit_jwt_provider_t *p);
+
+/**
+ * @brief Release a provider; the cached token is wiped.
+ * @param p the provider, or NULL (no-op).
+ */
+IOTKIT_API void iotkit_jwt_provider_free(iotkit_jwt_provider_t *p);
+
+/* ---------------------------------------------------- payload envelope -- */
+
+/*
+ * A sealed envelope protects one message end to end: AES-256-GCM under a
+ * per-device key, so that the broker and the hub route it but can neither read
+ * nor alter it. docs/protocol.md, section "Payload envelope (end-to-end
+ * protection)", gives the byte format (version 1):
+ *
+ *   0xE1 | kid_len (1 byte) | kid | nonce (12) | ciphertext | tag (16)
+ *
+ * The associated data binds the header (version, key id, nonce), the device id
+ * and the channel name: an envelope moved to another device or channel, or
+ * whose key id was edited, fails to open with ::IOTKIT_ERR_CRYPTO_AUTH.
+ *
+ * Nonces are 4 bytes of "sender" (a number each party sealing under one key
+ * picks differently: 0 for the device, 1 for the fleet side) followed by a
+ * 64-bit big-endian counter kept in the HAL key-value store under
+ * "iotkit.envelope.<kid>". The counter is reserved in blocks: before the first
+ * nonce of a block is used, the end of the block is written (durably) to the
+ * store; so after a crash or a reboot sealing resumes after the last reserved
+ * block, skipping at most one block of nonces and never reusing one. If that
+ * write fails, nothing is sealed. Erasing the store (a factory reset) without
+ * changing the key would allow nonce reuse: give the key a new key id and a new
+ * value whenever the store is erased.
+ */
+
+/** Version byte that starts every envelope of format version 1. */
+#define IOTKIT_ENVELOPE_V1 0xE1
+/** Longest key id, in bytes. */
+#define IOTKIT_ENVELOPE_MAX_KID 32
+/** Longest channel name bound into an envelope, in bytes. */
+#define IOTKIT_ENVELOPE_MAX_CHANNEL 255
+/** Bytes an envelope adds to a payload whose key id is @p kid_len bytes long. */
+#define IOTKIT_ENVELOPE_OVERHEAD(kid_len) (2 + (kid_len) + IOTKIT_AES256GCM_NONCE_LEN + IOTKIT_AES256GCM_TAG_LEN)
+/** The most bytes an envelope adds to a payload (with the longest key id). */
+#define IOTKIT_ENVELOPE_MAX_OVERHEAD IOTKIT_ENVELOPE_OVERHEAD(IOTKIT_ENVELOPE_MAX_KID)
+/** Default number of nonces reserved per write of the counter. */
+#define IOTKIT_ENVELOPE_NONCE_BLOCK_DEFAULT 1024u
+/** Largest nonce block. */
+#define IOTKIT_ENVELOPE_NONCE_BLOCK_MAX (1u << 20)
+
+/** A device's envelope key: the key, its id, the device id, and the nonce counter (opaque). */
+typedef struct iotkit_envelope iotkit_envelope_t;
+
+/** Options of iotkit_envelope_new(). Fill with iotkit_envelope_config_init(). */
+typedef struct iotkit_envelope_config {
+  /** (required) The 32-byte AES-256 key. Copied; the copy is wiped on free. */
+  const uint8_t *key;
+  /** (required) Its key id, 1 to ::IOTKIT_ENVELOPE_MAX_KID bytes of [A-Za-z0-9._-]. Copied. */
+  const char *key_id;
+  /**
+   * (required) The device the envelopes belong to (1 to ::IOTKIT_MAX_DEVICE_ID
+   * bytes of [A-Za-z0-9._-]): the device id on both sides, also when the fleet
+   * side seals a command to it. Copied.
+   */
+  const char *device_id;
+  /**
+   * HAL whose kv_get and kv_set keep the nonce counter; needed to seal, not to
+   * open (NULL: this handle only opens). Not copied: it must outlive the handle.
+   */
+  const iotkit_hal_t *hal;
+  /** Nonce "sender" field: 0 (default) for the device; each other party sealing under the key picks another. */
+  uint32_t sender;
+  /** Nonces reserved per counter write (default ::IOTKIT_ENVELOPE_NONCE_BLOCK_DEFAULT, 1 to the max). */
+  uint32_t nonce_block;
+} iotkit_envelope_config_t;
+
+/**
+ * @brief Fill @p cfg with defaults: no key, sender 0, nonce_block ::IOTKIT_ENVELOPE_NONCE_BLOCK_DEFAULT.
+ * @param cfg the options; NULL is ignored.
+ */
+IOTKIT_API void iotkit_envelope_config_init(iotkit_envelope_config_t *cfg);
+
+/**
+ * @brief Make an envelope handle. Nothing is read from or written to the store
+ * until the first iotkit_envelope_seal().
+ * @param cfg the options (copied, except @c hal).
+ * @param out receives the handle; release with iotkit_envelope_free().
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (missing key, bad key id or
+ *         device id, nonce_block out of range); ::IOTKIT_ERR_NOMEM.
+ */
+IOTKIT_API iotkit_err_t iotkit_envelope_new(const iotkit_envelope_config_t *cfg, iotkit_envelope_t **out);
+
+/**
+ * @brief Release an envelope handle; the key is wiped.
+ * @param env the handle, or NULL (no-op).
+ */
+IOTKIT_API void iotkit_envelope_free(iotkit_envelope_t *env);
+
+/**
+ * @brief Seal a payload for @p channel.
+ *
+ * Takes the next nonce, first reserving a new block in the HAL store when the
+ * current one is used up (re-reading the stored value, so that two handles
+ * used one after the other on one store never overlap).
+ *
+ * Not thread-safe on one handle (the counter moves): serialize the calls.
+ *
+ * @param env the handle (made with a HAL).
+ * @param channel the channel name, e.g. "telemetry" or "commands/request",
+ *        1 to ::IOTKIT_ENVELOPE_MAX_CHANNEL bytes.
+ * @param pt the payload; may be NULL only when @p len is 0.
+ * @param len its length.
+ * @param out receives the envelope; must not overlap @p pt.
+ * @param cap capacity of @p out: @p len + IOTKIT_ENVELOPE_OVERHEAD(strlen(key_id)) is enough.
+ * @param out_len receives the envelope length; on ::IOTKIT_ERR_BUFFER_TOO_SMALL, the size needed.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_BUFFER_TOO_SMALL (no nonce used);
+ *         ::IOTKIT_ERR_UNSUPPORTED if the handle has no HAL or the HAL no kv store;
+ *         ::IOTKIT_ERR_CORRUPT if the stored counter is not 8 bytes;
+ *         ::IOTKIT_ERR_STATE if the counter is exhausted (change the key);
+ *         the HAL's error if the counter cannot be stored (nothing is sealed);
+ *         ::IOTKIT_ERR_TOO_LARGE; ::IOTKIT_ERR_INTERNAL.
+ */
+IOTKIT_API iotkit_err_t iotkit_envelope_seal(iotkit_envelope_t *env, const char *channel, const void *pt, size_t len,
+                                             void *out, size_t cap, size_t *out_len);
+
+/**
+ * @brief Check and open an envelope sealed for @p channel with this handle's
+ * key, key id and device id.
+ *
+ * Any change to the envelope (version, key id, nonce, ciphertext, tag), or a
+ * different channel, device id or key, gives ::IOTKIT_ERR_CRYPTO_AUTH and
+ * releases nothing: the payload-sized start of @p pt (`in_len` minus the
+ * overhead) is zeroed. An envelope too short to hold a header and a tag, or of another
+ * version, is ::IOTKIT_ERR_BAD_ENCODING.
+ *
+ * Safe to call from several threads at once on one handle.
+ *
+ * @param env the handle.
+ * @param channel the channel the envelope arrived on.
+ * @param in the envelope; may be NULL only when @p in_len is 0.
+ * @param in_len its length.
+ * @param pt receives the payload; must not overlap @p in; may be NULL if the payload is empty.
+ * @param cap capacity of @p pt.
+ * @param pt_len receives the payload length; on ::IOTKIT_ERR_BUFFER_TOO_SMALL, the size needed.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_CRYPTO_AUTH; ::IOTKIT_ERR_BAD_ENCODING;
+ *         ::IOTKIT_ERR_BUFFER_TOO_SMALL; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_INTERNAL.
+ */
+IOTKIT_API iotkit_err_t iotkit_envelope_open(const iotkit_envelope_t *env, const char *channel, const void *in,
+                                             size_t in_len, void *pt, size_t cap, size_t *pt_len);
+
+/**
+ * @brief Read the key id of an envelope, before opening it, to choose the key.
+ * The key id is NOT authenticated until iotkit_envelope_open() succeeds.
+ * @param in the envelope. @param in_len its length.
+ * @param kid receives the key id and a NUL.
+ * @param cap capacity of @p kid (::IOTKIT_ENVELOPE_MAX_KID + 1 is enough).
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_BAD_ENCODING (not a version 1 envelope, bad key id);
+ *         ::IOTKIT_ERR_BUFFER_TOO_SMALL; ::IOTKIT_ERR_INVALID_ARG.
+ */
+IOTKIT_API iotkit_err_t iotkit_envelope_peek_key_id(const void *in, size_t in_len, char *kid, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -56,7 +56,18 @@ extern "C" {
   XX(ERR_JWT_NOT_YET_VALID, -33, "JWT not yet valid")                              \
   XX(ERR_JWT_AUDIENCE, -34, "JWT audience does not match")                         \
   XX(ERR_JWT_CLAIM, -35, "JWT claim missing or of the wrong type")                 \
-  XX(ERR_QUEUE_FULL, -36, "queue full; message refused")
+  XX(ERR_QUEUE_FULL, -36, "queue full; message refused")                           \
+  XX(ERR_OTA_MANIFEST, -37, "malformed OTA manifest")                              \
+  XX(ERR_OTA_SIGNATURE, -38, "OTA manifest signature does not verify")             \
+  XX(ERR_OTA_UNKNOWN_KEY, -39, "OTA manifest signed by a key not trusted")         \
+  XX(ERR_OTA_DEVICE_TYPE, -40, "OTA image is for another device type")             \
+  XX(ERR_OTA_TOO_LARGE, -41, "OTA image larger than the firmware slot")            \
+  XX(ERR_OTA_DOWNGRADE, -42, "OTA version not newer than the running one")         \
+  XX(ERR_OTA_BELOW_FLOOR, -43, "OTA version below the security floor")             \
+  XX(ERR_OTA_HASH, -44, "OTA image SHA-256 differs from the manifest")             \
+  XX(ERR_OTA_SIZE, -45, "OTA image size differs from the manifest")                \
+  XX(ERR_OTA_SERVER, -46, "download server answered with an error status")         \
+  XX(ERR_OTA_ROLLED_BACK, -47, "OTA image not confirmed in time: rolled back")
 
 /** Error codes. ::IOTKIT_OK is 0; every error is negative. */
 typedef enum iotkit_err {

@@ -48,6 +48,12 @@ typedef struct iotkit_slot_info {
   uint32_t trial_boots;   /**< boots of the running image while unconfirmed */
   uint64_t size[IOTKIT_HAL_SLOT_COUNT];     /**< bytes written (finalized size) per slot */
   uint64_t capacity[IOTKIT_HAL_SLOT_COUNT]; /**< the most a slot can hold */
+  /**
+   * The last trial ended in a rollback by iotkit_hal_boot(): the image in the
+   * inactive slot was tried and not confirmed. Cleared by slot_open() and
+   * slot_mark_pending(). (Shipped HALs; a hand-filled HAL may leave it false.)
+   */
+  bool rolled_back;
 } iotkit_slot_info_t;
 
 /** Entry point of a thread started through the HAL. */
@@ -92,7 +98,8 @@ typedef struct iotkit_hal {
    * Start writing @p slot from offset 0: erases it at once (its recorded size
    * becomes 0, and a pending trial of it is cancelled) and opens it for writing.
    * ::IOTKIT_ERR_INVALID_ARG if @p slot is not 0..IOTKIT_HAL_SLOT_COUNT-1,
-   * ::IOTKIT_ERR_STATE if it is the active slot.
+   * ::IOTKIT_ERR_STATE if it is the active slot, or if the running image is on
+   * trial (not confirmed): the other slot then holds the only confirmed image.
    */
   iotkit_err_t (*slot_open)(void *ctx, int slot);
   /**
@@ -182,6 +189,16 @@ typedef struct iotkit_hal {
    * @p ids may be NULL with @p cap 0 to learn the count.
    */
   iotkit_err_t (*seg_list)(void *ctx, const char *store, uint32_t *ids, size_t cap, size_t *count);
+
+  /**
+   * Optional (needed to resume an OTA download after a reboot): open @p slot
+   * for writing again WITHOUT erasing it. The finalized bytes (its recorded
+   * size) are kept; bytes written after the last slot_finalize() may be lost.
+   * ::IOTKIT_ERR_INVALID_ARG out of range; ::IOTKIT_ERR_STATE for the active
+   * slot, a pending slot, or the other slot while the running image is on
+   * trial (it then holds the only confirmed image).
+   */
+  iotkit_err_t (*slot_resume)(void *ctx, int slot);
 } iotkit_hal_t;
 
 /**
@@ -198,6 +215,41 @@ IOTKIT_API void iotkit_hal_init(iotkit_hal_t *hal);
  *         them is missing (the code does not say which).
  */
 IOTKIT_API iotkit_err_t iotkit_hal_validate(const iotkit_hal_t *hal);
+
+/* ----------------------------------------------------------- boot step -- */
+
+/** What iotkit_hal_boot() did. */
+typedef enum iotkit_boot_outcome {
+  IOTKIT_BOOT_CONFIRMED = 0,   /**< booted the confirmed image of the active slot */
+  IOTKIT_BOOT_TRIAL_START = 1, /**< switched to the pending slot: its first boot on trial */
+  IOTKIT_BOOT_TRIAL = 2,       /**< booted the unconfirmed image again (trial_boots counted up) */
+  IOTKIT_BOOT_ROLLED_BACK = 3  /**< the trial budget was spent: back to the other, confirmed slot */
+} iotkit_boot_outcome_t;
+
+/**
+ * @brief The simulated bootloader of the shipped HALs: what a device's boot
+ * ROM does at power-on, for a test or a launcher to call before the
+ * application starts (with the memory HAL after iotkit_hal_memory_power_restore()).
+ *
+ * In one atomic update of the boot record:
+ *  - a pending slot becomes active on trial (not confirmed, trial_boots 1);
+ *  - else an unconfirmed active image gets one more boot (trial_boots + 1),
+ *    unless it already had @p max_trial_boots: then the other slot, which
+ *    holds the confirmed image, becomes active again, confirmed;
+ *  - else nothing changes.
+ * So at every moment exactly one confirmed image exists: the active one, or,
+ * while the active one is on trial, the other slot (which slot_open() and
+ * slot_resume() then refuse to touch). Open slots are closed, as by a reset;
+ * the memory HAL also drops un-finalized slot bytes.
+ *
+ * @param hal a HAL made by iotkit_hal_posix_new() or iotkit_hal_memory_new().
+ * @param max_trial_boots boots an unconfirmed image gets (at least 1).
+ * @param outcome optional: receives what happened.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG for another HAL or a zero
+ *         budget; the storage error (the record is then unchanged), e.g.
+ *         ::IOTKIT_ERR_POWER_CUT.
+ */
+IOTKIT_API iotkit_err_t iotkit_hal_boot(iotkit_hal_t *hal, uint32_t max_trial_boots, iotkit_boot_outcome_t *outcome);
 
 /* ---------------------------------------------------------------- POSIX -- */
 /*

@@ -27,5 +27,6 @@
 #include "device.h"
 #include "telemetry.h"
 #include "crypto.h"
+#include "ota.h"
 
 #endif /* IOTKIT_IOTKIT_H */

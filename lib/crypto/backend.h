@@ -87,6 +87,8 @@ iotkit_err_t iotkit__crypto_key_decode(const void *data, size_t len, iotkit__bk_
 iotkit_err_t iotkit__crypto_key_decode_file(const char *path, iotkit__bk_key_t **out, iotkit__key_info_t *info);
 /* Public half as PEM SubjectPublicKeyInfo, malloc'd and NUL-terminated. */
 iotkit_err_t iotkit__crypto_key_public_pem(const iotkit__bk_key_t *k, char **pem);
+/* Key pair as PEM PKCS#8 "PRIVATE KEY" into buf; BUFFER_TOO_SMALL with the size needed (NUL included). */
+iotkit_err_t iotkit__crypto_key_private_pem(const iotkit__bk_key_t *k, char *buf, size_t cap, size_t *out_len);
 /* Wipes private material. NULL is a no-op. */
 void iotkit__crypto_key_free(iotkit__bk_key_t *k);
 

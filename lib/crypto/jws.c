@@ -15,8 +15,8 @@ const char *iotkit_jwt_alg_name(iotkit_jwt_alg_t alg) {
   return "?";
 }
 
-/* The signature algorithm and key type behind a JWS alg; false for an unknown alg. */
-static bool alg_params(iotkit_jwt_alg_t alg, iotkit_sig_alg_t *sig, iotkit_key_type_t *type) {
+/* See crypto/jwt.h. */
+bool iotkit__jwt_alg_params(iotkit_jwt_alg_t alg, iotkit_sig_alg_t *sig, iotkit_key_type_t *type) {
   switch (alg) {
     case IOTKIT_JWT_EDDSA: *sig = IOTKIT_SIG_ED25519, *type = IOTKIT_KEY_ED25519; return true;
     case IOTKIT_JWT_ES256: *sig = IOTKIT_SIG_ECDSA_P256_SHA256, *type = IOTKIT_KEY_P256; return true;
@@ -68,7 +68,7 @@ iotkit_err_t iotkit_jws_sign(iotkit_jwt_alg_t alg, const iotkit_key_t *key, cons
                              const void *payload, size_t len, char **token) {
   iotkit_sig_alg_t sig_alg;
   iotkit_key_type_t type;
-  if (!key || !IOTKIT__BUF_OK(payload, len) || !token || !alg_params(alg, &sig_alg, &type))
+  if (!key || !IOTKIT__BUF_OK(payload, len) || !token || !iotkit__jwt_alg_params(alg, &sig_alg, &type))
     return IOTKIT_ERR_INVALID_ARG;
   if (iotkit_key_type(key) != type || !iotkit_key_has_private(key)) return IOTKIT_ERR_BAD_KEY;
   if (len > IOTKIT_JWT_MAX_LEN) return IOTKIT_ERR_TOO_LARGE;
@@ -145,7 +145,7 @@ iotkit_err_t iotkit_jws_verify(const char *token, iotkit_jwt_alg_t alg, const io
                                size_t *payload_len) {
   iotkit_sig_alg_t sig_alg;
   iotkit_key_type_t type;
-  if (!token || !key || !alg_params(alg, &sig_alg, &type)) return IOTKIT_ERR_INVALID_ARG;
+  if (!token || !key || !iotkit__jwt_alg_params(alg, &sig_alg, &type)) return IOTKIT_ERR_INVALID_ARG;
   if (iotkit_key_type(key) != type) return IOTKIT_ERR_BAD_KEY;
   size_t len = strnlen(token, IOTKIT_JWT_MAX_LEN + 1);
   if (len > IOTKIT_JWT_MAX_LEN) return IOTKIT_ERR_TOO_LARGE;

@@ -20,4 +20,7 @@ cJSON *iotkit__jwt_parse_object(const char *text, size_t len);
 /* Wrap a parsed JSON object into a claims handle (takes obj, also on failure). */
 iotkit_err_t iotkit__jwt_claims_wrap(cJSON *obj, iotkit_jwt_claims_t **out);
 
+/* The signature algorithm and key type behind a JWS alg; false for an unknown alg. */
+bool iotkit__jwt_alg_params(iotkit_jwt_alg_t alg, iotkit_sig_alg_t *sig, iotkit_key_type_t *type);
+
 #endif

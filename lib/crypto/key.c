@@ -96,6 +96,12 @@ iotkit_err_t iotkit_key_export_public_pem(const iotkit_key_t *key, char **pem) {
   return iotkit__crypto_key_public_pem(key->bk, pem);
 }
 
+iotkit_err_t iotkit_key_export_private_pem(const iotkit_key_t *key, char *buf, size_t cap, size_t *len) {
+  if (!key || !IOTKIT__BUF_OK(buf, cap) || !len) return IOTKIT_ERR_INVALID_ARG;
+  if (!key->has_private) return IOTKIT_ERR_BAD_KEY;
+  return iotkit__crypto_key_private_pem(key->bk, buf, cap, len);
+}
+
 iotkit_key_type_t iotkit_key_type(const iotkit_key_t *key) { return key ? key->type : (iotkit_key_type_t)0; }
 
 bool iotkit_key_has_private(const iotkit_key_t *key) { return key && key->has_private; }

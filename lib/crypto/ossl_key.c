@@ -208,3 +208,25 @@ iotkit_err_t iotkit__crypto_key_public_pem(const iotkit__bk_key_t *k, char **pem
   OSSL_ENCODER_CTX_free(ectx);
   return rc == IOTKIT_OK ? rc : iotkit__ossl_fail(rc);
 }
+
+iotkit_err_t iotkit__crypto_key_private_pem(const iotkit__bk_key_t *k, char *buf, size_t cap, size_t *out_len) {
+  OSSL_ENCODER_CTX *ectx = OSSL_ENCODER_CTX_new_for_pkey(k->pkey, EVP_PKEY_KEYPAIR, "PEM", "PrivateKeyInfo", NULL);
+  unsigned char *data = NULL;
+  size_t len = 0;
+  iotkit_err_t rc = IOTKIT_ERR_INTERNAL;
+  if (ectx && OSSL_ENCODER_to_data(ectx, &data, &len) == 1) {
+    if (cap <= len) {
+      *out_len = len + 1;
+      rc = IOTKIT_ERR_BUFFER_TOO_SMALL;
+    } else {
+      memcpy(buf, data, len);
+      buf[len] = '\0';
+      *out_len = len;
+      rc = IOTKIT_OK;
+    }
+  }
+  /* The encoding holds the private key: wipe it before it goes back to the heap. */
+  OPENSSL_clear_free(data, len);
+  OSSL_ENCODER_CTX_free(ectx);
+  return rc == IOTKIT_OK || rc == IOTKIT_ERR_BUFFER_TOO_SMALL ? rc : iotkit__ossl_fail(rc);
+}

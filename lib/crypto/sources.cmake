@@ -11,6 +11,9 @@ set(_iotkit_crypto_generic
   ${CMAKE_CURRENT_LIST_DIR}/jws.c
   ${CMAKE_CURRENT_LIST_DIR}/jwt.c
   ${CMAKE_CURRENT_LIST_DIR}/jwt_claims.c
+  ${CMAKE_CURRENT_LIST_DIR}/jwt_provider.c
+  ${CMAKE_CURRENT_LIST_DIR}/envelope.c
+  ${CMAKE_CURRENT_LIST_DIR}/envelope_nonce.c
 )
 set(_iotkit_crypto_openssl
   ${CMAKE_CURRENT_LIST_DIR}/ossl_hash.c

@@ -30,7 +30,7 @@ static uint32_t checksum(const uint8_t *p, size_t n) {
   return h;
 }
 
-/* Layout: magic[4] version[1] active[1] pending[1] confirmed[1] trial[4] size0[8] size1[8] pad[4] sum[4]. */
+/* Layout: magic[4] version[1] active[1] pending[1] confirmed[1] trial[4] size0[8] size1[8] rolled_back[1] pad[3] sum[4]. */
 void iotkit__hal_boot_record_encode(const iotkit__hal_boot_record_t *rec, uint8_t out[IOTKIT__HAL_BOOT_RECORD_SIZE]) {
   memset(out, 0, IOTKIT__HAL_BOOT_RECORD_SIZE);
   memcpy(out, k_magic, 4);
@@ -41,6 +41,7 @@ void iotkit__hal_boot_record_encode(const iotkit__hal_boot_record_t *rec, uint8_
   put_le(out + 8, rec->trial_boots, 4);
   put_le(out + 12, rec->size[0], 8);
   put_le(out + 20, rec->size[1], 8);
+  out[28] = rec->rolled_back ? 1 : 0;
   put_le(out + 32, checksum(out, 32), 4);
 }
 
@@ -55,7 +56,8 @@ iotkit_err_t iotkit__hal_boot_record_decode(const uint8_t *in, size_t len, iotki
   r.trial_boots = (uint32_t)get_le(in + 8, 4);
   r.size[0] = get_le(in + 12, 8);
   r.size[1] = get_le(in + 20, 8);
-  if (r.active >= IOTKIT_HAL_SLOT_COUNT || r.pending >= IOTKIT_HAL_SLOT_COUNT || in[7] > 1)
+  r.rolled_back = in[28] != 0;
+  if (r.active >= IOTKIT_HAL_SLOT_COUNT || r.pending >= IOTKIT_HAL_SLOT_COUNT || in[7] > 1 || in[28] > 1)
     return IOTKIT_ERR_CORRUPT;
   *rec = r;
   return IOTKIT_OK;
@@ -67,9 +69,11 @@ iotkit_err_t iotkit__hal_slot_check_range(int slot) {
 
 iotkit_err_t iotkit__hal_slot_plan_open(const iotkit__hal_boot_record_t *rec, int slot, iotkit__hal_boot_record_t *next) {
   if (iotkit__hal_slot_check_range(slot) != IOTKIT_OK) return IOTKIT_ERR_INVALID_ARG;
-  if (slot == rec->active) return IOTKIT_ERR_STATE;
+  /* While the active image is on trial, every other slot holds the confirmed fallback. */
+  if (slot == rec->active || !rec->confirmed) return IOTKIT_ERR_STATE;
   *next = *rec;
   next->size[slot] = 0;
+  next->rolled_back = false;
   /* Erasing the image that was to be tried cancels the trial. */
   if (next->pending == slot) next->pending = -1;
   return IOTKIT_OK;
@@ -81,7 +85,37 @@ iotkit_err_t iotkit__hal_slot_plan_pending(const iotkit__hal_boot_record_t *rec,
   if (slot == rec->active || rec->size[slot] == 0) return IOTKIT_ERR_STATE;
   *next = *rec;
   next->pending = slot;
+  next->rolled_back = false;
   return IOTKIT_OK;
+}
+
+iotkit_err_t iotkit__hal_slot_plan_resume(const iotkit__hal_boot_record_t *rec, int slot) {
+  if (iotkit__hal_slot_check_range(slot) != IOTKIT_OK) return IOTKIT_ERR_INVALID_ARG;
+  if (slot == rec->active || slot == rec->pending || !rec->confirmed) return IOTKIT_ERR_STATE;
+  return IOTKIT_OK;
+}
+
+iotkit_boot_outcome_t iotkit__hal_slot_plan_boot(const iotkit__hal_boot_record_t *rec, uint32_t max_trial_boots,
+                                                 iotkit__hal_boot_record_t *next) {
+  *next = *rec;
+  if (rec->pending >= 0) {
+    next->active = rec->pending;
+    next->pending = -1;
+    next->confirmed = false;
+    next->trial_boots = 1;
+    return IOTKIT_BOOT_TRIAL_START;
+  }
+  if (rec->confirmed) return IOTKIT_BOOT_CONFIRMED;
+  if (rec->trial_boots < max_trial_boots) {
+    next->trial_boots = rec->trial_boots + 1;
+    return IOTKIT_BOOT_TRIAL;
+  }
+  /* With two slots the fallback is the other one; it was confirmed when the trial began. */
+  next->active = (rec->active + 1) % IOTKIT_HAL_SLOT_COUNT;
+  next->confirmed = true;
+  next->trial_boots = 0;
+  next->rolled_back = true;
+  return IOTKIT_BOOT_ROLLED_BACK;
 }
 
 void iotkit__hal_slot_plan_confirm(const iotkit__hal_boot_record_t *rec, iotkit__hal_boot_record_t *next) {
@@ -96,6 +130,7 @@ void iotkit__hal_slot_fill_info(const iotkit__hal_boot_record_t *rec, uint64_t c
   info->pending = rec->pending;
   info->active_confirmed = rec->confirmed;
   info->trial_boots = rec->trial_boots;
+  info->rolled_back = rec->rolled_back;
   for (int i = 0; i < IOTKIT_HAL_SLOT_COUNT; i++) {
     info->size[i] = rec->size[i];
     info->capacity[i] = capacity;

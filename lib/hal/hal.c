@@ -46,6 +46,21 @@ void iotkit_hal_free(iotkit_hal_t *hal) {
   box->destroy(box);
 }
 
+iotkit_err_t iotkit_hal_boot(iotkit_hal_t *hal, uint32_t max_trial_boots, iotkit_boot_outcome_t *outcome) {
+  iotkit__hal_box_t *box = iotkit__hal_box_of(hal, IOTKIT__HAL_ANY);
+  if (!box || !box->boot || max_trial_boots == 0) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_boot_outcome_t got = IOTKIT_BOOT_CONFIRMED;
+  iotkit_err_t rc = box->boot(box, max_trial_boots, &got);
+  if (rc == IOTKIT_OK) {
+    static const char *const names[] = {"confirmed image", "new image on trial", "image on trial again",
+                                        "rolled back to the confirmed image"};
+    iotkit_hal_logf(hal, got == IOTKIT_BOOT_ROLLED_BACK ? IOTKIT_LOG_WARN : IOTKIT_LOG_INFO, "boot: %s",
+                    names[got]);
+    if (outcome) *outcome = got;
+  }
+  return rc;
+}
+
 iotkit_err_t iotkit__hal_kv_check_key(const char *key) {
   return iotkit__is_safe_name(key, IOTKIT_MAX_KV_KEY) ? IOTKIT_OK : IOTKIT_ERR_INVALID_ARG;
 }

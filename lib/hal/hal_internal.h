@@ -23,6 +23,8 @@ typedef struct iotkit__hal_box {
   uint32_t magic;
   iotkit__hal_kind_t kind;
   void (*destroy)(struct iotkit__hal_box *box);
+  /* The simulated bootloader step (iotkit_hal_boot()); max_trial_boots >= 1. */
+  iotkit_err_t (*boot)(struct iotkit__hal_box *box, uint32_t max_trial_boots, iotkit_boot_outcome_t *outcome);
 } iotkit__hal_box_t;
 
 /* The box of a library-made HAL of @kind (ANY for either), or NULL. */
@@ -60,6 +62,7 @@ typedef struct iotkit__hal_boot_record {
   bool confirmed;
   uint32_t trial_boots;
   uint64_t size[IOTKIT_HAL_SLOT_COUNT];
+  bool rolled_back; /* the last trial was rolled back (byte 28, formerly padding: old records read false) */
 } iotkit__hal_boot_record_t;
 
 /* Fixed little-endian encoding with a checksum. */
@@ -78,6 +81,11 @@ iotkit_err_t iotkit__hal_slot_plan_open(const iotkit__hal_boot_record_t *rec, in
 /* INVALID_ARG out of range, STATE for the active slot or one never finalized. */
 iotkit_err_t iotkit__hal_slot_plan_pending(const iotkit__hal_boot_record_t *rec, int slot,
                                            iotkit__hal_boot_record_t *next);
+/* As plan_open, without erasing: also STATE for a pending slot. */
+iotkit_err_t iotkit__hal_slot_plan_resume(const iotkit__hal_boot_record_t *rec, int slot);
+/* The boot step (see iotkit_hal_boot()): @next is the record after it. */
+iotkit_boot_outcome_t iotkit__hal_slot_plan_boot(const iotkit__hal_boot_record_t *rec, uint32_t max_trial_boots,
+                                                 iotkit__hal_boot_record_t *next);
 void iotkit__hal_slot_plan_confirm(const iotkit__hal_boot_record_t *rec, iotkit__hal_boot_record_t *next);
 void iotkit__hal_slot_fill_info(const iotkit__hal_boot_record_t *rec, uint64_t capacity, iotkit_slot_info_t *info);
 /* INVALID_ARG if @len > 0 with NULL data or offset+len overflows; TOO_LARGE beyond @capacity. */

@@ -128,6 +128,7 @@ static void install_ops(iotkit_hal_t *h) {
   h->slot_mark_pending = iotkit__hal_mem_slot_mark_pending;
   h->slot_confirm = iotkit__hal_mem_slot_confirm;
   h->slot_query = iotkit__hal_mem_slot_query;
+  h->slot_resume = iotkit__hal_mem_slot_resume;
   h->reboot = mem_reboot;
   h->log = mem_log;
   iotkit__hal_use_pthreads(h);
@@ -157,6 +158,7 @@ iotkit_err_t iotkit_hal_memory_new(const iotkit_hal_memory_config_t *cfg, iotkit
   m->box.magic = IOTKIT__HAL_MAGIC;
   m->box.kind = IOTKIT__HAL_MEMORY;
   m->box.destroy = mem_destroy;
+  m->box.boot = iotkit__hal_mem_boot;
   install_ops(&m->box.hal);
   *out = &m->box.hal;
   return IOTKIT_OK;

@@ -107,6 +107,39 @@ iotkit_err_t iotkit__hal_mem_slot_confirm(void *ctx) {
   return rc;
 }
 
+iotkit_err_t iotkit__hal_mem_slot_resume(void *ctx, int slot) {
+  iotkit__hal_memory_t *m = ctx;
+  pthread_mutex_lock(&m->lock);
+  iotkit_err_t rc = iotkit__hal_slot_plan_resume(&m->rec, slot);
+  if (rc == IOTKIT_OK && m->off) rc = IOTKIT_ERR_POWER_CUT;
+  if (rc == IOTKIT_OK) {
+    /* Only what was finalized is known to be there; anything after it is dropped. */
+    mem_slot_t *s = &m->slot[slot];
+    rc = iotkit__hal_mem_buf_copy(&s->working, &s->synced);
+    if (rc == IOTKIT_OK && s->working.len > m->rec.size[slot]) s->working.len = (size_t)m->rec.size[slot];
+    if (rc == IOTKIT_OK) s->open = true;
+  }
+  pthread_mutex_unlock(&m->lock);
+  return rc;
+}
+
+iotkit_err_t iotkit__hal_mem_boot(iotkit__hal_box_t *box, uint32_t max_trial_boots, iotkit_boot_outcome_t *outcome) {
+  iotkit__hal_memory_t *m = (iotkit__hal_memory_t *)box;
+  pthread_mutex_lock(&m->lock);
+  iotkit__hal_boot_record_t next;
+  iotkit_boot_outcome_t got = iotkit__hal_slot_plan_boot(&m->rec, max_trial_boots, &next);
+  /* A reset: what was not finalized is gone, whether the record changes or not. */
+  iotkit_err_t rc = m->off ? IOTKIT_ERR_POWER_CUT : IOTKIT_OK;
+  if (rc == IOTKIT_OK) iotkit__hal_mem_drop_unsynced(m);
+  if (rc == IOTKIT_OK && got != IOTKIT_BOOT_CONFIRMED) rc = iotkit__hal_mem_begin_write(m);
+  if (rc == IOTKIT_OK) {
+    m->rec = next;
+    *outcome = got;
+  }
+  pthread_mutex_unlock(&m->lock);
+  return rc;
+}
+
 iotkit_err_t iotkit__hal_mem_slot_query(void *ctx, iotkit_slot_info_t *info) {
   iotkit__hal_memory_t *m = ctx;
   if (!info) return IOTKIT_ERR_INVALID_ARG;

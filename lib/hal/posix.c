@@ -93,6 +93,7 @@ static void install_ops(iotkit_hal_t *h) {
   h->slot_mark_pending = iotkit__hal_posix_slot_mark_pending;
   h->slot_confirm = iotkit__hal_posix_slot_confirm;
   h->slot_query = iotkit__hal_posix_slot_query;
+  h->slot_resume = iotkit__hal_posix_slot_resume;
   h->reboot = px_reboot;
   h->log = px_log;
   iotkit__hal_use_pthreads(h);
@@ -136,6 +137,7 @@ iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cfg, iotkit_h
   p->box.magic = IOTKIT__HAL_MAGIC;
   p->box.kind = IOTKIT__HAL_POSIX;
   p->box.destroy = px_destroy;
+  p->box.boot = iotkit__hal_posix_boot;
   install_ops(&p->box.hal);
   iotkit_err_t rc = open_state(p, cfg->state_dir);
   if (rc != IOTKIT_OK) {

@@ -43,6 +43,22 @@ static iotkit_err_t store_record(iotkit__hal_posix_t *p, const iotkit__hal_boot_
   return rc;
 }
 
+/* With the lock held: open @slot's file for writing, emptied (@erase) or cut to its finalized size. */
+static iotkit_err_t open_for_writing(iotkit__hal_posix_t *p, int slot, bool erase) {
+  char name[32];
+  slot_name(slot, name, sizeof(name));
+  int fd = openat(p->slots_dir, name, O_RDWR | O_CREAT | O_CLOEXEC | (erase ? O_TRUNC : 0), 0600);
+  /* On resume only the finalized bytes are known to be whole; whatever a crash left after them goes. */
+  if (fd < 0 || (!erase && ftruncate(fd, (off_t)p->rec.size[slot]) != 0)) {
+    iotkit__hal_posix_log_errno(p, "cannot open", name, errno);
+    if (fd >= 0) close(fd);
+    return IOTKIT_ERR_IO;
+  }
+  if (p->slot_fd[slot] >= 0) close(p->slot_fd[slot]);
+  p->slot_fd[slot] = fd;
+  return IOTKIT_OK;
+}
+
 iotkit_err_t iotkit__hal_posix_slot_open(void *ctx, int slot) {
   iotkit__hal_posix_t *p = ctx;
   pthread_mutex_lock(&p->lock);
@@ -51,16 +67,7 @@ iotkit_err_t iotkit__hal_posix_slot_open(void *ctx, int slot) {
   /* The record forgets the old image before its bytes go: a crash between the two leaves size 0. */
   if (rc == IOTKIT_OK) rc = store_record(p, &next);
   if (rc == IOTKIT_OK) {
-    char name[32];
-    slot_name(slot, name, sizeof(name));
-    int fd = openat(p->slots_dir, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      iotkit__hal_posix_log_errno(p, "cannot open", name, errno);
-      rc = IOTKIT_ERR_IO;
-    } else {
-      if (p->slot_fd[slot] >= 0) close(p->slot_fd[slot]);
-      p->slot_fd[slot] = fd;
-    }
+    rc = open_for_writing(p, slot, true);
   }
   pthread_mutex_unlock(&p->lock);
   return rc;
@@ -143,6 +150,29 @@ iotkit_err_t iotkit__hal_posix_slot_confirm(void *ctx) {
   iotkit__hal_boot_record_t next;
   iotkit__hal_slot_plan_confirm(&p->rec, &next);
   iotkit_err_t rc = store_record(p, &next);
+  pthread_mutex_unlock(&p->lock);
+  return rc;
+}
+
+iotkit_err_t iotkit__hal_posix_slot_resume(void *ctx, int slot) {
+  iotkit__hal_posix_t *p = ctx;
+  pthread_mutex_lock(&p->lock);
+  iotkit_err_t rc = iotkit__hal_slot_plan_resume(&p->rec, slot);
+  if (rc == IOTKIT_OK) {
+    rc = open_for_writing(p, slot, false);
+  }
+  pthread_mutex_unlock(&p->lock);
+  return rc;
+}
+
+iotkit_err_t iotkit__hal_posix_boot(iotkit__hal_box_t *box, uint32_t max_trial_boots, iotkit_boot_outcome_t *outcome) {
+  iotkit__hal_posix_t *p = (iotkit__hal_posix_t *)box;
+  pthread_mutex_lock(&p->lock);
+  iotkit__hal_posix_slots_close(p);
+  iotkit__hal_boot_record_t next;
+  iotkit_boot_outcome_t got = iotkit__hal_slot_plan_boot(&p->rec, max_trial_boots, &next);
+  iotkit_err_t rc = got == IOTKIT_BOOT_CONFIRMED ? IOTKIT_OK : store_record(p, &next);
+  if (rc == IOTKIT_OK) *outcome = got;
   pthread_mutex_unlock(&p->lock);
   return rc;
 }

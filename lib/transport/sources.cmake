@@ -20,6 +20,10 @@ if(IOTKIT_WITH_HTTP)
     ${CMAKE_CURRENT_LIST_DIR}/http_loop.c
   )
 endif()
+if(IOTKIT_WITH_HTTP)
+  # Streaming download for OTA (lib/transport/fetch.h).
+  target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fetch_curl.c)
+endif()
 if(IOTKIT_WITH_COAP)
   target_sources(iotkit_obj PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/coap_libcoap.c

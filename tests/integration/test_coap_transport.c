@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "coap_server.h"
+#include "net_util.h"
 #include "iotkit/transport.h"
 #include "test_hal.h"
 
@@ -97,7 +98,8 @@ static iotkit_err_t open_client_cfg(client_t *c, const char *uri_text, const iot
       .connect_timeout_ms = connect_timeout_ms,
   };
   if (tls) cfg.tls = *tls;
-  iotkit_transport_events_t ev = {&c->rec, on_connected, on_disconnected, on_message, on_delivery, NULL};
+  iotkit_transport_events_t ev = {.user = &c->rec, .connected = on_connected, .disconnected = on_disconnected,
+                                  .message = on_message, .delivery = on_delivery};
   return ops->create(&cfg, &ev, &c->ctx);
 }
 
@@ -277,7 +279,7 @@ Test(coap_transport, method_not_allowed_is_protocol_error) {
 
 Test(coap_transport, server_not_listening_fails_delivery_with_reason) {
   char uri[128];
-  snprintf(uri, sizeof uri, "coap://127.0.0.1:%u", coap_free_udp_port());
+  snprintf(uri, sizeof uri, "coap://127.0.0.1:%u", test_free_udp_port());
   connect_client(&dev, uri, "ack_timeout_ms=1000&max_retransmit=1");
   iotkit_err_t st = send_confirmed(&dev, "dev-1/telemetry", "x");
   cr_assert(st == IOTKIT_ERR_CONNECT || st == IOTKIT_ERR_TIMEOUT, "%s", iotkit_err_name(st));
@@ -350,7 +352,7 @@ Test(coap_transport, dtls_wrong_psk_fails_handshake_with_auth) {
 
 Test(coap_transport, dtls_without_server_times_out) {
   char uri[128];
-  snprintf(uri, sizeof uri, "coaps://127.0.0.1:%u", coap_free_udp_port());
+  snprintf(uri, sizeof uri, "coaps://127.0.0.1:%u", test_free_udp_port());
   iotkit_tls_config_t tls = psk_tls(PSK_HEX);
   cr_assert_eq(open_client_cfg(&dev, uri, &tls, 800), IOTKIT_OK);
   cr_assert_eq(ops->connect(dev.ctx), IOTKIT_OK);
@@ -362,11 +364,11 @@ Test(coap_transport, dtls_without_server_times_out) {
   cr_assert(strstr(dev.rec.disc_detail, "127.0.0.1") != NULL, "%s", dev.rec.disc_detail);
 }
 
-/* coaps with certificates: @p ca verifies the server; the client shows client.pem. */
+/* coaps with certificates: @p ca verifies the server; the client shows client.crt. */
 static void open_pki_client(const char *ca) {
   char ca_path[128], cert[128], key[128];
   snprintf(ca_path, sizeof ca_path, "%s/%s", coap_srv_dir(srv), ca);
-  snprintf(cert, sizeof cert, "%s/client.pem", coap_srv_dir(srv));
+  snprintf(cert, sizeof cert, "%s/client.crt", coap_srv_dir(srv));
   snprintf(key, sizeof key, "%s/client.key", coap_srv_dir(srv));
   iotkit_tls_config_t tls = {.ca_file = ca_path, .cert_file = cert, .key_file = key, .verify_peer = true};
   cr_assert_eq(open_client_cfg(&dev, coap_srv_uri_dtls(srv), &tls, 3000), IOTKIT_OK);
@@ -376,7 +378,7 @@ static void open_pki_client(const char *ca) {
 Test(coap_transport, dtls_certificates_handshake_then_put) {
   cr_assert(coap_srv_use_test_pki(srv));
   cr_assert(coap_srv_start(srv));
-  open_pki_client("ca.pem");
+  open_pki_client("ca.crt");
   pump_until(&dev.rec.connected, 1, 5000);
   cr_assert_eq(dev.rec.connected, 1, "%s", ops->last_error(dev.ctx));
   cr_assert_eq(send_confirmed(&dev, "dev-1/state/reported", "pki"), IOTKIT_OK);
@@ -385,7 +387,7 @@ Test(coap_transport, dtls_certificates_handshake_then_put) {
 Test(coap_transport, dtls_untrusted_server_certificate_fails_with_tls) {
   cr_assert(coap_srv_use_test_pki(srv));
   cr_assert(coap_srv_start(srv));
-  open_pki_client("other-ca.pem");
+  open_pki_client("other-ca.crt");
   pump_until(&dev.rec.disconnected, 1, 10000);
   cr_assert_eq(dev.rec.connected, 0);
   cr_assert_eq(dev.rec.disconnected, 1);

@@ -4,11 +4,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "iotkit/transport.h"
 #include "mosquitto_server.h"
 #include "mqtt_peer.h"
+#include "net_util.h"
 #include "test_hal.h"
 
 #define MAX_IDS 1024
@@ -115,16 +115,10 @@ static void open_client(const char *uri_text, const client_opts_t *o) {
   cr_assert_eq(ops->create(&cfg, &ev, &ctx), IOTKIT_OK);
 }
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Poll until *counter reaches want, for up to 10 s; true if it did. */
 static bool poll_until(const int *counter, int want) {
-  uint64_t end = now_ms() + 10000;
-  while (now_ms() < end) {
+  uint64_t end = test_now_ms() + 10000;
+  while (test_now_ms() < end) {
     pthread_mutex_lock(&rec.lock);
     bool done = *counter >= want;
     pthread_mutex_unlock(&rec.lock);

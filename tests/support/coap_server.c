@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,10 +11,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hal_tmpdir.h"
+#include "net_util.h"
+#include "test_certs.h"
 
 #define SERVER_BIN "/usr/bin/coap-server-openssl"
 #define CLIENT_BIN "/usr/bin/coap-client-openssl"
@@ -34,39 +34,13 @@ struct coap_srv {
   bool pki;
 };
 
-static void msleep(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-static bool bindable(int type, uint16_t port) {
-  int fd = socket(AF_INET, type, 0);
-  if (fd < 0) return false;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-uint16_t coap_free_udp_port(void) {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  if (fd < 0) return 0;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  uint16_t port = 0;
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
 /* coap-server listens on UDP and TCP at the port, DTLS and TLS at port + 1. */
 static uint16_t pick_ports(void) {
   for (int i = 0; i < 50; i++) {
-    uint16_t p = coap_free_udp_port();
-    if (p && p < 65535 && bindable(SOCK_STREAM, p) && bindable(SOCK_DGRAM, (uint16_t)(p + 1)) &&
-        bindable(SOCK_STREAM, (uint16_t)(p + 1))) {
+    uint16_t p = test_free_udp_port();
+    uint16_t q = (uint16_t)(p + 1);
+    if (p && p < 65535 && test_port_bindable(SOCK_STREAM, p) && test_port_bindable(SOCK_DGRAM, q) &&
+        test_port_bindable(SOCK_STREAM, q)) {
       return p;
     }
   }
@@ -107,28 +81,13 @@ bool coap_srv_set_dynamic(coap_srv_t *srv, bool on) {
   return true;
 }
 
-/* Self-contained PKI: short-lived EC keys, nothing outside the directory. */
-static const char k_pki_script[] =
-    "set -e; cd \"$1\"; o=/usr/bin/openssl; ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';"
-    "$o req -x509 $ec -keyout ca.key -out ca.pem -subj /CN=iotkit-test-ca -days 2 2>/dev/null;"
-    "$o req -x509 $ec -keyout other-ca.key -out other-ca.pem -subj /CN=iotkit-other-ca -days 2 2>/dev/null;"
-    "for n in server client; do"
-    "  $o req $ec -keyout $n.key -out $n.csr -subj /CN=127.0.0.1 2>/dev/null;"
-    "  $o x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem -days 2 2>/dev/null;"
-    "done";
-
 bool coap_srv_use_test_pki(coap_srv_t *srv) {
   if (!srv) return false;
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", k_pki_script, "sh", srv->dir, (char *)NULL);
-    _exit(127);
-  }
-  int status = 0;
-  while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    fprintf(stderr, "coap_srv: making the test PKI in %s failed\n", srv->dir);
+  const char *d = srv->dir;
+  if (!test_certs_make_ca(d, "ca", "iotkit-test-ca") || !test_certs_make_ca(d, "other-ca", "iotkit-other-ca") ||
+      !test_certs_make_cert(d, "server", "ca", "127.0.0.1", "IP:127.0.0.1", TEST_CERT_SERVER) ||
+      !test_certs_make_cert(d, "client", "ca", "127.0.0.1", NULL, TEST_CERT_CLIENT)) {
+    fprintf(stderr, "coap_srv: making the test PKI in %s failed\n", d);
     return false;
   }
   srv->pki = true;
@@ -143,14 +102,14 @@ bool coap_srv_set_loss(coap_srv_t *srv, const char *loss) {
 
 static pid_t spawn(coap_srv_t *srv) {
   char log[128], port[8], cert[96], key[96], ca[96];
-  snprintf(cert, sizeof cert, "%s/server.pem", srv->dir);
+  snprintf(cert, sizeof cert, "%s/server.crt", srv->dir);
   snprintf(key, sizeof key, "%s/server.key", srv->dir);
-  snprintf(ca, sizeof ca, "%s/ca.pem", srv->dir);
+  snprintf(ca, sizeof ca, "%s/ca.crt", srv->dir);
   snprintf(log, sizeof log, "%s/server.log", srv->dir);
   snprintf(port, sizeof port, "%u", srv->port);
   const char *argv[24];
   int n = 0;
-  argv[n++] = "coap-server-openssl";
+  argv[n++] = SERVER_BIN;
   argv[n++] = "-A";
   argv[n++] = "127.0.0.1";
   argv[n++] = "-p";
@@ -180,17 +139,7 @@ static pid_t spawn(coap_srv_t *srv) {
     argv[n++] = srv->loss;
   }
   argv[n] = NULL;
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    execv(SERVER_BIN, (char *const *)argv);
-    _exit(127);
-  }
-  return pid;
+  return test_spawn((char *const *)argv, log);
 }
 
 /* A CoAP ping (empty CON) answered by a RST proves a CoAP server is there;
@@ -219,13 +168,12 @@ static bool start_once(coap_srv_t *srv) {
   srv->pid = spawn(srv);
   if (srv->pid < 0) return false;
   for (int i = 0; i < 50; i++) {
-    int status;
-    if (waitpid(srv->pid, &status, WNOHANG) == srv->pid) {
+    if (test_exited(srv->pid)) {
       srv->pid = 0;
       return false;
     }
     if (answers_ping(srv->port)) return true;
-    msleep(20);
+    test_msleep(20);
   }
   coap_srv_stop(srv);
   return false;
@@ -239,7 +187,7 @@ bool coap_srv_start(coap_srv_t *srv) {
       return true;
     }
     if (srv->started_once) {
-      msleep(100); /* a restart keeps its ports */
+      test_msleep(100); /* a restart keeps its ports */
     } else {
       set_ports(srv, pick_ports());
     }
@@ -250,10 +198,7 @@ bool coap_srv_start(coap_srv_t *srv) {
 
 bool coap_srv_stop(coap_srv_t *srv) {
   if (!srv || srv->pid <= 0) return false;
-  kill(srv->pid, SIGTERM);
-  int status;
-  while (waitpid(srv->pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  test_kill_wait(srv->pid, SIGTERM);
   srv->pid = 0;
   return true;
 }

@@ -28,10 +28,11 @@ coap_srv_t *coap_srv_new(void);
 /* Accept DTLS-PSK with @p key (any identity) and send identity hint @p hint; before start. */
 bool coap_srv_set_psk(coap_srv_t *srv, const char *key, const char *hint);
 
-/* Make a test PKI in the directory with the openssl tool: ca.pem (+ ca.key),
-   server.pem/server.key (CN 127.0.0.1) and client.pem/client.key signed by it,
-   and other-ca.pem, a CA that signed neither; then serve DTLS with the server
-   certificate, trusting ca.pem for client certificates. Before start. */
+/* Make a test PKI in the directory (test_certs.h): ca.crt (+ ca.key),
+   server.crt/server.key (CN and IP 127.0.0.1) and client.crt/client.key
+   (CN 127.0.0.1) signed by it, and other-ca.crt, a CA that signed neither;
+   then serve DTLS with the server certificate, trusting ca.crt for client
+   certificates. Before start. */
 bool coap_srv_use_test_pki(coap_srv_t *srv);
 
 /* Randomly drop outgoing datagrams, e.g. "20%" (coap-server -l); before start. */
@@ -71,8 +72,5 @@ int coap_client_run(const char *const *args, char *out, size_t cap);
 /* The same, with its standard error in @p out too (where coap-client puts the
    code and diagnostic payload of an error response). */
 int coap_client_run_all(const char *const *args, char *out, size_t cap);
-
-/* A UDP port on 127.0.0.1 with nothing bound to it right now. */
-uint16_t coap_free_udp_port(void);
 
 #endif

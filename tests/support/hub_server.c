@@ -10,7 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "coap_server.h"
 #include "hal_tmpdir.h"
 #include "net_util.h"
 
@@ -103,7 +102,7 @@ static bool wait_ready(hub_srv_t *h) {
 bool hub_srv_start(hub_srv_t *h) {
   if (!h || h->pid > 0) return false;
   for (int attempt = 0; attempt < 5; attempt++) {
-    uint16_t coap = coap_free_udp_port(), coaps = coap_free_udp_port();
+    uint16_t coap = test_free_udp_port(), coaps = test_free_udp_port();
     if (!coap || !coaps || coap == coaps || !write_config(h, coap, coaps)) continue;
     char *argv[] = {h->bin, "--config", h->conf, NULL};
     h->pid = test_spawn(argv, h->log);

@@ -1,22 +1,16 @@
 /* A real mosquitto broker for integration tests (see mosquitto_server.h). */
 #include "mosquitto_server.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "hal_tmpdir.h"
+#include "net_util.h"
 #include "test_certs.h"
-#include "test_proc.h"
 
 #define MOSQ_BIN "/usr/sbin/mosquitto"
 #define MOSQ_PASSWD_BIN "/usr/bin/mosquitto_passwd"
@@ -36,36 +30,6 @@ struct mosq_server {
   int nextra;
 };
 
-static void msleep(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-/* A port the kernel just gave us; another process might take it before the
-   broker binds it, so start() retries with a new one if the broker fails. */
-static uint16_t pick_free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  uint16_t port = 0;
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-static bool accepts_tcp(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
 static void set_port(mosq_server_t *srv, uint16_t port) {
   srv->port = port;
   snprintf(srv->uri, sizeof srv->uri, "%s://127.0.0.1:%u", srv->tls ? "mqtts" : "mqtt", port);
@@ -80,7 +44,7 @@ mosq_server_t *mosq_server_new(void) {
     free(srv);
     return NULL;
   }
-  set_port(srv, pick_free_port());
+  set_port(srv, test_free_port());
   return srv;
 }
 
@@ -197,20 +161,11 @@ static bool write_config(mosq_server_t *srv, const char *path) {
   return fclose(f) == 0;
 }
 
-static pid_t spawn(mosq_server_t *srv, const char *conf) {
+static pid_t spawn(mosq_server_t *srv, char *conf) {
   char log[128];
   snprintf(log, sizeof log, "%s/mosquitto.log", srv->dir);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    execl(MOSQ_BIN, "mosquitto", "-c", conf, (char *)NULL);
-    _exit(127);
-  }
-  return pid;
+  char *argv[] = {MOSQ_BIN, "-c", conf, NULL};
+  return test_spawn(argv, log);
 }
 
 /* How many times the log says the broker is up ("mosquitto version X running"). */
@@ -236,13 +191,12 @@ static bool start_once(mosq_server_t *srv) {
   srv->pid = spawn(srv, conf);
   if (srv->pid < 0) return false;
   for (int i = 0; i < 1000; i++) {
-    int status;
-    if (waitpid(srv->pid, &status, WNOHANG) == srv->pid) {
+    if (test_exited(srv->pid)) {
       srv->pid = 0;
       return false;
     }
-    if (count_running(srv) > before && accepts_tcp(srv->port)) return true;
-    msleep(10);
+    if (count_running(srv) > before && test_accepts_tcp(srv->port)) return true;
+    test_msleep(10);
   }
   mosq_server_kill(srv);
   return false;
@@ -258,9 +212,9 @@ bool mosq_server_start(mosq_server_t *srv) {
       return true;
     }
     if (srv->started_once) {
-      msleep(100);
+      test_msleep(100);
     } else {
-      set_port(srv, pick_free_port());
+      set_port(srv, test_free_port());
     }
   }
   fprintf(stderr, "mosq_server: mosquitto did not start on port %u (see %s/mosquitto.log)\n", srv->port,
@@ -270,10 +224,7 @@ bool mosq_server_start(mosq_server_t *srv) {
 
 static bool signal_and_wait(mosq_server_t *srv, int sig) {
   if (!srv || srv->pid <= 0) return false;
-  kill(srv->pid, sig);
-  int status;
-  while (waitpid(srv->pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  test_kill_wait(srv->pid, sig);
   srv->pid = 0;
   return true;
 }
@@ -290,8 +241,7 @@ bool mosq_server_restart(mosq_server_t *srv) {
 
 bool mosq_server_running(mosq_server_t *srv) {
   if (!srv || srv->pid <= 0) return false;
-  int status;
-  if (waitpid(srv->pid, &status, WNOHANG) == srv->pid) {
+  if (test_exited(srv->pid)) {
     srv->pid = 0;
     return false;
   }
@@ -304,24 +254,10 @@ const char *mosq_server_uri(const mosq_server_t *srv) { return srv ? srv->uri : 
 
 const char *mosq_server_dir(const mosq_server_t *srv) { return srv ? srv->dir : ""; }
 
-static void remove_dir(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  char path[512];
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    if (unlink(path) != 0 && (errno == EISDIR || errno == EPERM)) remove_dir(path); /* a test's subdirectory */
-  }
-  closedir(d);
-  rmdir(dir);
-}
-
 void mosq_server_free(mosq_server_t *srv) {
   if (!srv) return;
   if (srv->pid > 0) mosq_server_stop(srv);
-  if (!getenv("IOTKIT_TEST_KEEP")) remove_dir(srv->dir);
+  if (!getenv("IOTKIT_TEST_KEEP")) hal_tmpdir_remove(srv->dir);
   for (int i = 0; i < srv->nextra; i++) free(srv->extra[i]);
   free(srv);
 }

@@ -1,4 +1,4 @@
-/* Small network and process helpers shared by the test servers (see net_util.h). */
+/* Network and process helpers for tests and test servers (see net_util.h). */
 #include "net_util.h"
 
 #include <arpa/inet.h>
@@ -11,8 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-uint16_t test_free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+/* A port of @p type the kernel gives out on 127.0.0.1, or 0. */
+static uint16_t free_port(int type) {
+  int fd = socket(AF_INET, type, 0);
   if (fd < 0) return 0;
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t len = sizeof a;
@@ -22,6 +23,19 @@ uint16_t test_free_port(void) {
   }
   close(fd);
   return port;
+}
+
+uint16_t test_free_port(void) { return free_port(SOCK_STREAM); }
+
+uint16_t test_free_udp_port(void) { return free_port(SOCK_DGRAM); }
+
+bool test_port_bindable(int type, uint16_t port) {
+  int fd = socket(AF_INET, type, 0);
+  if (fd < 0) return false;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+  close(fd);
+  return ok;
 }
 
 bool test_accepts_tcp(uint16_t port) {
@@ -59,17 +73,19 @@ pid_t test_spawn(char *const argv[], const char *log_path) {
   return pid;
 }
 
-static int reap(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+/* Wait for @p pid to end; false if it is not our child (or was reaped already). */
+static bool reap(pid_t pid, int *status) {
+  while (waitpid(pid, status, 0) < 0) {
+    if (errno != EINTR) return false;
   }
-  return status;
+  return true;
 }
 
 void test_kill_wait(pid_t pid, int sig) {
   if (pid <= 0) return;
+  int status;
   kill(pid, sig);
-  reap(pid);
+  reap(pid, &status);
 }
 
 bool test_exited(pid_t pid) {
@@ -77,9 +93,9 @@ bool test_exited(pid_t pid) {
   return pid <= 0 || waitpid(pid, &status, WNOHANG) == pid;
 }
 
-bool test_run(char *const argv[]) {
-  pid_t pid = test_spawn(argv, NULL);
-  if (pid < 0) return false;
-  int status = reap(pid);
+bool test_proc_run(const char *log_path, char *const argv[]) {
+  pid_t pid = test_spawn(argv, log_path);
+  int status = 0;
+  if (pid < 0 || !reap(pid, &status)) return false;
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hal_tmpdir.h"
@@ -13,6 +14,7 @@
 
 #define NGINX_BIN "/usr/sbin/nginx"
 #define MAX_EXTRA 4096
+#define LOG_LINE 4096
 
 struct nginx_server {
   char dir[128];
@@ -29,6 +31,10 @@ static void set_port(nginx_server_t *srv, uint16_t port) {
   snprintf(srv->url, sizeof srv->url, "%s://127.0.0.1:%u", srv->cert ? "https" : "http", port);
 }
 
+static void path_of(const nginx_server_t *srv, const char *name, char *buf, size_t cap) {
+  snprintf(buf, cap, "%s/%s", srv->dir, name);
+}
+
 nginx_server_t *nginx_server_new(void) {
   nginx_server_t *srv = calloc(1, sizeof *srv);
   if (!srv) return NULL;
@@ -37,6 +43,13 @@ nginx_server_t *nginx_server_new(void) {
   if (!mkdtemp(srv->dir)) {
     fprintf(stderr, "nginx_server: mkdtemp: %s\n", strerror(errno));
     free(srv);
+    return NULL;
+  }
+  char files[192];
+  path_of(srv, "files", files, sizeof files);
+  if (mkdir(files, 0700) != 0) {
+    fprintf(stderr, "nginx_server: mkdir %s: %s\n", files, strerror(errno));
+    nginx_server_free(srv);
     return NULL;
   }
   set_port(srv, test_free_port());
@@ -48,6 +61,16 @@ bool nginx_server_add_config(nginx_server_t *srv, const char *text) {
   strcat(srv->extra, text);
   strcat(srv->extra, "\n");
   return true;
+}
+
+bool nginx_server_put(nginx_server_t *srv, const char *name, const void *data, size_t len) {
+  if (!srv || !name || !*name || strchr(name, '/') || (!data && len)) return false;
+  char path[256];
+  snprintf(path, sizeof path, "%s/files/%s", srv->dir, name);
+  FILE *f = fopen(path, "wb");
+  if (!f) return false;
+  bool ok = fwrite(data, 1, len, f) == len;
+  return fclose(f) == 0 && ok;
 }
 
 bool nginx_server_set_tls(nginx_server_t *srv, const char *cert_file, const char *key_file) {
@@ -68,22 +91,25 @@ static bool write_config(nginx_server_t *srv, const char *path) {
   fprintf(f, "error_log %s/error.log info;\nevents { worker_connections 256; }\nhttp {\n", d);
   fprintf(f, "  client_body_temp_path %s/body;\n  proxy_temp_path %s/proxy;\n", d, d);
   fprintf(f, "  fastcgi_temp_path %s/fcgi;\n  uwsgi_temp_path %s/uwsgi;\n  scgi_temp_path %s/scgi;\n", d, d, d);
+  /* The field order is the one nginx_server_requests() parses. */
   fprintf(f, "  log_format iotkit \"$request_method\\t$uri\\t$args\\t$server_protocol\\t$connection\\t"
-             "$connection_requests\\t$status\\t$content_type\\t$http_authorization\\t$request_body_file\";\n");
+             "$connection_requests\\t$status\\t$content_type\\t$http_authorization\\t$request_body_file\\t"
+             "$request\\t$http_range\\t$body_bytes_sent\";\n");
   fprintf(f, "  access_log %s/access.log iotkit;\n  keepalive_requests 10000;\n  keepalive_timeout 60s;\n", d);
   fprintf(f, "  server {\n    listen unix:%s/upstream.sock;\n    access_log off;\n", d);
   fprintf(f, "    location / { return 200 \"ok\\n\"; }\n  }\n");
   fprintf(f, "  server {\n    listen 127.0.0.1:%u%s;\n", srv->port, srv->cert ? " ssl http2" : "");
   if (srv->cert) fprintf(f, "    ssl_certificate %s;\n    ssl_certificate_key %s;\n", srv->cert, srv->key);
   fprintf(f, "    client_body_in_file_only on;\n    client_max_body_size 16m;\n%s", srv->extra);
+  fprintf(f, "    location %s { root %s; default_type application/octet-stream; }\n", NGINX_SERVER_FILES, d);
   fprintf(f, "    location / { proxy_pass http://unix:%s/upstream.sock; }\n  }\n}\n", d);
   return fclose(f) == 0;
 }
 
 static bool start_once(nginx_server_t *srv) {
   char conf[192], log[192];
-  snprintf(conf, sizeof conf, "%s/nginx.conf", srv->dir);
-  snprintf(log, sizeof log, "%s/stderr.log", srv->dir);
+  path_of(srv, "nginx.conf", conf, sizeof conf);
+  path_of(srv, "stderr.log", log, sizeof log);
   if (!write_config(srv, conf)) return false;
   char *argv[] = {NGINX_BIN, "-e", log, "-p", srv->dir, "-c", conf, NULL};
   srv->pid = test_spawn(argv, log);
@@ -103,6 +129,7 @@ static bool start_once(nginx_server_t *srv) {
 
 bool nginx_server_start(nginx_server_t *srv) {
   if (!srv || srv->pid > 0) return false;
+  /* The port may be taken between picking and binding: try fresh ones. */
   for (int attempt = 0; attempt < 20; attempt++) {
     if (start_once(srv)) return true;
     set_port(srv, test_free_port());
@@ -136,33 +163,48 @@ static void field(const char *line, int i, char *out, size_t cap) {
   out[n] = '\0';
 }
 
+static void parse(const char *line, nginx_request_t *r) {
+  char num[32];
+  field(line, 0, r->method, sizeof r->method);
+  field(line, 1, r->uri, sizeof r->uri);
+  field(line, 2, r->args, sizeof r->args);
+  field(line, 3, r->protocol, sizeof r->protocol);
+  field(line, 4, num, sizeof num);
+  r->connection = strtoul(num, NULL, 10);
+  field(line, 5, num, sizeof num);
+  r->connection_requests = strtoul(num, NULL, 10);
+  field(line, 6, num, sizeof num);
+  r->status = atoi(num);
+  field(line, 7, r->content_type, sizeof r->content_type);
+  field(line, 8, r->authorization, sizeof r->authorization);
+  field(line, 9, r->body_file, sizeof r->body_file);
+  field(line, 10, r->request, sizeof r->request);
+  field(line, 11, r->range, sizeof r->range);
+  field(line, 12, num, sizeof num);
+  r->bytes = strtoull(num, NULL, 10);
+}
+
 size_t nginx_server_requests(nginx_server_t *srv, nginx_request_t *out, size_t max) {
-  char path[192], line[2048], num[32];
-  snprintf(path, sizeof path, "%s/access.log", srv->dir);
+  if (!srv) return 0;
+  char path[192], line[LOG_LINE];
+  path_of(srv, "access.log", path, sizeof path);
   FILE *f = fopen(path, "r");
   if (!f) return 0;
   size_t n = 0;
   while (fgets(line, sizeof line, f)) {
-    if (n < max) {
-      nginx_request_t *r = &out[n];
-      field(line, 0, r->method, sizeof r->method);
-      field(line, 1, r->uri, sizeof r->uri);
-      field(line, 2, r->args, sizeof r->args);
-      field(line, 3, r->protocol, sizeof r->protocol);
-      field(line, 4, num, sizeof num);
-      r->connection = strtoul(num, NULL, 10);
-      field(line, 5, num, sizeof num);
-      r->connection_requests = strtoul(num, NULL, 10);
-      field(line, 6, num, sizeof num);
-      r->status = atoi(num);
-      field(line, 7, r->content_type, sizeof r->content_type);
-      field(line, 8, r->authorization, sizeof r->authorization);
-      field(line, 9, r->body_file, sizeof r->body_file);
-    }
+    if (n < max && out) parse(line, &out[n]);
     n++;
   }
   fclose(f);
   return n;
+}
+
+bool nginx_server_wait_requests(nginx_server_t *srv, size_t n) {
+  for (int i = 0; i < 1000; i++) {
+    if (nginx_server_requests(srv, NULL, 0) >= n) return true;
+    test_msleep(10);
+  }
+  return false;
 }
 
 long nginx_request_body(const nginx_request_t *req, void *buf, size_t cap) {

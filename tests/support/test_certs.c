@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "test_proc.h"
+#include "net_util.h"
 
 #define OPENSSL_BIN "/usr/bin/openssl"
 #define PATH_CAP 256
@@ -48,6 +48,27 @@ bool test_certs_make_cert(const char *dir, const char *name, const char *ca, con
   char *sign[] = {OPENSSL_BIN, "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAserial", serial,
                   "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext, NULL};
   return openssl(dir, req) && openssl(dir, sign);
+}
+
+/* Copy the file @p from to @p to. */
+static bool copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb");
+  if (!in) return false;
+  FILE *out = fopen(to, "wb");
+  bool ok = out != NULL;
+  char buf[4096];
+  size_t n;
+  while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, n, out) == n;
+  ok = ok && !ferror(in);
+  fclose(in);
+  return out && fclose(out) == 0 && ok;
+}
+
+bool test_certs_hash_dir(const char *dir, const char *ca_file) {
+  char pem[PATH_CAP];
+  snprintf(pem, sizeof pem, "%s/ca.pem", dir);
+  char *argv[] = {OPENSSL_BIN, "rehash", (char *)dir, NULL};
+  return copy_file(ca_file, pem) && openssl(dir, argv);
 }
 
 const char *test_certs_path(char *buf, size_t cap, const char *dir, const char *name) {

@@ -30,6 +30,11 @@ bool test_certs_make_cert(const char *dir, const char *name, const char *ca, con
    each as NAME.crt + NAME.key. False (with a message on stderr) on failure. */
 bool test_certs_make(const char *dir);
 
+/* A CA directory for a CApath / ca_dir setting: the CA certificate @p ca_file
+   copied into the existing directory @p dir as ca.pem, with the hash links
+   of `openssl rehash`. */
+bool test_certs_hash_dir(const char *dir, const char *ca_file);
+
 /* "@p dir/@p name" into @p buf; returns @p buf. */
 const char *test_certs_path(char *buf, size_t cap, const char *dir, const char *name);
 

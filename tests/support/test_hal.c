@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "net_util.h"
+
 struct test_hal {
   iotkit_hal_t hal;
   pthread_mutex_t lock;
@@ -18,9 +20,7 @@ struct test_hal {
 
 static uint64_t th_monotonic_ms(void *ctx) {
   (void)ctx;
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+  return test_now_ms();
 }
 
 static int64_t th_wall_ms(void *ctx) {
@@ -41,8 +41,7 @@ static iotkit_err_t th_random(void *ctx, void *buf, size_t len) {
 
 static void th_sleep_ms(void *ctx, uint32_t ms) {
   (void)ctx;
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
+  test_msleep((int)ms);
 }
 
 static void th_log(void *ctx, iotkit_log_level_t level, const char *line) {

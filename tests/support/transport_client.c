@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "net_util.h"
 
 #define WAIT_MS 10000
 
@@ -95,12 +96,6 @@ tclient_t *tclient_new(const tclient_opts_t *o) {
   return c;
 }
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int read_counter(tclient_t *c, const int *counter) {
   pthread_mutex_lock(&c->lock);
   int v = *counter;
@@ -109,9 +104,9 @@ static int read_counter(tclient_t *c, const int *counter) {
 }
 
 bool tclient_poll_until(tclient_t *c, const int *counter, int want) {
-  uint64_t end = now_ms() + WAIT_MS;
+  uint64_t end = test_now_ms() + WAIT_MS;
   while (read_counter(c, counter) < want) {
-    if (now_ms() >= end || c->ops->poll(c->ctx, 50) != IOTKIT_OK) return false;
+    if (test_now_ms() >= end || c->ops->poll(c->ctx, 50) != IOTKIT_OK) return false;
   }
   return true;
 }
@@ -120,8 +115,8 @@ iotkit_err_t tclient_connect(tclient_t *c) {
   int connected = read_counter(c, &c->connected), disconnected = read_counter(c, &c->disconnected);
   iotkit_err_t rc = c->ops->connect(c->ctx);
   if (rc != IOTKIT_OK) return rc;
-  uint64_t end = now_ms() + WAIT_MS;
-  while (now_ms() < end) {
+  uint64_t end = test_now_ms() + WAIT_MS;
+  while (test_now_ms() < end) {
     if (read_counter(c, &c->connected) > connected) return IOTKIT_OK;
     if (read_counter(c, &c->disconnected) > disconnected) return c->disc_reason;
     c->ops->poll(c->ctx, 50);
@@ -136,9 +131,9 @@ iotkit_err_t tclient_send(tclient_t *c, const char *channel, const char *payload
 }
 
 iotkit_err_t tclient_wait_delivery(tclient_t *c, uint32_t id) {
-  uint64_t end = now_ms() + WAIT_MS;
+  uint64_t end = test_now_ms() + WAIT_MS;
   int seen = 0;
-  while (now_ms() < end) {
+  while (test_now_ms() < end) {
     pthread_mutex_lock(&c->lock);
     for (; seen < c->deliveries && seen < TCLIENT_MAX_EVENTS; seen++) {
       if (c->ids[seen] == id) {

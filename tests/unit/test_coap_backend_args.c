@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "coap_server.h"
+#include "net_util.h"
 #include "iotkit/transport.h"
 #include "test_hal.h"
 
@@ -35,7 +36,8 @@ static void on_delivery(void *u, uint32_t id, iotkit_err_t status) {
   strncat(order, "d", sizeof order - strlen(order) - 1);
 }
 
-static const iotkit_transport_events_t k_events = {NULL, on_connected, on_disconnected, NULL, on_delivery, NULL};
+static const iotkit_transport_events_t k_events = {
+    .connected = on_connected, .disconnected = on_disconnected, .delivery = on_delivery};
 
 static void setup(void) {
   ops = iotkit_transport_coap();
@@ -63,7 +65,7 @@ static iotkit_err_t create_with(const char *text, const iotkit_tls_config_t *tls
 
 static void open_free_port(size_t max_payload) {
   char text[64];
-  snprintf(text, sizeof text, "coap://127.0.0.1:%u", coap_free_udp_port());
+  snprintf(text, sizeof text, "coap://127.0.0.1:%u", test_free_udp_port());
   cr_assert_eq(create_with(text, NULL, max_payload), IOTKIT_OK);
 }
 

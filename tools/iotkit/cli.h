@@ -13,6 +13,7 @@ enum {
   CLI_EXIT_USAGE = 1,    /* bad command line or configuration */
   CLI_EXIT_CONNECT = 2,  /* could not connect */
   CLI_EXIT_DELIVERY = 3, /* a message was not confirmed (failed, timed out, connection lost) */
+  CLI_EXIT_REFUSED = 4,  /* a token or signature was refused (jwt verify); the error name is printed */
 };
 
 /* A command: argv[0] is the command's own name. Returns an exit code. */
@@ -57,6 +58,20 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_device_simulate(int argc, char **argv);
+
+int cmd_keygen(int argc, char **argv);
+int cmd_jwt(int argc, char **argv);
+int cmd_jwt_make(int argc, char **argv);
+int cmd_jwt_verify(int argc, char **argv);
+
+/* Crypto commands (cli_crypto.c): a HAL with the kernel's random generator and the wall clock. */
+void cli_crypto_hal(iotkit_hal_t *hal);
+/* "EdDSA", "ES256" or "RS256"; prints a usage error otherwise. */
+bool cli_parse_jwt_alg(const char *text, iotkit_jwt_alg_t *alg);
+/* Print "iotkit: <what>: <message> (<NAME>)" and return @p code. */
+int cli_crypto_error(const char *what, iotkit_err_t err, int code);
+/* Load a PEM/DER key file given as --<option>; prints the error and returns CLI_EXIT_USAGE on failure. */
+int cli_load_key(const char *option, const char *path, iotkit_key_t **key);
 
 /* Print the full help to stdout. */
 void cli_print_help(void);

@@ -7,6 +7,8 @@ static const cli_command_t commands[] = {
     {"help", cmd_help, "show this help"},
     {"version", cmd_version, "print the version"},
     {"device", cmd_device, "device commands (simulate)"},
+    {"keygen", cmd_keygen, "make an Ed25519 or P-256 key pair (PEM)"},
+    {"jwt", cmd_jwt, "make or verify a device token"},
     {NULL, NULL, NULL},
 };
 
