@@ -5,46 +5,12 @@
  * another device's resource; 4.04 no such channel; 4.05 wrong method; 4.13
  * too large; 4.15 unsupported Content-Format; 5.03 the broker is not
  * connected (the device retries). Every 4.xx carries a diagnostic payload. */
-#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hub_coap.h"
-
-/* How a channel is published, and what its payload must look like. */
-typedef struct channel_rule {
-  const char *name; /* exact name, or a prefix ending in '/' for events/<type> */
-  bool put, post;   /* methods accepted */
-  bool retain;
-  const char *member; /* JSON object required; this member too (or NULL); NULL rule->json: any bytes */
-  int member_type;    /* cJSON type of member */
-  bool json;
-} channel_rule_t;
-
-static const channel_rule_t k_rules[] = {
-    {"telemetry", false, true, false, NULL, 0, false},
-    {"state/reported", true, false, true, "state", cJSON_Object, true},
-    {"status", true, true, true, "status", cJSON_String, true},
-    {"commands/response", false, true, false, "id", cJSON_String, true},
-    {"events/", false, true, false, NULL, 0, true},
-    {"ota/status", false, true, false, NULL, 0, true},
-};
-
-static const channel_rule_t *find_rule(const char *name) {
-  for (size_t i = 0; i < sizeof k_rules / sizeof k_rules[0]; i++) {
-    const char *rn = k_rules[i].name;
-    size_t n = strlen(rn);
-    if (rn[n - 1] == '/') {
-      if (strncmp(name, rn, n) == 0 && hub_id_valid(name + n, strlen(name + n)) && strlen(name + n) <= 64)
-        return &k_rules[i];
-    } else if (strcmp(name, rn) == 0) {
-      return &k_rules[i];
-    }
-  }
-  return NULL;
-}
 
 /* What the request is: filled while checking it, used for the log line. */
 typedef struct ingest {
@@ -56,8 +22,6 @@ typedef struct ingest {
   char path[512];
   char addr[64];
   char ident[160];
-  const char *id_start;
-  size_t id_len;
   const char *name;
 } ingest_t;
 
@@ -102,55 +66,27 @@ static unsigned check_format(ingest_t *in, bool *is_json) {
                 f);
 }
 
-static unsigned check_payload(ingest_t *in, const channel_rule_t *rule, const uint8_t *data, size_t len,
-                              bool declared_json) {
-  if (len == 0) return refuse(in, 4, 0, "%s: empty payload", in->name);
-  if (!rule->json && !declared_json) return 0;
-  cJSON *doc = cJSON_ParseWithLength((const char *)data, len);
-  unsigned code = 0;
-  if (!doc) {
-    code = refuse(in, 4, 0, "%s: payload is not JSON", in->name);
-  } else if (rule->json && !cJSON_IsObject(doc)) {
-    code = refuse(in, 4, 0, "%s: payload is not a JSON object", in->name);
-  } else if (rule->member) {
-    cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, rule->member);
-    if (!m || (m->type & 0xFF) != rule->member_type) {
-      code = refuse(in, 4, 0, "%s: the JSON object needs a member \"%s\" of the right type", in->name,
-                    rule->member);
-    } else if (strcmp(rule->name, "status") == 0) {
-      hub_device_t *d = hub_device_find(in->hub, in->id_start, in->id_len);
-      if (d) {
-        d->status_online = strcmp(m->valuestring, "online") == 0;
-        d->status_session = in->s;
-      }
-    }
-  }
-  cJSON_Delete(doc);
-  return code;
+/* An HTTP-style status from channels.c as a CoAP refusal. */
+static unsigned refuse_status(ingest_t *in, int status, const char *diag) {
+  return refuse(in, 4, (unsigned)(status % 100), "%s", diag);
 }
 
 /* Check and publish; returns the answer code (cls*100+detail). */
 static unsigned ingest(ingest_t *in) {
   hub_t *hub = in->hub;
-  const char *prefix = hub->cfg.prefix;
-  size_t pl = strlen(prefix);
-  if (strncmp(in->path, prefix, pl) != 0 || in->path[pl] != '/') {
-    return refuse(in, 4, 4, "no such resource (the hub serves /%s/<device-id>/<channel>)", prefix);
+  size_t id_len = 0;
+  const char *id_start = NULL, *name = NULL;
+  if (!hub_route_split(hub, in->path, &id_start, &id_len, &name)) {
+    return refuse(in, 4, 4, "no such resource (the hub serves /%s/<device-id>/<channel>)", hub->cfg.prefix);
   }
-  in->id_start = in->path + pl + 1;
-  const char *slash = strchr(in->id_start, '/');
-  in->id_len = slash ? (size_t)(slash - in->id_start) : strlen(in->id_start);
-  if (!slash || !hub_id_valid(in->id_start, in->id_len)) {
-    return refuse(in, 4, 4, "no such resource (the hub serves /%s/<device-id>/<channel>)", prefix);
-  }
-  in->name = slash + 1;
-  const channel_rule_t *rule = find_rule(in->name);
-  if (!rule) return refuse(in, 4, 4, "no such channel: %s", in->name);
-  bool put = coap_pdu_get_code(in->req) == COAP_REQUEST_CODE_PUT;
-  if ((put && !rule->put) || (!put && !rule->post)) return refuse(in, 4, 5, "%s does not take this method", in->name);
+  in->name = name;
+  char diag[300];
+  const hub_channel_t *rule = NULL;
+  int status = hub_channel_route(name, coap_pdu_get_code(in->req) == COAP_REQUEST_CODE_PUT, &rule, diag, sizeof diag);
+  if (status) return refuse_status(in, status, diag);
   char id[160];
-  memcpy(id, in->id_start, in->id_len);
-  id[in->id_len] = '\0';
+  memcpy(id, id_start, id_len);
+  id[id_len] = '\0';
   if (!hub_auth_may_act(in->s, id)) return refuse(in, 4, 3, "not your resource: it belongs to device '%s'", id);
   if (!in->ident[0]) snprintf(in->ident, sizeof in->ident, "%s", id); /* plain coap://: the path names it */
   bool declared_json = false;
@@ -159,22 +95,25 @@ static unsigned ingest(ingest_t *in) {
   size_t len = 0, offset = 0, total = 0;
   const uint8_t *data = NULL;
   if (!coap_get_data_large(in->req, &len, &data, &offset, &total)) len = 0;
-  if (len > hub->cfg.max_payload) {
-    return refuse(in, 4, 13, "payload larger than %zu bytes", hub->cfg.max_payload);
-  }
-  hub_device_t *dev = hub_device_get(hub, in->id_start, in->id_len);
+  if (len > hub->cfg.max_payload) return refuse(in, 4, 13, "payload larger than %zu bytes", hub->cfg.max_payload);
+  hub_device_t *dev = hub_device_get(hub, id_start, id_len);
   if (!dev || !hub_coap_add_device(hub, dev)) return refuse(in, 5, 0, "%s", "out of memory");
-  code = check_payload(in, rule, data, len, declared_json);
-  if (code) return code;
+  int online = -1;
+  status = hub_channel_payload(rule, name, data, len, declared_json, &online, diag, sizeof diag);
+  if (status) return refuse_status(in, status, diag);
   int qos = strcmp(rule->name, "telemetry") == 0 && coap_pdu_get_type(in->req) == COAP_MESSAGE_NON ? 0 : 1;
   if (!hub_mqtt_publish(hub, in->path, data, len, qos, rule->retain)) {
     hub_coap_answer(in->resp, 5, 3, "the hub's MQTT broker is not connected: try again");
-    hub_log(HUB_LOG_WARN, "device %s (%s): %s %s: 5.03, MQTT not connected", id, in->addr, in->method, in->name);
+    hub_log(HUB_LOG_WARN, "device %s (%s): %s %s: 5.03, MQTT not connected", id, in->addr, in->method, name);
     return 503;
   }
+  if (online >= 0) {
+    dev->status_online = online == 1;
+    dev->status_session = in->s;
+  }
   hub->stats.published++;
-  hub_log(HUB_LOG_INFO, "device %s (%s): %s %s, %zu bytes -> MQTT %s (qos %d%s)", id, in->addr, in->method, in->name,
-          len, in->path, qos, rule->retain ? ", retained" : "");
+  hub_log(HUB_LOG_INFO, "device %s (%s): %s %s, %zu bytes -> MQTT %s (qos %d%s)", id, in->addr, in->method, name, len,
+          in->path, qos, rule->retain ? ", retained" : "");
   coap_pdu_set_code(in->resp, COAP_RESPONSE_CODE(204));
   return 204;
 }

@@ -113,6 +113,25 @@ void hub_device_push_command(hub_t *hub, hub_device_t *dev, const void *req, siz
 /* Take the oldest queued command (caller frees), or NULL. */
 hub_cmd_t *hub_device_pop_command(hub_device_t *dev);
 
+/* ------------------------------------------------------------- channels -- */
+/* A device -> cloud channel: methods, MQTT retain, payload rule. */
+typedef struct hub_channel {
+  const char *name;   /* exact, or a prefix ending in '/' (events/<type>) */
+  bool put, post;     /* methods accepted */
+  bool retain;        /* published retained (QoS is 1, but see telemetry) */
+  const char *member; /* a JSON object with this member is required, or NULL */
+  int member_type;    /* its cJSON type */
+  bool json;          /* the payload must be a JSON object */
+} hub_channel_t;
+
+/* Split "<prefix>/<id>/<name>"; false if @p path is not under the prefix or the id is invalid. */
+bool hub_route_split(const hub_t *hub, const char *path, const char **id, size_t *id_len, const char **name);
+/* The channel @p name for a PUT (@p put) or POST: 0 and *out, or 404/405 with a diagnostic. */
+int hub_channel_route(const char *name, bool put, const hub_channel_t **out, char *diag, size_t cap);
+/* Check a payload: 0, or 400 with a diagnostic. *online: for status, 1 online / 0 not; else -1. */
+int hub_channel_payload(const hub_channel_t *rule, const char *name, const void *data, size_t len, bool declared_json,
+                        int *online, char *diag, size_t cap);
+
 /* ----------------------------------------------------------------- auth -- */
 /* Load the key file into the device table; false (reason logged) on error. */
 bool hub_auth_load(hub_t *hub, const char *path);
