@@ -8,66 +8,30 @@
 #include <string.h>
 
 #include "coap_server.h"
-#include "hub_server.h"
+#include "hub_fixture.h"
 #include "iotkit/transport.h"
-#include "mosquitto_server.h"
-#include "mqtt_peer.h"
 #include "net_util.h"
 #include "test_hal.h"
 #include "transport_client.h"
 
 #define HUB_BIN IOTKIT_BINARY_DIR "/tools/iotkit-hub/iotkit-hub"
-#define KEY1 "secret1"
-#define KEY1_HEX "73656372657431"
-#define KEY2 "secret2"
-#define KEY2_HEX "73656372657432"
+#define KEY1 HUB_FX_KEY1
+#define KEY1_HEX HUB_FX_KEY1_HEX
+#define KEY2 HUB_FX_KEY2
+#define KEY2_HEX HUB_FX_KEY2_HEX
 
-static mosq_server_t *mq;
-static hub_srv_t *hub;
-static mqtt_peer_t *peer;
+static hub_fixture_t fx;
 
-static void setup(void) {
-  mq = mosq_server_new();
-  cr_assert_not_null(mq);
-  cr_assert(mosq_server_start(mq));
-  hub = hub_srv_new(HUB_BIN, mosq_server_uri(mq));
-  cr_assert_not_null(hub);
-  cr_assert(hub_srv_add_device(hub, "sensor-1", KEY1_HEX));
-  cr_assert(hub_srv_add_device(hub, "sensor-2", KEY2_HEX));
-}
-
-static void teardown(void) {
-  mqtt_peer_free(peer);
-  peer = NULL;
-  hub_srv_free(hub);
-  mosq_server_free(mq);
-}
+static void setup(void) { hub_fixture_init(&fx, HUB_BIN); }
+static void teardown(void) { hub_fixture_fini(&fx); }
 TestSuite(hub_coap, .init = setup, .fini = teardown, .timeout = 120);
 
-/* Start the hub (after the test's own config lines) and a subscriber to everything. */
-static void start(void) {
-  cr_assert(hub_srv_start(hub));
-  peer = mqtt_peer_new(&(mqtt_peer_opts_t){.port = mosq_server_port(mq), .topic = "iotkit/v1/#", .qos = 1});
-  cr_assert_not_null(peer);
-}
+static void start(void) { hub_fixture_start(&fx); }
 
-/* Messages the peer received on @p topic. */
-static size_t count_topic(const char *topic) {
-  size_t n = 0, total = mqtt_peer_count(peer);
-  for (size_t i = 0; i < total; i++) n += strcmp(mqtt_peer_get(peer, i)->topic, topic) == 0;
-  return n;
-}
+static size_t count_topic(const char *topic) { return hub_fixture_count_topic(&fx, topic); }
 
-/* The @p nth (from 0) message on @p topic, waiting up to 10 s for it; NULL if it never came. */
 static const mqtt_peer_msg_t *wait_topic(const char *topic, size_t nth) {
-  for (uint64_t end = test_now_ms() + 10000; test_now_ms() < end; test_msleep(20)) {
-    size_t seen = 0, total = mqtt_peer_count(peer);
-    for (size_t i = 0; i < total; i++) {
-      const mqtt_peer_msg_t *m = mqtt_peer_get(peer, i);
-      if (strcmp(m->topic, topic) == 0 && seen++ == nth) return m;
-    }
-  }
-  return NULL;
+  return hub_fixture_wait_topic(&fx, topic, nth);
 }
 
 /* coap-client-openssl: METHOD uri-path (after the endpoint) with PAYLOAD and an
@@ -76,7 +40,7 @@ static const mqtt_peer_msg_t *wait_topic(const char *topic, size_t nth) {
 static int coap_client(const char *method, const char *identity, const char *key, const char *path,
                        const char *payload, const char *const extra[2], char *out, size_t cap) {
   char uri[256];
-  snprintf(uri, sizeof uri, "%s/%s", identity ? hub_srv_coaps_uri(hub) : hub_srv_coap_uri(hub), path);
+  snprintf(uri, sizeof uri, "%s/%s", identity ? hub_srv_coaps_uri(fx.hub) : hub_srv_coap_uri(fx.hub), path);
   const char *args[16];
   int n = 0;
   args[n++] = "-m";
@@ -126,18 +90,18 @@ Test(hub_coap, coap_client_posts_telemetry_with_dtls_psk_and_it_appears_on_mqtt)
                            sizeof out),
                0, "%s", out);
   const mqtt_peer_msg_t *m = wait_topic("iotkit/v1/sensor-1/telemetry", 0);
-  cr_assert_not_null(m, "telemetry never reached MQTT (see %s)", hub_srv_log_path(hub));
+  cr_assert_not_null(m, "telemetry never reached MQTT (see %s)", hub_srv_log_path(fx.hub));
   cr_assert_str_eq((const char *)m->payload, "{\"t\":21.5}");
   cr_assert_eq(m->qos, 1);
   cr_assert_not(m->retain);
-  cr_assert(hub_srv_log_contains(hub, "device sensor-1 (127.0.0.1:"));
-  cr_assert(hub_srv_stop(hub), "the hub did not exit cleanly on SIGTERM");
-  cr_assert(hub_srv_log_contains(hub, "stopping: 1 messages published"));
+  cr_assert(hub_srv_log_contains(fx.hub, "device sensor-1 (127.0.0.1:"));
+  cr_assert(hub_srv_stop(fx.hub), "the hub did not exit cleanly on SIGTERM");
+  cr_assert(hub_srv_log_contains(fx.hub, "stopping: 1 messages published"));
 }
 
 Test(hub_coap, sdk_device_messages_land_on_the_topics_of_an_mqtt_device) {
   start();
-  tclient_t *dev = sdk_device(hub_srv_coaps_uri(hub), "sensor-1", KEY1_HEX);
+  tclient_t *dev = sdk_device(hub_srv_coaps_uri(fx.hub), "sensor-1", KEY1_HEX);
   sdk_send(dev, "iotkit/v1/sensor-1/status", "{\"status\":\"online\",\"ts\":1767225600000}", 1);
   sdk_send(dev, "iotkit/v1/sensor-1/telemetry", "{\"seq\":1,\"temperature\":21.53}", 1);
   sdk_send(dev, "iotkit/v1/sensor-1/telemetry", "{\"seq\":2,\"temperature\":21.6}", 0);
@@ -164,7 +128,7 @@ Test(hub_coap, sdk_device_messages_land_on_the_topics_of_an_mqtt_device) {
   cr_assert_eq(m->qos, 1);
   /* What the broker kept: status and reported state, as from an MQTT device (a
      live subscriber is never told that a message is retained). */
-  mqtt_peer_t *late = mqtt_peer_new(&(mqtt_peer_opts_t){.port = mosq_server_port(mq), .topic = "iotkit/v1/#", .qos = 1});
+  mqtt_peer_t *late = mqtt_peer_new(&(mqtt_peer_opts_t){.port = mosq_server_port(fx.mq), .topic = "iotkit/v1/#", .qos = 1});
   cr_assert_not_null(late);
   cr_assert(mqtt_peer_wait(late, 2, 10000));
   test_msleep(200); /* retained messages come at once after the SUBACK; nothing else is sent */
@@ -196,22 +160,22 @@ Test(hub_coap, desired_state_and_commands_from_mqtt_reach_the_device_through_obs
   start();
   /* Retained before the device looks: the first answer carries it. */
   const char *desired = "{\"version\":7,\"state\":{\"interval_ms\":5000,\"led\":\"on\"}}";
-  cr_assert(mqtt_peer_publish(peer, "iotkit/v1/sensor-1/state/desired", desired, strlen(desired), 1, true));
+  cr_assert(mqtt_peer_publish(fx.peer, "iotkit/v1/sensor-1/state/desired", desired, strlen(desired), 1, true));
   cr_assert_not_null(wait_topic("iotkit/v1/sensor-1/state/desired", 0));
-  tclient_t *dev = sdk_device(hub_srv_coaps_uri(hub), "sensor-1", KEY1_HEX);
+  tclient_t *dev = sdk_device(hub_srv_coaps_uri(fx.hub), "sensor-1", KEY1_HEX);
   cr_assert_eq(dev->ops->subscribe(dev->ctx, "iotkit/v1/sensor-1/state/desired", 1), IOTKIT_OK);
   cr_assert_eq(dev->ops->subscribe(dev->ctx, "iotkit/v1/sensor-1/commands/request", 1), IOTKIT_OK);
   const tclient_msg_t *got = wait_message(dev, "iotkit/v1/sensor-1/state/desired");
-  cr_assert_not_null(got, "no desired state (see %s)", hub_srv_log_path(hub));
+  cr_assert_not_null(got, "no desired state (see %s)", hub_srv_log_path(fx.hub));
   cr_assert_str_eq(got->payload, desired);
   /* Wait until both observations are registered, then change things. */
   for (uint64_t end = test_now_ms() + 10000; dev->messages < 2 && test_now_ms() < end;) dev->ops->poll(dev->ctx, 50);
   cr_assert_geq(dev->messages, 2);
 
   const char *cmd = "{\"id\":\"42\",\"name\":\"set_interval\",\"params\":{\"interval_ms\":5000}}";
-  cr_assert(mqtt_peer_publish(peer, "iotkit/v1/sensor-1/commands/request", cmd, strlen(cmd), 1, false));
+  cr_assert(mqtt_peer_publish(fx.peer, "iotkit/v1/sensor-1/commands/request", cmd, strlen(cmd), 1, false));
   got = wait_message(dev, "iotkit/v1/sensor-1/commands/request");
-  cr_assert_not_null(got, "no command (see %s)", hub_srv_log_path(hub));
+  cr_assert_not_null(got, "no command (see %s)", hub_srv_log_path(fx.hub));
   cr_assert_str_eq(got->payload, cmd);
   sdk_send(dev, "iotkit/v1/sensor-1/commands/response", "{\"id\":\"42\",\"status\":\"ok\",\"result\":{\"interval_ms\":5000}}",
            1);
@@ -225,17 +189,17 @@ Test(hub_coap, desired_state_and_commands_from_mqtt_reach_the_device_through_obs
 
 Test(hub_coap, commands_published_in_a_burst_all_reach_the_device_in_order) {
   start();
-  tclient_t *dev = sdk_device(hub_srv_coaps_uri(hub), "sensor-1", KEY1_HEX);
+  tclient_t *dev = sdk_device(hub_srv_coaps_uri(fx.hub), "sensor-1", KEY1_HEX);
   cr_assert_eq(dev->ops->subscribe(dev->ctx, "iotkit/v1/sensor-1/commands/request", 1), IOTKIT_OK);
   for (uint64_t end = test_now_ms() + 10000; dev->messages < 1 && test_now_ms() < end;) dev->ops->poll(dev->ctx, 50);
   cr_assert_eq(dev->messages, 1, "the registration's answer");
   char cmd[64];
   for (int i = 0; i < 5; i++) {
     snprintf(cmd, sizeof cmd, "{\"id\":\"%d\",\"name\":\"ping\"}", i);
-    cr_assert(mqtt_peer_publish(peer, "iotkit/v1/sensor-1/commands/request", cmd, strlen(cmd), 1, false));
+    cr_assert(mqtt_peer_publish(fx.peer, "iotkit/v1/sensor-1/commands/request", cmd, strlen(cmd), 1, false));
   }
   for (uint64_t end = test_now_ms() + 10000; dev->messages < 6 && test_now_ms() < end;) dev->ops->poll(dev->ctx, 50);
-  cr_assert_eq(dev->messages, 6, "see %s", hub_srv_log_path(hub));
+  cr_assert_eq(dev->messages, 6, "see %s", hub_srv_log_path(fx.hub));
   for (int i = 0; i < 5; i++) {
     snprintf(cmd, sizeof cmd, "{\"id\":\"%d\",\"name\":\"ping\"}", i);
     cr_assert_str_eq(dev->msgs[i + 1].payload, cmd);
@@ -245,7 +209,7 @@ Test(hub_coap, commands_published_in_a_burst_all_reach_the_device_in_order) {
 
 Test(hub_coap, wrong_psk_fails_the_handshake_with_a_clear_error) {
   start();
-  tclient_opts_t o = {.uri = hub_srv_coaps_uri(hub), .ops = iotkit_transport_coap(), .client_id = "sensor-1"};
+  tclient_opts_t o = {.uri = hub_srv_coaps_uri(fx.hub), .ops = iotkit_transport_coap(), .client_id = "sensor-1"};
   o.tls.psk_identity = "sensor-1";
   o.tls.psk_key_hex = KEY2_HEX; /* sensor-2's key */
   tclient_t *c = tclient_new(&o);
@@ -263,8 +227,8 @@ Test(hub_coap, wrong_psk_fails_the_handshake_with_a_clear_error) {
   const char *const give_up[2] = {"-B", "3"};
   coap_client("post", "sensor-1", "wrong", "iotkit/v1/sensor-1/telemetry", "{}", give_up, out, sizeof out);
   coap_client("post", "nobody", KEY1, "iotkit/v1/sensor-1/telemetry", "{}", give_up, out, sizeof out);
-  cr_assert(hub_srv_log_contains(hub, "unknown PSK identity 'nobody'"));
-  cr_assert_eq(mqtt_peer_count(peer), 0);
+  cr_assert(hub_srv_log_contains(fx.hub, "unknown PSK identity 'nobody'"));
+  cr_assert_eq(mqtt_peer_count(fx.peer), 0);
 }
 
 Test(hub_coap, a_device_touching_another_devices_resource_gets_403_and_nothing_is_published) {
@@ -282,9 +246,9 @@ Test(hub_coap, a_device_touching_another_devices_resource_gets_403_and_nothing_i
   const mqtt_peer_msg_t *m = wait_topic("iotkit/v1/sensor-2/telemetry", 0);
   cr_assert_not_null(m);
   cr_assert_str_eq((const char *)m->payload, "{\"t\":2}");
-  cr_assert_eq(mqtt_peer_count(peer), 1);
-  cr_assert(hub_srv_log_contains(hub, "device sensor-1 (127.0.0.1:"));
-  cr_assert(hub_srv_log_contains(hub, "refused: 4.03"));
+  cr_assert_eq(mqtt_peer_count(fx.peer), 1);
+  cr_assert(hub_srv_log_contains(fx.hub, "device sensor-1 (127.0.0.1:"));
+  cr_assert(hub_srv_log_contains(fx.hub, "refused: 4.03"));
 }
 
 /* @p path with @p payload (and option) from sensor-1 gets @p code; then the hub still serves sensor-2. */
@@ -299,7 +263,7 @@ static void expect_refusal(const char *method, const char *path, const char *pay
                            sizeof out),
                0);
   cr_assert_not_null(wait_topic("iotkit/v1/sensor-2/telemetry", 0));
-  cr_assert_eq(mqtt_peer_count(peer), 1, "the refused request published nothing");
+  cr_assert_eq(mqtt_peer_count(fx.peer), 1, "the refused request published nothing");
 }
 
 Test(hub_coap, reported_state_that_is_not_json_gets_400) {
@@ -370,7 +334,7 @@ static void loss_on_delivery(void *u, uint32_t id, iotkit_err_t status) {
    MQTT exactly once: the device retransmits, the hub filters the duplicates
    by message id. IOTKIT_HUB_LOSS_COUNT sets the count (1000 for the full run). */
 Test(hub_coap, twenty_percent_loss_every_confirmable_message_arrives_once, .timeout = 600) {
-  cr_assert(hub_srv_add_config(hub, "packet_loss = 20%"));
+  cr_assert(hub_srv_add_config(fx.hub, "packet_loss = 20%"));
   start();
   const char *env = getenv("IOTKIT_HUB_LOSS_COUNT");
   int n = env && atoi(env) > 0 ? atoi(env) : 200;
@@ -378,7 +342,7 @@ Test(hub_coap, twenty_percent_loss_every_confirmable_message_arrives_once, .time
   iotkit_uri_t uri;
   char text[128];
   /* Short retransmission timer and several messages in flight, so the run is short. */
-  snprintf(text, sizeof text, "%s?ack_timeout_ms=1000&max_retransmit=8&nstart=16", hub_srv_coap_uri(hub));
+  snprintf(text, sizeof text, "%s?ack_timeout_ms=1000&max_retransmit=8&nstart=16", hub_srv_coap_uri(fx.hub));
   cr_assert_eq(iotkit_uri_parse(text, &uri), IOTKIT_OK);
   loss_rec_t rec = {0};
   iotkit_transport_config_t cfg = {.uri = &uri, .hal = test_hal_get(th), .client_id = "sensor-1",
@@ -404,12 +368,12 @@ Test(hub_coap, twenty_percent_loss_every_confirmable_message_arrives_once, .time
   cr_assert_eq(rec.delivered, n);
   const char *topic = "iotkit/v1/sensor-1/telemetry";
   for (uint64_t end = test_now_ms() + 10000; count_topic(topic) < (size_t)n && test_now_ms() < end;) test_msleep(20);
-  cr_assert_eq(count_topic(topic), (size_t)n, "every message once on MQTT (see %s)", hub_srv_log_path(hub));
+  cr_assert_eq(count_topic(topic), (size_t)n, "every message once on MQTT (see %s)", hub_srv_log_path(fx.hub));
   /* Each sequence number exactly once. */
   char *seen = calloc((size_t)n + 1, 1);
   cr_assert_not_null(seen);
-  for (size_t i = 0; i < mqtt_peer_count(peer); i++) {
-    const mqtt_peer_msg_t *m = mqtt_peer_get(peer, i);
+  for (size_t i = 0; i < mqtt_peer_count(fx.peer); i++) {
+    const mqtt_peer_msg_t *m = mqtt_peer_get(fx.peer, i);
     int seq = 0;
     cr_assert_eq(sscanf((const char *)m->payload, "{\"seq\":%d}", &seq), 1);
     cr_assert(seq >= 1 && seq <= n && !seen[seq], "seq %d twice or out of range", seq);
@@ -419,6 +383,6 @@ Test(hub_coap, twenty_percent_loss_every_confirmable_message_arrives_once, .time
   ops->destroy(ctx);
   iotkit_uri_clear(&uri);
   test_hal_free(th);
-  cr_assert(hub_srv_stop(hub));
-  cr_assert_not(hub_srv_log_contains(hub, " 0 duplicates filtered"), "the loss made duplicates and the hub counted them");
+  cr_assert(hub_srv_stop(fx.hub));
+  cr_assert_not(hub_srv_log_contains(fx.hub, " 0 duplicates filtered"), "the loss made duplicates and the hub counted them");
 }

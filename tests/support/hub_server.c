@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hal_tmpdir.h"
+#include "test_certs.h"
 #include "net_util.h"
 
 struct hub_srv {
@@ -22,6 +23,9 @@ struct hub_srv {
   char log[128];
   char coap_uri[64];
   char coaps_uri[64];
+  char http_uri[64];
+  char file[192];
+  bool http, https;
   char *extra; /* config lines added by the test */
   pid_t pid;
 };
@@ -73,6 +77,35 @@ bool hub_srv_add_config(hub_srv_t *h, const char *line) {
   return true;
 }
 
+bool hub_srv_enable_http(hub_srv_t *h, bool tls) {
+  if (!h) return false;
+  if (tls && !test_certs_make(h->dir)) return false;
+  h->http = true;
+  h->https = tls;
+  return true;
+}
+
+const char *hub_srv_http_uri(const hub_srv_t *h) { return h ? h->http_uri : ""; }
+
+const char *hub_srv_file(hub_srv_t *h, const char *name) {
+  snprintf(h->file, sizeof h->file, "%s/%s", h->dir, name);
+  return h->file;
+}
+
+static bool write_http_config(hub_srv_t *h) {
+  if (!h->http) return true;
+  char text[768];
+  uint16_t port = test_free_port();
+  snprintf(h->http_uri, sizeof h->http_uri, "%s://127.0.0.1:%u", h->https ? "https" : "http", port);
+  if (h->https) {
+    snprintf(text, sizeof text, "http_listen = 127.0.0.1:%u\nhttps_cert = %s/server.crt\nhttps_key = %s/server.key\n",
+             port, h->dir, h->dir);
+  } else {
+    snprintf(text, sizeof text, "http_listen = 127.0.0.1:%u\nallow_insecure_http = true\n", port);
+  }
+  return port && append(h->conf, text);
+}
+
 static bool write_config(hub_srv_t *h, uint16_t coap, uint16_t coaps) {
   char text[1024];
   snprintf(h->coap_uri, sizeof h->coap_uri, "coap://127.0.0.1:%u", coap);
@@ -83,7 +116,7 @@ static bool write_config(hub_srv_t *h, uint16_t coap, uint16_t coaps) {
            "psk_file = %s\nmqtt_uri = %s\nlog_level = debug\n",
            coap, coaps, h->keys, h->mqtt_uri);
   unlink(h->conf);
-  return append(h->conf, text) && append(h->conf, h->extra);
+  return append(h->conf, text) && write_http_config(h) && append(h->conf, h->extra);
 }
 
 static bool wait_ready(hub_srv_t *h) {

@@ -32,6 +32,17 @@ bool hub_srv_add_device(hub_srv_t *hub, const char *id, const char *key_hex);
 /* Append a "key = value" line to the config file; before start. */
 bool hub_srv_add_config(hub_srv_t *hub, const char *line);
 
+/* Serve HTTP too, on a free TCP port: plain (allow_insecure_http) or, with
+   @p tls, HTTPS with a server certificate for 127.0.0.1 signed by a test CA
+   (hub_srv_file(hub, "ca.crt")); before start. */
+bool hub_srv_enable_http(hub_srv_t *hub, bool tls);
+
+/* "http(s)://127.0.0.1:PORT" of the HTTP front, valid until hub_srv_free(). */
+const char *hub_srv_http_uri(const hub_srv_t *hub);
+
+/* Path of a file in the hub's directory ("ca.crt"...), valid until the next call. */
+const char *hub_srv_file(hub_srv_t *hub, const char *name);
+
 /* Start and wait (up to 15 s) for its "ready" log line (CoAP bound, MQTT subscribed). */
 bool hub_srv_start(hub_srv_t *hub);
 

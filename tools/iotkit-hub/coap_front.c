@@ -10,7 +10,6 @@
  * time to each observer: a command waits in its device's queue until the
  * handler below takes it for the next notification. */
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,7 +242,7 @@ bool hub_coap_start(hub_t *hub) {
   return true;
 }
 
-void hub_coap_run(hub_t *hub, int timeout_ms, int wake_fd) {
+int hub_coap_prepare(hub_t *hub, int cap, int *fd) {
   /* Commands still waiting for an observer's next notification. */
   for (hub_device_t *d = hub->devices; d; d = d->next) {
     if (d->cmd_count) hub_coap_notify(hub, d->res_commands);
@@ -251,13 +250,11 @@ void hub_coap_run(hub_t *hub, int timeout_ms, int wake_fd) {
   coap_tick_t now;
   coap_ticks(&now);
   unsigned next = coap_io_prepare_epoll(hub->coap, now);
-  int wait = timeout_ms;
-  if (next > 0 && next < (unsigned)wait) wait = (int)next;
-  struct pollfd fds[2] = {{.fd = coap_context_get_coap_fd(hub->coap), .events = POLLIN},
-                          {.fd = wake_fd, .events = POLLIN}};
-  poll(fds, wake_fd >= 0 ? 2 : 1, wait);
-  coap_io_process(hub->coap, COAP_IO_NO_WAIT);
+  *fd = coap_context_get_coap_fd(hub->coap);
+  return next > 0 && next < (unsigned)cap ? (int)next : cap;
 }
+
+void hub_coap_process(hub_t *hub) { coap_io_process(hub->coap, COAP_IO_NO_WAIT); }
 
 void hub_coap_stop(hub_t *hub) {
   if (hub->coap) {

@@ -16,8 +16,8 @@ void hub_config_init(hub_config_t *cfg) {
 }
 
 void hub_config_clear(hub_config_t *cfg) {
-  char **strs[] = {&cfg->coap_listen, &cfg->coaps_listen, &cfg->http_listen, &cfg->mqtt_uri,
-                   &cfg->psk_file,    &cfg->prefix,       &cfg->client_id,   &cfg->packet_loss};
+  char **strs[] = {&cfg->coap_listen, &cfg->coaps_listen, &cfg->http_listen, &cfg->https_cert, &cfg->https_key,
+                   &cfg->mqtt_uri,    &cfg->psk_file,     &cfg->prefix,      &cfg->client_id,  &cfg->packet_loss};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
     free(*strs[i]);
     *strs[i] = NULL;
@@ -67,6 +67,9 @@ bool hub_config_set(hub_config_t *cfg, const char *key, const char *value) {
   if (key_is(key, "coap_listen")) return set_str(&cfg->coap_listen, value);
   if (key_is(key, "coaps_listen")) return set_str(&cfg->coaps_listen, value);
   if (key_is(key, "http_listen")) return set_str(&cfg->http_listen, value);
+  if (key_is(key, "https_cert")) return set_str(&cfg->https_cert, value);
+  if (key_is(key, "https_key")) return set_str(&cfg->https_key, value);
+  if (key_is(key, "allow_insecure_http")) return parse_bool(value, &cfg->allow_insecure_http);
   if (key_is(key, "mqtt_uri")) return set_str(&cfg->mqtt_uri, value);
   if (key_is(key, "psk_file")) return set_str(&cfg->psk_file, value);
   if (key_is(key, "topic_prefix")) return value[0] && value[0] != '/' && set_str(&cfg->prefix, value);
@@ -133,6 +136,9 @@ static const char k_usage[] =
     "  --coaps-listen HOST:PORT serve coaps:// (DTLS-PSK) here\n"
     "  --coap-listen HOST:PORT  serve plain coap:// here (needs --allow-insecure-coap)\n"
     "  --allow-insecure-coap    accept plain coap:// (devices are not authenticated: tests, development)\n"
+    "  --http-listen HOST:PORT  serve the HTTP routes here (HTTPS with --https-cert and --https-key)\n"
+    "  --https-cert FILE, --https-key FILE   PEM certificate and key of the HTTP front\n"
+    "  --allow-insecure-http    accept --http-listen without TLS (tokens in clear: tests, development)\n"
     "  --psk-file FILE          device keys: one 'device-id hexkey' per line ('#' comments)\n"
     "  --mqtt-uri URI           broker, mqtt://[user:password@]host[:port] (default mqtt://127.0.0.1:1883)\n"
     "  --topic-prefix P         channel prefix (default iotkit/v1)\n"
@@ -165,8 +171,8 @@ int hub_config_from_args(hub_config_t *cfg, int argc, char **argv) {
       printf("iotkit-hub %s\n", IOTKIT_HUB_VERSION);
       return 1;
     }
-    if (!strcmp(a, "--allow-insecure-coap")) {
-      cfg->allow_insecure_coap = true;
+    if (!strcmp(a, "--allow-insecure-coap") || !strcmp(a, "--allow-insecure-http")) {
+      hub_config_set(cfg, a + 2, "true");
       continue;
     }
     if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
@@ -191,8 +197,21 @@ int hub_config_from_args(hub_config_t *cfg, int argc, char **argv) {
 }
 
 bool hub_config_check(const hub_config_t *cfg) {
-  if (!cfg->coap_listen && !cfg->coaps_listen) {
-    hub_log(HUB_LOG_ERROR, "nothing to serve: give --coaps-listen (or --coap-listen with --allow-insecure-coap)");
+  if (!cfg->coap_listen && !cfg->coaps_listen && !cfg->http_listen) {
+    hub_log(HUB_LOG_ERROR, "nothing to serve: give --coaps-listen (or --coap-listen with --allow-insecure-coap) "
+            "or --http-listen");
+    return false;
+  }
+  if (cfg->http_listen && !cfg->psk_file) {
+    hub_log(HUB_LOG_ERROR, "--http-listen needs --psk-file (the device tokens)");
+    return false;
+  }
+  if (!cfg->https_cert != !cfg->https_key) {
+    hub_log(HUB_LOG_ERROR, "--https-cert and --https-key go together");
+    return false;
+  }
+  if (cfg->http_listen && !cfg->https_cert && !cfg->allow_insecure_http) {
+    hub_log(HUB_LOG_ERROR, "--http-listen without --https-cert sends tokens in clear: it needs --allow-insecure-http");
     return false;
   }
   if (cfg->coap_listen && !cfg->allow_insecure_coap) {

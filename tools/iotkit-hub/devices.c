@@ -72,8 +72,10 @@ void hub_device_set_desired(hub_t *hub, hub_device_t *dev, const void *doc, size
   free(dev->desired);
   dev->desired = copy;
   dev->desired_len = len;
+  dev->desired_seq++;
   hub_log(HUB_LOG_INFO, "device %s: desired state from MQTT (%zu bytes): notifying its observers", dev->id, len);
   hub_coap_notify(hub, dev->res_desired);
+  hub_http_wake(hub, dev);
 }
 
 void hub_device_push_command(hub_t *hub, hub_device_t *dev, const void *req, size_t len) {
@@ -101,6 +103,7 @@ void hub_device_push_command(hub_t *hub, hub_device_t *dev, const void *req, siz
   dev->cmd_count++;
   hub_log(HUB_LOG_INFO, "device %s: command from MQTT (%zu bytes): %u waiting", dev->id, len, dev->cmd_count);
   hub_coap_notify(hub, dev->res_commands);
+  hub_http_wake(hub, dev);
 }
 
 hub_cmd_t *hub_device_pop_command(hub_device_t *dev) {

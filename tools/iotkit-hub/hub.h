@@ -26,7 +26,10 @@ bool hub_log_parse_level(const char *text, hub_log_level_t *out);
 typedef struct hub_config {
   char *coap_listen;        /* "HOST:PORT" of plain coap://, or NULL */
   char *coaps_listen;       /* "HOST:PORT" of coaps:// (DTLS-PSK), or NULL */
-  char *http_listen;        /* reserved for the HTTP front */
+  char *http_listen;        /* "HOST:PORT" of the HTTP front, or NULL */
+  char *https_cert;         /* PEM certificate: the HTTP front speaks TLS */
+  char *https_key;          /* its PEM key */
+  bool allow_insecure_http; /* http_listen without TLS is refused unless this is set */
   char *mqtt_uri;           /* broker, mqtt://[user:pass@]host[:port] */
   char *psk_file;           /* key file: "device-id hexkey" per line */
   char *prefix;             /* channel prefix, default "iotkit/v1" */
@@ -69,6 +72,7 @@ typedef struct hub_device {
   coap_bin_const_t key_bin; /* points at key, handed to libcoap */
   char *desired;            /* latest desired-state document from MQTT, or NULL */
   size_t desired_len;
+  unsigned long desired_seq; /* counts changes: the HTTP ETag */
   hub_cmd_t *cmd_head, *cmd_tail;
   unsigned cmd_count;
   coap_resource_t *res_desired;  /* observable <prefix>/<id>/state/desired */
@@ -87,6 +91,7 @@ typedef struct hub_stats {
 
 struct hub_mqtt;
 struct hub_peer;
+struct hub_http;
 
 typedef struct hub {
   hub_config_t cfg;
@@ -94,6 +99,7 @@ typedef struct hub {
   coap_context_t *coap;
   struct hub_mqtt *mqtt;
   struct hub_peer *peers;
+  struct hub_http *http;
   hub_stats_t stats;
   bool ready_logged;
 } hub_t;
@@ -148,8 +154,11 @@ bool hub_auth_may_act(const coap_session_t *session, const char *id);
 bool hub_coap_start(hub_t *hub);
 /* Create the observable resources of @p dev if missing. */
 bool hub_coap_add_device(hub_t *hub, hub_device_t *dev);
-/* Do CoAP work for at most @p timeout_ms (or until @p wake_fd is readable). */
-void hub_coap_run(hub_t *hub, int timeout_ms, int wake_fd);
+/* Before waiting: libcoap's descriptor into *fd; returns how long the wait may
+   last at most (milliseconds, capped at @p cap). */
+int hub_coap_prepare(hub_t *hub, int cap, int *fd);
+/* After waiting: do the CoAP work that is due. */
+void hub_coap_process(hub_t *hub);
 /* Ask libcoap to notify observers of @p res. */
 void hub_coap_notify(hub_t *hub, coap_resource_t *res);
 /* Free the context and the per-session state. */
@@ -169,6 +178,20 @@ unsigned hub_peer_seen(const hub_peer_t *peer, coap_mid_t mid);
 void hub_peer_remember(hub_peer_t *peer, coap_mid_t mid, unsigned code);
 /* "127.0.0.1:40000" of @p session. */
 void hub_peer_addr(const coap_session_t *session, char *out, size_t cap);
+
+/* ----------------------------------------------------------- HTTP front -- */
+/* Start the HTTP(S) daemon if http_listen is set; false (logged) on error. */
+bool hub_http_start(hub_t *hub);
+/* Before waiting: its descriptor (or -1) into *fd; the wait cap in ms. */
+int hub_http_prepare(hub_t *hub, int cap, int *fd);
+/* After waiting: serve, and answer the long polls that are due. */
+void hub_http_process(hub_t *hub);
+/* Something new for @p dev (desired state or a command): wake its long polls. */
+void hub_http_wake(hub_t *hub, hub_device_t *dev);
+/* Answer the waiting polls, stop the daemon, free. */
+void hub_http_stop(hub_t *hub);
+/* The device whose token @p token is (hex of its key), or NULL. */
+hub_device_t *hub_auth_token_device(hub_t *hub, const char *token);
 
 /* --------------------------------------------------------- MQTT bridge -- */
 /* Connect (asynchronously, with automatic reconnection) and start the network thread. */

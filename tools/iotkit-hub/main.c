@@ -1,7 +1,9 @@
-/* iotkit-hub: a CoAP (and CoAPs) front for libiotkit devices, bridged to an
+/* iotkit-hub: a CoAP (and CoAPs) and HTTP(S) front for libiotkit devices, bridged to an
  * MQTT broker so that a CoAP device lands in the same topic space as an MQTT
  * one (docs/protocol.md, docs/hub.md). Exit status: 0 after a clean stop
  * (SIGTERM or SIGINT), 1 when it cannot run, 2 on a usage or config error. */
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
@@ -40,19 +42,27 @@ static int run(hub_t *hub) {
   block_stop_signals(true);
   bool mqtt_ok = hub_mqtt_start(hub);
   block_stop_signals(false);
-  if (!mqtt_ok) return 1;
+  if (!mqtt_ok || !hub_http_start(hub)) return 1;
   while (!g_stop) {
-    hub_coap_run(hub, 1000, hub_mqtt_wake_fd(hub));
+    struct pollfd fds[3] = {{.fd = -1, .events = POLLIN}, {.fd = hub_mqtt_wake_fd(hub), .events = POLLIN},
+                            {.fd = -1, .events = POLLIN}};
+    int wait = hub_coap_prepare(hub, 1000, &fds[0].fd);
+    wait = hub_http_prepare(hub, wait, &fds[2].fd);
+    poll(fds, 3, wait); /* a stop signal interrupts it */
+    hub_coap_process(hub);
     hub_mqtt_drain(hub);
+    hub_http_process(hub);
     if (!hub->ready_logged && hub_mqtt_ready(hub)) {
       hub->ready_logged = true;
-      hub_log(HUB_LOG_INFO, "ready: CoAP %s%s%s%s, MQTT %s", hub->cfg.coaps_listen ? "coaps://" : "",
-              hub->cfg.coaps_listen ? hub->cfg.coaps_listen : "", hub->cfg.coap_listen ? " coap://" : "",
-              hub->cfg.coap_listen ? hub->cfg.coap_listen : "", hub->cfg.mqtt_uri);
+      const hub_config_t *c = &hub->cfg;
+      hub_log(HUB_LOG_INFO, "ready:%s%s%s%s%s%s -> MQTT %s", c->coaps_listen ? " coaps://" : "",
+              c->coaps_listen ? c->coaps_listen : "", c->coap_listen ? " coap://" : "",
+              c->coap_listen ? c->coap_listen : "", c->http_listen ? (c->https_cert ? " https://" : " http://") : "",
+              c->http_listen ? c->http_listen : "", c->mqtt_uri);
     }
   }
   hub_log(HUB_LOG_INFO, "stopping: %lu messages published, %lu duplicates filtered, %lu notifications, "
-          "%lu refused (4.03), %lu bad requests",
+          "%lu refused (not authorised), %lu bad requests",
           hub->stats.published, hub->stats.duplicates, hub->stats.notified, hub->stats.forbidden, hub->stats.bad);
   return 0;
 }
@@ -66,6 +76,7 @@ int main(int argc, char **argv) {
   if (rc == 0) {
     hub_log_set_level(hub.cfg.log_level);
     rc = hub_config_check(&hub.cfg) ? run(&hub) : 2;
+    hub_http_stop(&hub);
     hub_coap_stop(&hub);
     hub_mqtt_stop(&hub);
     hub_devices_free(&hub);
