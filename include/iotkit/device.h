@@ -1,22 +1,47 @@
 /**
  * @file device.h
- * @brief The device handle: connect a device to its endpoint and publish telemetry.
+ * @brief The device handle: connection, telemetry, and the device model
+ * (reported and desired state, commands, events, online status).
  *
  * A device is created from an ::iotkit_device_config_t, connected, and then
  * driven either by calling iotkit_device_poll() from the application's own
  * loop (callbacks then run in that thread), or by iotkit_device_start(), which
  * runs the loop in a background thread of the HAL (callbacks then run in that
  * thread). An external event loop can watch iotkit_device_fd() and call
- * iotkit_device_poll() with a zero timeout when it is readable.
+ * iotkit_device_poll() with a zero timeout when it is readable, and at least
+ * every 100 ms or so while disconnected (for reconnects and command deadlines).
+ * The wire format is specified in docs/protocol.md.
  *
- * Thread-safety: iotkit_device_send_telemetry(), iotkit_device_publish(),
- * iotkit_device_last_error(), iotkit_device_is_connected() and the callback
- * setters may be called from any thread while the background loop runs. Other
- * calls are made from one thread at a time (the controlling thread); while the
- * background loop runs, iotkit_device_connect(), iotkit_device_disconnect(),
- * iotkit_device_subscribe() and iotkit_device_poll() refuse with
- * ::IOTKIT_ERR_STATE: stop the loop first. Callbacks must not call
- * iotkit_device_stop() or iotkit_device_free() on their own device.
+ * Connection supervision: after a successful iotkit_device_connect(), or from
+ * iotkit_device_start() on (which connects by itself if needed), a lost
+ * connection is re-established by the polling thread with exponential backoff
+ * and full jitter (reconnect_min_ms, reconnect_max_ms; attempt n waits a random
+ * time in [0, min(max, min * 2^n)]), unless auto_reconnect is off. Every attempt
+ * calls the credentials callback first and uses a new transport context, so a
+ * refreshed password, and the last will, are those of that attempt. After each
+ * (re)connection the device subscribes to its channels again (the model's and
+ * the application's), publishes its online status and re-sends its reported
+ * state. The connection callback sees each session going up and down; failed
+ * attempts in between are not reported (they are logged and in
+ * iotkit_device_last_error()). A half-open connection is detected by the
+ * transport's keepalive (keepalive_s). iotkit_device_disconnect() ends
+ * supervision.
+ *
+ * Thread-safety. These may be called from any thread at any time, also while
+ * the background loop runs and from inside callbacks:
+ * iotkit_device_send_telemetry(), iotkit_device_publish(), iotkit_device_report(),
+ * iotkit_device_reported(), iotkit_device_desired(), iotkit_device_event(),
+ * iotkit_command_complete(), iotkit_command_fail(), iotkit_device_is_connected(),
+ * iotkit_device_last_error(), iotkit_device_id(), iotkit_device_hal(),
+ * iotkit_device_command_register() and every callback setter
+ * (iotkit_device_on_*). iotkit_device_subscribe() may be called from any thread
+ * while the background loop runs (the loop then makes the subscription).
+ * All other calls (connect, disconnect, poll, start, stop, fd, free) are made from
+ * one thread at a time, the controlling thread; while the background loop runs,
+ * iotkit_device_connect(), iotkit_device_disconnect() and iotkit_device_poll()
+ * refuse with ::IOTKIT_ERR_STATE: stop the loop first. Callbacks must not call
+ * iotkit_device_stop() or iotkit_device_free() on their own device, nor
+ * connect, disconnect or poll it.
  * Callbacks never run after iotkit_device_free() has returned, nor during it.
  */
 #ifndef IOTKIT_DEVICE_H
@@ -73,6 +98,15 @@ typedef struct iotkit_device_config {
   const iotkit_transport_registry_t *transports;
   /** TLS options for secure schemes. */
   iotkit_tls_config_t tls;
+  /** Reconnect by itself after a lost connection (default true): see "Connection supervision". */
+  bool auto_reconnect;
+  /** Upper bound of the first reconnect delay, in ms (default IOTKIT_RECONNECT_MIN_DEFAULT_MS; 0 means the default). */
+  uint32_t reconnect_min_ms;
+  /** Largest reconnect delay, in ms (default IOTKIT_RECONNECT_MAX_DEFAULT_MS; 0 means the default;
+      raised to reconnect_min_ms if smaller). */
+  uint32_t reconnect_max_ms;
+  /** Time a command handler has to complete, in ms (default IOTKIT_COMMAND_TIMEOUT_DEFAULT_MS; 0 means the default). */
+  uint32_t command_timeout_ms;
 } iotkit_device_config_t;
 
 /** @brief Fill @p cfg with defaults. NULL is ignored. */
@@ -106,7 +140,9 @@ IOTKIT_API void iotkit_device_free(iotkit_device_t *dev);
     iotkit_device_connect() reports through its return value, not through this callback. */
 typedef void (*iotkit_connection_cb)(iotkit_device_t *dev, void *user, bool connected, iotkit_err_t reason,
                                      const char *detail);
-/** Called when message @p msg_id is confirmed (::IOTKIT_OK) or has failed. With the
+/** Called when message @p msg_id is confirmed (::IOTKIT_OK) or has failed: only the
+    application's messages (telemetry, iotkit_device_publish(), events); the library's
+    own (status, reported state, command responses) are not reported. With the
     background loop, it may run before the iotkit_device_send_telemetry() that sent the
     message (in another thread) has returned the id: guard id bookkeeping with a lock. */
 typedef void (*iotkit_delivery_cb)(iotkit_device_t *dev, void *user, uint32_t msg_id, iotkit_err_t status);
@@ -123,19 +159,22 @@ IOTKIT_API iotkit_err_t iotkit_device_on_message(iotkit_device_t *dev, iotkit_me
 
 /**
  * @brief Connect and wait until the session is up or connect_timeout_ms has passed.
- * Runs the connection callback before returning ::IOTKIT_OK.
+ * Runs the connection callback before returning ::IOTKIT_OK. A desired state
+ * stored by an earlier run is delivered to the desired callback first, even if
+ * the connection then fails. Success starts connection supervision.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_CONNECT (nothing listening, name not resolved),
  *         ::IOTKIT_ERR_AUTH (refused by the server), ::IOTKIT_ERR_TLS,
  *         ::IOTKIT_ERR_TIMEOUT, ::IOTKIT_ERR_STATE (already connected, or the
  *         background loop runs); ::IOTKIT_ERR_NOMEM. Detail, naming host:port and what
  *         the transport or server said, in iotkit_device_last_error().
- *         The transport is created by the first call and kept; after a failure the
+ *         Each attempt creates a new transport context; after a failure the
  *         half-open attempt is dropped, so no late event reaches the callbacks.
  */
 IOTKIT_API iotkit_err_t iotkit_device_connect(iotkit_device_t *dev);
 
 /**
- * @brief Disconnect cleanly: poll until every message sent has been confirmed or
+ * @brief Disconnect cleanly and stop supervision: publish the retained offline
+ * status, poll until every message sent has been confirmed or
  * failed (at most connect_timeout_ms), then close the session and wait for it
  * to end. The connection callback runs with ::IOTKIT_OK.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_NOT_CONNECTED; ::IOTKIT_ERR_STATE if the
@@ -171,25 +210,32 @@ IOTKIT_API iotkit_err_t iotkit_device_publish(iotkit_device_t *dev, const char *
 
 /**
  * @brief Subscribe to "<prefix>/<device id>/<suffix>" (MQTT wildcards allowed in suffix:
- * '+' as a whole segment, '#' as the last one). Incoming messages reach the message callback.
+ * '+' as a whole segment, '#' as the last one). Incoming messages reach the message
+ * callback, except those on "state/desired" and "commands/request", which the device
+ * model consumes. The subscription is remembered and made again after every reconnect.
+ * While the background loop runs, the loop makes it (this call only records it).
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (bad suffix or qos);
- *         ::IOTKIT_ERR_NOT_CONNECTED; ::IOTKIT_ERR_STATE if the background loop runs.
+ *         ::IOTKIT_ERR_NOT_CONNECTED (not connected and no background loop); ::IOTKIT_ERR_NOMEM.
  */
 IOTKIT_API iotkit_err_t iotkit_device_subscribe(iotkit_device_t *dev, const char *suffix, int qos);
 
 /**
- * @brief Do network work for at most @p timeout_ms and run due callbacks in this thread.
+ * @brief Do network work for at most @p timeout_ms and run due callbacks in this thread:
+ * events, reconnect attempts when due (sleeping until then, within @p timeout_ms,
+ * if the HAL has sleep_ms), and timeout responses of commands past their deadline.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (negative timeout);
  *         ::IOTKIT_ERR_STATE if the background loop runs; ::IOTKIT_ERR_NOT_CONNECTED
- *         before the first iotkit_device_connect(); a transport error (detail in
- *         iotkit_device_last_error()).
+ *         before the first iotkit_device_connect() (and after a failed one that did
+ *         not start supervision). Transport failures arrive as connection events.
  */
 IOTKIT_API iotkit_err_t iotkit_device_poll(iotkit_device_t *dev, int timeout_ms);
 
 /**
  * @brief Run the loop in a background thread (through the HAL's thread_start):
- * it polls the transport in slices of about 100 ms until iotkit_device_stop().
- * Connect (and subscribe) first, then start.
+ * it polls the transport in slices of about 100 ms until iotkit_device_stop(),
+ * and supervises the connection: a device that is not connected is connected by
+ * the loop (with backoff between failed attempts). The connection stays as it is
+ * after iotkit_device_stop().
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_STATE if already started;
  *         ::IOTKIT_ERR_UNSUPPORTED if the HAL lacks thread_start, thread_join or sleep_ms.
  */
@@ -216,6 +262,132 @@ IOTKIT_API const char *iotkit_device_last_error(const iotkit_device_t *dev, char
 
 /** @brief The HAL the device uses (its own POSIX HAL if none was given). */
 IOTKIT_API const iotkit_hal_t *iotkit_device_hal(const iotkit_device_t *dev);
+
+/* ------------------------------------------------------ device model -- */
+
+/** Called before every connection attempt (the first and each reconnect) so that a
+    short-lived password or token can be refreshed. The buffers hold the values the
+    last attempt used (from the config or the URI at first; "" if none) and may be
+    rewritten in place, NUL-terminated, within their capacities (IOTKIT_MAX_CREDENTIAL).
+    An empty string means "none". Return ::IOTKIT_OK to go on; any other code
+    fails the attempt (it then counts as a failed connect: backoff, or the result of
+    iotkit_device_connect()). Runs in the thread that connects. The library overwrites
+    both buffers after use. */
+typedef iotkit_err_t (*iotkit_credentials_cb)(iotkit_device_t *dev, void *user, char *username, size_t username_cap,
+                                              char *password, size_t password_cap);
+
+/** @brief Set (or clear with NULL) the credentials callback. Thread-safe. */
+IOTKIT_API iotkit_err_t iotkit_device_on_credentials(iotkit_device_t *dev, iotkit_credentials_cb cb, void *user);
+
+/**
+ * @brief Merge @p json into the reported state and publish the whole document.
+ *
+ * The reported state is one JSON object kept by the device. @p json is a JSON
+ * merge patch (RFC 7396) applied to it: keys are added or replaced, objects
+ * merge recursively, a null value deletes the key. The result is published,
+ * retained, on "state/reported" as {"state":{...},"ts":N} (see docs/protocol.md),
+ * now if connected, and again after every (re)connection.
+ * @param json a JSON object (copied); "{}" re-sends the document as it is.
+ * @return ::IOTKIT_OK once merged (and sent if connected); ::IOTKIT_ERR_INVALID_ARG
+ *         (NULL, or not an object); ::IOTKIT_ERR_BAD_ENCODING (not JSON);
+ *         ::IOTKIT_ERR_TOO_LARGE (the message would exceed max_payload; the document
+ *         is then left as it was); ::IOTKIT_ERR_NOMEM; a transport error if the send
+ *         failed (the document is merged anyway and re-sent on the next connection).
+ *         Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_report(iotkit_device_t *dev, const char *json);
+
+/**
+ * @brief The whole reported document as JSON text (for example for a status page).
+ * @param out receives a NUL-terminated copy; release it with iotkit_free().
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_NOMEM. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_reported(const iotkit_device_t *dev, char **out);
+
+/** Called when a newer desired state has been applied: @p delta_json is a JSON object
+    with only the keys that changed against the last applied desired document (new or
+    changed values; a removed key appears as null; nested objects recursively, i.e. an
+    RFC 7396 merge patch), and @p version the new document's version. Runs in the polling
+    thread, or, for a desired state persisted by an earlier run, inside the first
+    iotkit_device_connect() (or the first loop iteration after iotkit_device_start())
+    before the connection is attempted. */
+typedef void (*iotkit_desired_cb)(iotkit_device_t *dev, void *user, const char *delta_json, uint64_t version);
+
+/**
+ * @brief Set (or clear with NULL) the desired-state callback. Set it before connecting:
+ * a desired state restored from the HAL key-value store is delivered once, at the
+ * first connect or start. Thread-safe.
+ *
+ * The device applies a desired document ({"version":N,"state":{...}} on
+ * "state/desired") only if N is greater than the version last applied, and then
+ * stores it through the HAL (key "iotkit.desired"; one device per HAL store), so a
+ * restarted device knows it. Malformed documents are logged and ignored.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_on_desired(iotkit_device_t *dev, iotkit_desired_cb cb, void *user);
+
+/**
+ * @brief The last applied desired document's state and version.
+ * @param state_json receives the state object as JSON text ("{}" if none), release with
+ *        iotkit_free(); may be NULL. @param version receives the version (0 if none); may be NULL.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_NOMEM. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_desired(const iotkit_device_t *dev, char **state_json, uint64_t *version);
+
+/** A command awaiting its result. Opaque; released by iotkit_command_complete() or iotkit_command_fail(). */
+typedef struct iotkit_command iotkit_command_t;
+
+/** Handles command @p name with request id @p request_id and parameters @p params_json (a
+    JSON object, "{}" if the request had none). Answer with iotkit_command_complete() or
+    iotkit_command_fail() on @p cmd, from inside the handler or later from any thread,
+    within command_timeout_ms; after that the device sends a "timeout" error response.
+    Runs in the polling thread. */
+typedef void (*iotkit_command_cb)(iotkit_device_t *dev, void *user, const char *request_id, const char *name,
+                                  const char *params_json, iotkit_command_t *cmd);
+
+/**
+ * @brief Register (or replace, or with NULL @p cb remove) the handler of command @p name.
+ * A request naming no registered command gets an "unknown_command" error response.
+ * @param name 1..IOTKIT_MAX_NAME bytes of [A-Za-z0-9._-] (copied).
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_NOT_FOUND (removing an
+ *         unknown name); ::IOTKIT_ERR_NOMEM. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_command_register(iotkit_device_t *dev, const char *name, iotkit_command_cb cb,
+                                                      void *user);
+
+/**
+ * @brief Answer a command with success and release @p cmd.
+ * @param result_json any JSON value (re-serialized compactly), or NULL for {}.
+ * @return ::IOTKIT_OK when the response was queued; ::IOTKIT_ERR_BAD_ENCODING
+ *         (@p result_json is not JSON: @p cmd stays open, answer it again);
+ *         ::IOTKIT_ERR_TOO_LARGE (the response would exceed max_payload: @p cmd stays open);
+ *         ::IOTKIT_ERR_TIMEOUT (the deadline had passed and the timeout response was
+ *         sent: nothing is sent, @p cmd is released); ::IOTKIT_ERR_NOT_CONNECTED or
+ *         another transport error (the response is lost, @p cmd is released);
+ *         ::IOTKIT_ERR_INVALID_ARG for a NULL @p cmd. Thread-safe. Every @p cmd must be
+ *         released exactly once; those still open are released by iotkit_device_free().
+ */
+IOTKIT_API iotkit_err_t iotkit_command_complete(iotkit_command_t *cmd, const char *result_json);
+
+/**
+ * @brief Answer a command with an error {"code":@p code,"message":@p message} and release @p cmd.
+ * @param code a short machine-readable code such as "invalid_params" (required, non-empty).
+ * @param message human-readable text, or NULL for "".
+ * @return as iotkit_command_complete() (::IOTKIT_ERR_INVALID_ARG for a NULL or empty
+ *         @p code leaves @p cmd open). Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_command_fail(iotkit_command_t *cmd, const char *code, const char *message);
+
+/**
+ * @brief Publish an event {"type":@p type,"ts":N,"data":...} on "events/<type>" (QoS 1, not retained).
+ * @param type 1..IOTKIT_MAX_NAME bytes of [A-Za-z0-9._-].
+ * @param data_json any JSON value (re-serialized compactly), or NULL for {}.
+ * @param msg_id receives the id the delivery callback will name, or NULL.
+ * @return ::IOTKIT_OK once queued; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_BAD_ENCODING;
+ *         ::IOTKIT_ERR_TOO_LARGE; ::IOTKIT_ERR_NOT_CONNECTED (events are not queued
+ *         while offline); a transport error. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_event(iotkit_device_t *dev, const char *type, const char *data_json,
+                                            uint32_t *msg_id);
 
 #ifdef __cplusplus
 }

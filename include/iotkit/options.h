@@ -46,4 +46,39 @@
 #define IOTKIT_ERROR_TEXT_SIZE 256u
 #endif
 
+/** Default upper bound of the first reconnect delay, in milliseconds (delays double from here, with full jitter). */
+#ifndef IOTKIT_RECONNECT_MIN_DEFAULT_MS
+#define IOTKIT_RECONNECT_MIN_DEFAULT_MS 1000u
+#endif
+
+/** Default largest reconnect delay, in milliseconds. */
+#ifndef IOTKIT_RECONNECT_MAX_DEFAULT_MS
+#define IOTKIT_RECONNECT_MAX_DEFAULT_MS 60000u
+#endif
+
+/** Default time a command handler has to complete before a "timeout" error response is sent, in ms. */
+#ifndef IOTKIT_COMMAND_TIMEOUT_DEFAULT_MS
+#define IOTKIT_COMMAND_TIMEOUT_DEFAULT_MS 30000u
+#endif
+
+/** Most commands awaiting completion at once; more get a "busy" error response. */
+#ifndef IOTKIT_MAX_PENDING_COMMANDS
+#define IOTKIT_MAX_PENDING_COMMANDS 16u
+#endif
+
+/** Longest command name or event type, in bytes, without the NUL ([A-Za-z0-9._-]). */
+#ifndef IOTKIT_MAX_NAME
+#define IOTKIT_MAX_NAME 64u
+#endif
+
+/** Longest command request id, in bytes. */
+#ifndef IOTKIT_MAX_REQUEST_ID
+#define IOTKIT_MAX_REQUEST_ID 64u
+#endif
+
+/** Capacity of the user name and password buffers handed to the credentials callback, in bytes (with the NUL). */
+#ifndef IOTKIT_MAX_CREDENTIAL
+#define IOTKIT_MAX_CREDENTIAL 4096u
+#endif
+
 #endif /* IOTKIT_OPTIONS_H */

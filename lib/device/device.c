@@ -18,6 +18,10 @@ void iotkit_device_config_init(iotkit_device_config_t *cfg) {
   cfg->topic_prefix = IOTKIT_TOPIC_PREFIX_DEFAULT;
   cfg->telemetry_qos = 1;
   cfg->tls.verify_peer = true;
+  cfg->auto_reconnect = true;
+  cfg->reconnect_min_ms = IOTKIT_RECONNECT_MIN_DEFAULT_MS;
+  cfg->reconnect_max_ms = IOTKIT_RECONNECT_MAX_DEFAULT_MS;
+  cfg->command_timeout_ms = IOTKIT_COMMAND_TIMEOUT_DEFAULT_MS;
 }
 
 /* ------------------------------------------------------------- locking -- */
@@ -72,6 +76,15 @@ static void device_release(iotkit_device_t *dev) {
   iotkit__free_secret(dev->password);
   free(dev->topic_prefix);
   free(dev->telemetry_channel);
+  free(dev->status_channel);
+  free(dev->reported_channel);
+  free(dev->response_channel);
+  free(dev->desired_channel);
+  free(dev->request_channel);
+  free(dev->channel_base);
+  iotkit__device_commands_free(dev);
+  iotkit__device_subs_free(dev);
+  iotkit__device_state_free(dev);
   free(dev->ca_file);
   free(dev->ca_dir);
   free(dev->cert_file);
@@ -82,6 +95,8 @@ static void device_release(iotkit_device_t *dev) {
   if (dev->hal) {
     if (dev->lock) dev->hal->mutex_free(dev->hal->ctx, dev->lock);
     if (dev->send_lock) dev->hal->mutex_free(dev->hal->ctx, dev->send_lock);
+    if (dev->ids_lock) dev->hal->mutex_free(dev->hal->ctx, dev->ids_lock);
+    if (dev->report_lock) dev->hal->mutex_free(dev->hal->ctx, dev->report_lock);
   }
   iotkit_hal_free(dev->own_hal);
   iotkit__memzero(dev, sizeof(*dev));
@@ -120,7 +135,14 @@ static bool copy_strings(iotkit_device_t *dev, const iotkit_device_config_t *cfg
       (tls->psk_key_hex && !dev->psk_key_hex))
     return false;
   dev->telemetry_channel = iotkit__device_channel(dev, "telemetry");
-  return dev->telemetry_channel != NULL;
+  dev->status_channel = iotkit__device_channel(dev, "status");
+  dev->reported_channel = iotkit__device_channel(dev, "state/reported");
+  dev->desired_channel = iotkit__device_channel(dev, "state/desired");
+  dev->response_channel = iotkit__device_channel(dev, "commands/response");
+  dev->request_channel = iotkit__device_channel(dev, "commands/request");
+  dev->channel_base = iotkit__device_channel(dev, "");
+  return dev->telemetry_channel && dev->status_channel && dev->reported_channel && dev->desired_channel &&
+         dev->response_channel && dev->request_channel && dev->channel_base;
 }
 
 static iotkit_err_t setup_hal(iotkit_device_t *dev, const iotkit_device_config_t *cfg) {
@@ -138,6 +160,8 @@ static iotkit_err_t setup_hal(iotkit_device_t *dev, const iotkit_device_config_t
   if (err != IOTKIT_OK) return err;
   err = dev->hal->mutex_new(dev->hal->ctx, &dev->lock);
   if (err == IOTKIT_OK) err = dev->hal->mutex_new(dev->hal->ctx, &dev->send_lock);
+  if (err == IOTKIT_OK) err = dev->hal->mutex_new(dev->hal->ctx, &dev->ids_lock);
+  if (err == IOTKIT_OK) err = dev->hal->mutex_new(dev->hal->ctx, &dev->report_lock);
   return err;
 }
 
@@ -151,6 +175,7 @@ iotkit_err_t iotkit_device_new(const iotkit_device_config_t *cfg, iotkit_device_
   if (err == IOTKIT_OK) err = iotkit_transport_find(cfg->transports, dev->uri.scheme, &dev->ops);
   if (err == IOTKIT_OK && !copy_strings(dev, cfg)) err = IOTKIT_ERR_NOMEM;
   if (err == IOTKIT_OK) err = setup_hal(dev, cfg);
+  if (err == IOTKIT_OK) err = iotkit__device_state_init(dev);
   if (err != IOTKIT_OK) {
     device_release(dev);
     return err;
@@ -162,6 +187,11 @@ iotkit_err_t iotkit_device_new(const iotkit_device_config_t *cfg, iotkit_device_
   dev->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS;
   dev->max_payload = cfg->max_payload ? cfg->max_payload : IOTKIT_MAX_PAYLOAD_DEFAULT;
   dev->telemetry_qos = cfg->telemetry_qos;
+  dev->auto_reconnect = cfg->auto_reconnect;
+  dev->reconnect_min_ms = cfg->reconnect_min_ms ? cfg->reconnect_min_ms : IOTKIT_RECONNECT_MIN_DEFAULT_MS;
+  dev->reconnect_max_ms = cfg->reconnect_max_ms ? cfg->reconnect_max_ms : IOTKIT_RECONNECT_MAX_DEFAULT_MS;
+  if (dev->reconnect_max_ms < dev->reconnect_min_ms) dev->reconnect_max_ms = dev->reconnect_min_ms;
+  dev->command_timeout_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : IOTKIT_COMMAND_TIMEOUT_DEFAULT_MS;
   *out = dev;
   return IOTKIT_OK;
 }
@@ -179,7 +209,7 @@ void iotkit_device_free(iotkit_device_t *dev) {
 
 /* ----------------------------------------------------------- callbacks -- */
 
-/* The three setters differ only in the callback's type and field. */
+/* The setters differ only in the callback's type and field. */
 #define IOTKIT__DEVICE_SETTER(fn, type, field)                     \
   iotkit_err_t fn(iotkit_device_t *dev, type cb, void *user) {     \
     if (!dev) return IOTKIT_ERR_INVALID_ARG;                       \
@@ -193,6 +223,8 @@ void iotkit_device_free(iotkit_device_t *dev) {
 IOTKIT__DEVICE_SETTER(iotkit_device_on_connection, iotkit_connection_cb, on_connection)
 IOTKIT__DEVICE_SETTER(iotkit_device_on_delivery, iotkit_delivery_cb, on_delivery)
 IOTKIT__DEVICE_SETTER(iotkit_device_on_message, iotkit_message_cb, on_message)
+IOTKIT__DEVICE_SETTER(iotkit_device_on_credentials, iotkit_credentials_cb, on_credentials)
+IOTKIT__DEVICE_SETTER(iotkit_device_on_desired, iotkit_desired_cb, on_desired)
 
 /* ------------------------------------------------------------- queries -- */
 

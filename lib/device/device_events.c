@@ -13,7 +13,13 @@ static void ev_connected(void *user) {
   iotkit_connection_cb cb = dev->closing ? NULL : dev->on_connection;
   void *cb_user = dev->on_connection_user;
   iotkit__device_unlock(dev);
+  dev->connecting = false;
+  dev->sup = IOTKIT__SUP_UP;
+  dev->attempts = 0;
+  dev->sessions++;
   iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: connected", dev->device_id);
+  /* The model's subscriptions, status and state go out before the application hears of the session. */
+  if (!dev->closing) iotkit__device_session_up(dev);
   if (cb) cb(dev, cb_user, true, IOTKIT_OK, "");
 }
 
@@ -33,6 +39,10 @@ static void ev_disconnected(void *user, iotkit_err_t reason, const char *detail)
     return;
   }
   if (reason != IOTKIT_OK) iotkit__device_set_error(dev, "connection to %s lost: %s", ep, why);
+  if (reason != IOTKIT_OK && dev->sup == IOTKIT__SUP_UP && dev->auto_reconnect && !dev->closing)
+    iotkit__device_backoff(dev);
+  else
+    dev->sup = IOTKIT__SUP_IDLE;
   iotkit__device_lock(dev);
   dev->connected = false;
   iotkit_connection_cb cb = dev->closing ? NULL : dev->on_connection;
@@ -47,6 +57,26 @@ static void ev_disconnected(void *user, iotkit_err_t reason, const char *detail)
 
 static void ev_message(void *user, const char *channel, const void *payload, size_t len) {
   iotkit_device_t *dev = user;
+  if (dev->closing) return;
+  if (len > dev->max_payload) {
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: ignored a message of %zu bytes on %s (max_payload %zu)",
+                    dev->device_id, len, channel, dev->max_payload);
+    return;
+  }
+  size_t base = strlen(dev->channel_base);
+  if (strncmp(channel, dev->channel_base, base) != 0) {
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: ignored a message on %s: not a channel of this device",
+                    dev->device_id, channel);
+    return;
+  }
+  if (strcmp(channel, dev->desired_channel) == 0) {
+    iotkit__device_desired_in(dev, payload, len);
+    return;
+  }
+  if (strcmp(channel, dev->request_channel) == 0) {
+    iotkit__device_command_in(dev, payload, len);
+    return;
+  }
   iotkit__device_lock(dev);
   iotkit_message_cb cb = dev->closing ? NULL : dev->on_message;
   void *cb_user = dev->on_message_user;
@@ -58,6 +88,9 @@ static void ev_delivery(void *user, uint32_t msg_id, iotkit_err_t status) {
   iotkit_device_t *dev = user;
   iotkit__device_lock(dev);
   if (dev->outstanding > 0) dev->outstanding--;
+  iotkit__device_unlock(dev);
+  if (iotkit__device_own_id_take(dev, msg_id)) return; /* the library's own message */
+  iotkit__device_lock(dev);
   iotkit_delivery_cb cb = dev->closing ? NULL : dev->on_delivery;
   void *cb_user = dev->on_delivery_user;
   iotkit__device_unlock(dev);
@@ -85,6 +118,11 @@ iotkit_err_t iotkit__device_transport(iotkit_device_t *dev) {
   tc.protocol_version = dev->mqtt_version;
   tc.connect_timeout_ms = dev->connect_timeout_ms;
   tc.max_payload = dev->max_payload;
+  tc.will = (iotkit_will_t){.channel = dev->status_channel,
+                            .payload = iotkit__device_will_json,
+                            .payload_len = strlen(iotkit__device_will_json),
+                            .qos = 1,
+                            .retain = true};
   tc.tls = (iotkit_tls_config_t){
       .ca_file = dev->ca_file,
       .ca_dir = dev->ca_dir,
@@ -115,6 +153,9 @@ void iotkit__device_close_transport(iotkit_device_t *dev) {
   dev->connected = false;
   dev->outstanding = 0;
   iotkit__device_unlock(dev);
+  dev->hal->mutex_lock(dev->hal->ctx, dev->ids_lock);
+  dev->n_own_ids = 0; /* ids start again with the next transport */
+  dev->hal->mutex_unlock(dev->hal->ctx, dev->ids_lock);
   /* Under send_lock: a sender that saw the device connected may still be on its way to send(). */
   iotkit__device_send_lock(dev);
   /* destroy() disconnects without events, so no callback can run from here. */

@@ -13,6 +13,12 @@
 #define IOTKIT__DEVICE_LOOP_POLL_MS 100
 /* How long iotkit_device_free() waits for a clean end of the session, at most. */
 #define IOTKIT__DEVICE_GOODBYE_MS 1000u
+/* How many of its own messages the device tracks awaiting confirmation. */
+#define IOTKIT__DEVICE_OWN_IDS 64u
+/* Key of the persisted desired document in the HAL key-value store. */
+#define IOTKIT__DEVICE_DESIRED_KEY "iotkit.desired"
+
+struct cJSON;
 
 struct iotkit_device {
   /* Copied configuration. */
@@ -53,14 +59,60 @@ struct iotkit_device {
   iotkit_message_cb on_message;
   void *on_message_user;
 
+  iotkit_credentials_cb on_credentials;
+  void *on_credentials_user;
+  iotkit_desired_cb on_desired;
+  void *on_desired_user;
+
+  /* The device model, also guarded by lock (device_state.c, device_commands.c). */
+  struct cJSON *reported;     /* reported document (an object), never NULL */
+  int64_t reported_ts;        /* wall time of its last change */
+  struct cJSON *desired;      /* last applied desired state (an object), never NULL */
+  uint64_t desired_version;   /* its version; 0 = none */
+  bool desired_restore;       /* loaded from the HAL, not yet delivered */
+  struct iotkit__handler *handlers;  /* command handlers */
+  struct iotkit_command *commands;   /* commands handed to handlers and not yet released */
+  unsigned pending_commands;         /* of those, the ones not yet answered nor timed out */
+  struct iotkit__sub *subs;          /* the application's subscriptions, renewed on every session */
+
+  /* Ids of the library's own messages (status, reported, responses): their
+     confirmations are not the application's. Guarded by ids_lock, which is held
+     across send() as the transport contract asks of id trackers. */
+  void *ids_lock;
+  void *report_lock; /* makes merging and sending a report one step (taken before the others) */
+  uint32_t own_ids[IOTKIT__DEVICE_OWN_IDS];
+  size_t n_own_ids;
+
+  /* Channels and the last will, made once. */
+  char *status_channel, *reported_channel, *response_channel, *desired_channel, *request_channel;
+  char *channel_base; /* "<prefix>/<device id>/" */
+
+  /* Configuration of the model. */
+  bool auto_reconnect;
+  uint32_t reconnect_min_ms, reconnect_max_ms, command_timeout_ms;
+
   /* Touched only by the controlling thread (the loop is stopped whenever it
-     reads or writes them, and events then run in that same thread). */
+     reads or writes them, and events then run in that same thread) or, while
+     the loop runs, only by the loop thread. */
   bool running;
   void *thread;
-  bool connecting;        /* inside iotkit_device_connect(): connection-down events become its result */
+  bool connecting;        /* an attempt is under way: connection-down events become its result */
   iotkit_err_t conn_fail; /* failure seen while connecting */
   bool closing;           /* inside iotkit_device_free(): events are dropped */
+  int sup;                /* supervisor state, iotkit__sup_t */
+  uint32_t attempts;      /* failed attempts since the last session */
+  uint64_t next_attempt;  /* monotonic ms of the next attempt (IOTKIT__SUP_WAIT) */
+  uint64_t attempt_started;
+  uint32_t sessions;      /* sessions that came up, counted by the connected event */
 };
+
+/* Supervisor states. */
+typedef enum {
+  IOTKIT__SUP_IDLE,       /* not supervising: never connected, or disconnected on request */
+  IOTKIT__SUP_WAIT,       /* down; next attempt at next_attempt */
+  IOTKIT__SUP_CONNECTING, /* an attempt is under way */
+  IOTKIT__SUP_UP          /* session up */
+} iotkit__sup_t;
 
 /* device.c */
 void iotkit__device_lock(const iotkit_device_t *dev);
@@ -95,5 +147,53 @@ void iotkit__device_close_transport(iotkit_device_t *dev);
 /* device_loop.c */
 /* Stop the background loop if it runs (used by free). */
 void iotkit__device_loop_halt(iotkit_device_t *dev);
+
+/* device_io.c */
+/* Send one of the library's own messages (QoS 1): its confirmation is not passed on. */
+iotkit_err_t iotkit__device_send_own(iotkit_device_t *dev, const char *channel, const char *payload, bool retain);
+/* Poll the transport until done(dev), a transport failure or budget_ms. */
+bool iotkit__device_poll_until(iotkit_device_t *dev, bool (*done)(iotkit_device_t *), uint32_t budget_ms,
+                               iotkit_err_t *poll_err);
+uint64_t iotkit__device_now(const iotkit_device_t *dev);
+/* True (and forgotten) if @p id is one of the device's own messages. */
+bool iotkit__device_own_id_take(iotkit_device_t *dev, uint32_t id);
+
+/* device_supervisor.c */
+/* Start a connection attempt: fresh transport (credentials callback, last will), connect(). */
+iotkit_err_t iotkit__device_attempt(iotkit_device_t *dev);
+/* Schedule the next attempt after a failure or a loss (full-jitter exponential backoff). */
+void iotkit__device_backoff(iotkit_device_t *dev);
+/* One step of supervision and network work, at most about @p timeout_ms. */
+void iotkit__device_supervise(iotkit_device_t *dev, int timeout_ms);
+/* Work after a session came up: subscriptions, online status, reported state. */
+void iotkit__device_session_up(iotkit_device_t *dev);
+/* Make the application's subscriptions that this session does not have yet. */
+void iotkit__device_apply_subs(iotkit_device_t *dev);
+void iotkit__device_subs_reset(iotkit_device_t *dev);
+void iotkit__device_subs_free(iotkit_device_t *dev);
+
+/* device_status.c */
+/* Payload of the online / offline status and of the last will (malloc'd, or NULL). */
+char *iotkit__device_status_json(const iotkit_device_t *dev, bool online);
+extern const char iotkit__device_will_json[];
+/* Publish the retained offline status before a clean disconnect. */
+void iotkit__device_say_offline(iotkit_device_t *dev);
+
+/* device_state.c */
+iotkit_err_t iotkit__device_state_init(iotkit_device_t *dev);
+void iotkit__device_state_free(iotkit_device_t *dev);
+/* Publish the reported document (after a (re)connection), if it has anything. */
+void iotkit__device_state_resend(iotkit_device_t *dev);
+/* A message arrived on state/desired. */
+void iotkit__device_desired_in(iotkit_device_t *dev, const void *payload, size_t len);
+/* Deliver a desired state restored from the HAL, once. */
+void iotkit__device_desired_restore(iotkit_device_t *dev);
+
+/* device_commands.c */
+/* A message arrived on commands/request. */
+void iotkit__device_command_in(iotkit_device_t *dev, const void *payload, size_t len);
+/* Send timeout responses for commands past their deadline. */
+void iotkit__device_commands_sweep(iotkit_device_t *dev);
+void iotkit__device_commands_free(iotkit_device_t *dev);
 
 #endif

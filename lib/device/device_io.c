@@ -26,16 +26,16 @@ static iotkit_err_t map_connect_err(iotkit_err_t err) {
   }
 }
 
-static uint64_t now_ms(const iotkit_device_t *dev) { return dev->hal->monotonic_ms(dev->hal->ctx); }
+uint64_t iotkit__device_now(const iotkit_device_t *dev) { return dev->hal->monotonic_ms(dev->hal->ctx); }
 
 /* Poll the transport until done(dev) holds, the transport fails, or @p budget_ms passes.
    Returns true if done() held. */
-static bool poll_until(iotkit_device_t *dev, bool (*done)(iotkit_device_t *), uint32_t budget_ms,
+bool iotkit__device_poll_until(iotkit_device_t *dev, bool (*done)(iotkit_device_t *), uint32_t budget_ms,
                        iotkit_err_t *poll_err) {
-  uint64_t start = now_ms(dev);
+  uint64_t start = iotkit__device_now(dev);
   *poll_err = IOTKIT_OK;
   while (!done(dev)) {
-    uint64_t spent = now_ms(dev) - start;
+    uint64_t spent = iotkit__device_now(dev) - start;
     if (spent >= budget_ms) return false;
     uint64_t left = budget_ms - spent;
     iotkit_err_t err = dev->ops->poll(dev->tctx, (int)(left < WAIT_SLICE_MS ? left : WAIT_SLICE_MS));
@@ -63,18 +63,14 @@ static bool flushed(iotkit_device_t *dev) {
 iotkit_err_t iotkit_device_connect(iotkit_device_t *dev) {
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
   if (dev->running || iotkit_device_is_connected(dev)) return IOTKIT_ERR_STATE;
-  iotkit_err_t err = iotkit__device_transport(dev);
-  if (err != IOTKIT_OK) return err;
+  iotkit__device_desired_restore(dev);
 
   char ep[300];
   iotkit__device_endpoint(dev, ep, sizeof(ep));
-  iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: connecting to %s", dev->device_id, ep);
-  dev->connecting = true;
-  dev->conn_fail = IOTKIT_OK;
-  err = dev->ops->connect(dev->tctx);
+  iotkit_err_t err = iotkit__device_attempt(dev);
   if (err == IOTKIT_OK) {
     iotkit_err_t poll_err;
-    bool settled = poll_until(dev, connect_settled, dev->connect_timeout_ms, &poll_err);
+    bool settled = iotkit__device_poll_until(dev, connect_settled, dev->connect_timeout_ms, &poll_err);
     if (dev->conn_fail != IOTKIT_OK) {
       err = dev->conn_fail; /* the event handler wrote the detail */
     } else if (poll_err != IOTKIT_OK) {
@@ -85,8 +81,6 @@ iotkit_err_t iotkit_device_connect(iotkit_device_t *dev) {
       iotkit__device_set_error(dev, "cannot connect to %s: no session within %u ms", ep,
                                (unsigned)dev->connect_timeout_ms);
     }
-  } else {
-    iotkit__device_set_error(dev, "cannot connect to %s: %s", ep, transport_detail(dev, err));
   }
   dev->connecting = false;
   if (err != IOTKIT_OK) {
@@ -94,8 +88,12 @@ iotkit_err_t iotkit_device_connect(iotkit_device_t *dev) {
     iotkit__device_close_transport(dev);
     iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: connect to %s failed (%s)", dev->device_id, ep,
                     iotkit_err_name(err));
+    /* A device that was supervised (it lost its session) keeps trying by itself. */
+    if (dev->sup != IOTKIT__SUP_IDLE) iotkit__device_backoff(dev);
     return map_connect_err(err);
   }
+  dev->sup = IOTKIT__SUP_UP;
+  dev->attempts = 0;
   return IOTKIT_OK;
 }
 
@@ -103,11 +101,13 @@ iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev) {
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
   if (dev->running) return IOTKIT_ERR_STATE;
   if (!dev->tctx || !iotkit_device_is_connected(dev)) return IOTKIT_ERR_NOT_CONNECTED;
+  dev->sup = IOTKIT__SUP_IDLE; /* a requested end: no reconnect */
+  iotkit__device_say_offline(dev);
   iotkit_err_t poll_err;
   /* Give what is queued a chance to be confirmed; the budget is the connect timeout. */
-  (void)poll_until(dev, flushed, dev->connect_timeout_ms, &poll_err);
+  (void)iotkit__device_poll_until(dev, flushed, dev->connect_timeout_ms, &poll_err);
   iotkit_err_t err = dev->ops->disconnect(dev->tctx);
-  if (err == IOTKIT_OK && !poll_until(dev, is_down, dev->connect_timeout_ms, &poll_err)) {
+  if (err == IOTKIT_OK && !iotkit__device_poll_until(dev, is_down, dev->connect_timeout_ms, &poll_err)) {
     err = poll_err != IOTKIT_OK ? poll_err : IOTKIT_ERR_TIMEOUT;
   }
   if (err != IOTKIT_OK) {
@@ -125,11 +125,16 @@ void iotkit__device_goodbye(iotkit_device_t *dev) {
   iotkit_err_t poll_err;
   uint32_t budget = dev->connect_timeout_ms < IOTKIT__DEVICE_GOODBYE_MS ? dev->connect_timeout_ms
                                                                           : IOTKIT__DEVICE_GOODBYE_MS;
-  if (dev->ops->disconnect(dev->tctx) == IOTKIT_OK) (void)poll_until(dev, is_down, budget, &poll_err);
+  dev->sup = IOTKIT__SUP_IDLE;
+  iotkit__device_say_offline(dev);
+  (void)iotkit__device_poll_until(dev, flushed, budget, &poll_err);
+  if (dev->ops->disconnect(dev->tctx) == IOTKIT_OK) (void)iotkit__device_poll_until(dev, is_down, budget, &poll_err);
 }
 
+/* With @p own, the message is the library's: ids_lock is held across send() so that
+   its confirmation, which may come first, can be recognised and kept from the application. */
 static iotkit_err_t send_on(iotkit_device_t *dev, const char *channel, const void *payload, size_t len, int qos,
-                            bool retain, uint32_t *msg_id) {
+                            bool retain, bool own, uint32_t *msg_id) {
   iotkit__device_lock(dev);
   bool up = dev->connected;
   if (up) dev->outstanding++; /* before send(): its confirmation may come first */
@@ -138,9 +143,21 @@ static iotkit_err_t send_on(iotkit_device_t *dev, const char *channel, const voi
 
   iotkit_message_t msg = {.channel = channel, .payload = payload, .len = len, .qos = qos, .retain = retain};
   uint32_t id = 0;
+  if (own) dev->hal->mutex_lock(dev->hal->ctx, dev->ids_lock);
   iotkit__device_send_lock(dev);
   iotkit_err_t err = dev->tctx ? dev->ops->send(dev->tctx, &msg, &id) : IOTKIT_ERR_NOT_CONNECTED;
   iotkit__device_send_unlock(dev);
+  if (own) {
+    if (err == IOTKIT_OK) {
+      /* Full: forget the oldest; its confirmation then reaches the application, harmlessly. */
+      if (dev->n_own_ids == IOTKIT__DEVICE_OWN_IDS) {
+        memmove(dev->own_ids, dev->own_ids + 1, (IOTKIT__DEVICE_OWN_IDS - 1) * sizeof(uint32_t));
+        dev->n_own_ids--;
+      }
+      dev->own_ids[dev->n_own_ids++] = id;
+    }
+    dev->hal->mutex_unlock(dev->hal->ctx, dev->ids_lock);
+  }
   if (err != IOTKIT_OK) {
     iotkit__device_lock(dev);
     if (dev->outstanding > 0) dev->outstanding--;
@@ -150,6 +167,25 @@ static iotkit_err_t send_on(iotkit_device_t *dev, const char *channel, const voi
   }
   if (msg_id) *msg_id = id;
   return IOTKIT_OK;
+}
+
+bool iotkit__device_own_id_take(iotkit_device_t *dev, uint32_t id) {
+  bool found = false;
+  dev->hal->mutex_lock(dev->hal->ctx, dev->ids_lock);
+  for (size_t i = 0; i < dev->n_own_ids && !found; i++) {
+    if (dev->own_ids[i] != id) continue;
+    found = true;
+    memmove(dev->own_ids + i, dev->own_ids + i + 1, (dev->n_own_ids - i - 1) * sizeof(uint32_t));
+    dev->n_own_ids--;
+  }
+  dev->hal->mutex_unlock(dev->hal->ctx, dev->ids_lock);
+  return found;
+}
+
+iotkit_err_t iotkit__device_send_own(iotkit_device_t *dev, const char *channel, const char *payload, bool retain) {
+  size_t len = strlen(payload);
+  if (len > dev->max_payload) return IOTKIT_ERR_TOO_LARGE;
+  return send_on(dev, channel, payload, len, 1, retain, true, NULL);
 }
 
 static iotkit_err_t check_payload(const iotkit_device_t *dev, const void *payload, size_t len) {
@@ -162,7 +198,7 @@ iotkit_err_t iotkit_device_send_telemetry(iotkit_device_t *dev, const void *payl
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
   iotkit_err_t err = check_payload(dev, payload, len);
   if (err != IOTKIT_OK) return err;
-  return send_on(dev, dev->telemetry_channel, payload, len, dev->telemetry_qos, false, msg_id);
+  return send_on(dev, dev->telemetry_channel, payload, len, dev->telemetry_qos, false, false, msg_id);
 }
 
 iotkit_err_t iotkit_device_publish(iotkit_device_t *dev, const char *suffix, const void *payload, size_t len,
@@ -172,20 +208,7 @@ iotkit_err_t iotkit_device_publish(iotkit_device_t *dev, const char *suffix, con
   if (err != IOTKIT_OK) return err;
   char *channel = iotkit__device_channel(dev, suffix);
   if (!channel) return IOTKIT_ERR_NOMEM;
-  err = send_on(dev, channel, payload, len, qos, retain, msg_id);
-  free(channel);
-  return err;
-}
-
-iotkit_err_t iotkit_device_subscribe(iotkit_device_t *dev, const char *suffix, int qos) {
-  if (!dev || !iotkit__device_suffix_ok(suffix, true) || qos < 0 || qos > 2) return IOTKIT_ERR_INVALID_ARG;
-  if (dev->running) return IOTKIT_ERR_STATE;
-  if (!dev->tctx || !iotkit_device_is_connected(dev)) return IOTKIT_ERR_NOT_CONNECTED;
-  char *channel = iotkit__device_channel(dev, suffix);
-  if (!channel) return IOTKIT_ERR_NOMEM;
-  iotkit_err_t err = dev->ops->subscribe(dev->tctx, channel, qos);
-  if (err != IOTKIT_OK)
-    iotkit__device_set_error(dev, "subscribe to %s failed: %s", channel, transport_detail(dev, err));
+  err = send_on(dev, channel, payload, len, qos, retain, false, msg_id);
   free(channel);
   return err;
 }
@@ -193,14 +216,9 @@ iotkit_err_t iotkit_device_subscribe(iotkit_device_t *dev, const char *suffix, i
 iotkit_err_t iotkit_device_poll(iotkit_device_t *dev, int timeout_ms) {
   if (!dev || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
   if (dev->running) return IOTKIT_ERR_STATE;
-  if (!dev->tctx) return IOTKIT_ERR_NOT_CONNECTED;
-  iotkit_err_t err = dev->ops->poll(dev->tctx, timeout_ms);
-  if (err != IOTKIT_OK) {
-    char ep[300];
-    iotkit__device_endpoint(dev, ep, sizeof(ep));
-    iotkit__device_set_error(dev, "poll on %s: %s", ep, transport_detail(dev, err));
-  }
-  return err;
+  if (!dev->tctx && dev->sup == IOTKIT__SUP_IDLE) return IOTKIT_ERR_NOT_CONNECTED;
+  iotkit__device_supervise(dev, timeout_ms);
+  return IOTKIT_OK;
 }
 
 int iotkit_device_fd(const iotkit_device_t *dev) {

@@ -10,16 +10,10 @@ static bool stop_requested(iotkit_device_t *dev) {
 
 static void loop_main(void *arg) {
   iotkit_device_t *dev = arg;
-  const iotkit_hal_t *hal = dev->hal;
-  while (!stop_requested(dev)) {
-    /* tctx cannot change while the loop runs: connect, disconnect and free
-       refuse to run (or stop the loop first). */
-    iotkit_err_t err = dev->tctx ? dev->ops->poll(dev->tctx, IOTKIT__DEVICE_LOOP_POLL_MS) : IOTKIT_ERR_NOT_CONNECTED;
-    if (err != IOTKIT_OK || !iotkit_device_is_connected(dev)) {
-      /* Without a connection poll() returns at once: do not spin. */
-      hal->sleep_ms(hal->ctx, IOTKIT__DEVICE_LOOP_POLL_MS);
-    }
-  }
+  /* While the loop runs it is the only thread that touches the transport and
+     the supervisor: connect, disconnect, subscribe and free refuse, defer, or
+     stop the loop first. */
+  while (!stop_requested(dev)) iotkit__device_supervise(dev, IOTKIT__DEVICE_LOOP_POLL_MS);
 }
 
 iotkit_err_t iotkit_device_start(iotkit_device_t *dev) {
@@ -31,6 +25,11 @@ iotkit_err_t iotkit_device_start(iotkit_device_t *dev) {
   iotkit__device_lock(dev);
   dev->stop_requested = false;
   iotkit__device_unlock(dev);
+  /* A device not yet connected (or disconnected) is connected by the loop. */
+  if (dev->sup == IOTKIT__SUP_IDLE && !iotkit_device_is_connected(dev)) {
+    dev->sup = IOTKIT__SUP_WAIT;
+    dev->next_attempt = iotkit__device_now(dev);
+  }
   dev->running = true;
   void *thread = NULL;
   iotkit_err_t err = hal->thread_start(hal->ctx, loop_main, dev, &thread);

@@ -1,7 +1,14 @@
 target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/device.c
   ${CMAKE_CURRENT_LIST_DIR}/device_channel.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_commands.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_desired.c
   ${CMAKE_CURRENT_LIST_DIR}/device_events.c
   ${CMAKE_CURRENT_LIST_DIR}/device_io.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_json.c
   ${CMAKE_CURRENT_LIST_DIR}/device_loop.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_state.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_status.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_subs.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_supervisor.c
 )

@@ -161,7 +161,7 @@ static mosq_server_t *started_broker(void) {
 
 /* An independent client subscribed to every device's channels. */
 static mqtt_peer_t *telemetry_subscriber(const mosq_server_t *srv) {
-  mqtt_peer_t *peer = mqtt_peer_new(&(mqtt_peer_opts_t){.port = mosq_server_port(srv), .topic = "iotkit/v1/#", .qos = 1});
+  mqtt_peer_t *peer = mqtt_peer_new(&(mqtt_peer_opts_t){.port = mosq_server_port(srv), .topic = "iotkit/v1/+/telemetry", .qos = 1});
   cr_assert_not_null(peer);
   return peer;
 }

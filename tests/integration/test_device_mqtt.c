@@ -32,7 +32,7 @@ static mqtt_peer_t *subscriber(const char *topic) {
 
 Test(device_mqtt, telemetry_reaches_an_independent_subscriber) {
   cr_assert(mosq_server_start(srv));
-  mqtt_peer_t *peer = subscriber("iotkit/v1/#");
+  mqtt_peer_t *peer = subscriber("iotkit/v1/+/telemetry");
   device_counts_t c = {.want = 1};
   iotkit_device_t *dev = NULL;
   cr_assert_eq(iotkit_device_new(&fx.cfg, &dev), IOTKIT_OK);

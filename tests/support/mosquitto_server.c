@@ -224,6 +224,7 @@ bool mosq_server_start(mosq_server_t *srv) {
 
 static bool signal_and_wait(mosq_server_t *srv, int sig) {
   if (!srv || srv->pid <= 0) return false;
+  kill(srv->pid, SIGCONT); /* a paused broker must run to act on the signal (sent after sig) */
   test_kill_wait(srv->pid, sig);
   srv->pid = 0;
   return true;
@@ -232,6 +233,11 @@ static bool signal_and_wait(mosq_server_t *srv, int sig) {
 bool mosq_server_stop(mosq_server_t *srv) { return signal_and_wait(srv, SIGTERM); }
 
 bool mosq_server_kill(mosq_server_t *srv) { return signal_and_wait(srv, SIGKILL); }
+
+bool mosq_server_pause(mosq_server_t *srv, bool paused) {
+  if (!srv || srv->pid <= 0) return false;
+  return kill(srv->pid, paused ? SIGSTOP : SIGCONT) == 0;
+}
 
 bool mosq_server_restart(mosq_server_t *srv) {
   if (!srv) return false;

@@ -70,6 +70,10 @@ bool mosq_server_stop(mosq_server_t *srv);
 /* Kill the broker at once (SIGKILL), as a crash would. */
 bool mosq_server_kill(mosq_server_t *srv);
 
+/* Freeze (SIGSTOP) or resume (SIGCONT) the broker: a frozen broker keeps its
+   connections open but answers nothing, as a half-open connection looks. */
+bool mosq_server_pause(mosq_server_t *srv, bool paused);
+
 /* Stop if running, then start again on the same port. */
 bool mosq_server_restart(mosq_server_t *srv);
 

@@ -17,6 +17,7 @@ static struct {
   bool alive;
   const iotkit_transport_events_t *ev;
   bool connecting;
+  int unconfirmed; /* sends that the next poll confirms */
 } fake;
 
 static iotkit_err_t fake_create(const iotkit_transport_config_t *cfg, const iotkit_transport_events_t *ev,
@@ -54,6 +55,7 @@ static iotkit_err_t fake_send(void *ctx, const iotkit_message_t *msg, uint32_t *
   (void)ctx;
   (void)msg;
   *id = 1;
+  fake.unconfirmed++;
   return IOTKIT_OK;
 }
 
@@ -67,6 +69,7 @@ static iotkit_err_t fake_subscribe(void *ctx, const char *channel, int qos) {
 static iotkit_err_t fake_poll(void *ctx, int timeout_ms) {
   (void)ctx;
   (void)timeout_ms;
+  for (; fake.unconfirmed > 0; fake.unconfirmed--) fake.ev->delivery(fake.ev->user, 1, IOTKIT_OK);
   if (!fake.connecting) return IOTKIT_OK;
   if (fake.fail_reason != IOTKIT_OK) {
     fake.connecting = false;
@@ -159,15 +162,17 @@ Test(device_connect, config_credentials_override_the_uri) {
   iotkit_device_free(dev);
 }
 
-Test(device_connect, transport_created_once) {
+/* Every attempt gets a fresh transport (refreshed credentials, nothing left of the old session). */
+Test(device_connect, fresh_transport_per_connection) {
   iotkit_device_t *dev = make();
   cr_assert_eq(iotkit_device_connect(dev), IOTKIT_OK);
   cr_assert_eq(iotkit_device_disconnect(dev), IOTKIT_OK);
   cr_assert_eq(iotkit_device_connect(dev), IOTKIT_OK);
-  cr_assert_eq(fake.creates, 1);
+  cr_assert_eq(fake.creates, 2);
+  cr_assert_eq(fake.destroys, 1);
   cr_assert_eq(iotkit_device_fd(dev), 42);
   iotkit_device_free(dev);
-  cr_assert_eq(fake.destroys, 1);
+  cr_assert_eq(fake.destroys, 2);
 }
 
 Test(device_connect, timeout) {

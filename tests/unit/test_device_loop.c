@@ -57,10 +57,26 @@ Test(device_loop, disconnect_while_started) {
   iotkit_device_free(dev);
 }
 
-Test(device_loop, subscribe_while_started) {
+static void count_msg(iotkit_device_t *dev, void *user, const char *channel, const void *payload, size_t len) {
+  (void)dev, (void)channel, (void)payload, (void)len;
+  atomic_fetch_add((atomic_int *)user, 1);
+}
+
+static bool got_one(void *arg) { return atomic_load((atomic_int *)arg) > 0; }
+
+/* While the loop runs it owns the transport: the subscription is remembered and made by the loop. */
+Test(device_loop, subscribe_while_started_is_made_by_the_loop) {
+  atomic_int msgs = 0;
   iotkit_device_t *dev = device_fixture_connect(&fx);
+  iotkit_device_on_message(dev, count_msg, &msgs);
   cr_assert_eq(iotkit_device_start(dev), IOTKIT_OK);
-  cr_assert_eq(iotkit_device_subscribe(dev, "commands/#", 1), IOTKIT_ERR_STATE);
+  cr_assert_eq(iotkit_device_subscribe(dev, "echo/#", 1), IOTKIT_OK);
+  /* The loopback echoes a send on a subscribed channel once the loop has subscribed. */
+  for (int i = 0; i < 200 && !got_one(&msgs); i++) {
+    cr_assert_eq(iotkit_device_publish(dev, "echo/x", "1", 1, 1, false, NULL), IOTKIT_OK);
+    (void)device_fixture_wait(&fx, NULL, got_one, &msgs, 20);
+  }
+  cr_assert(got_one(&msgs));
   iotkit_device_free(dev);
 }
 

@@ -8,20 +8,12 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "device_sim.h"
 #include "sensor_model.h"
 
 #define SLICE_MS 100u
 #define CONFIRM_WAIT_MS 10000u     /* how long to wait for outstanding confirmations */
 #define CONFIRM_WAIT_STOP_MS 2000u /* the same after SIGINT/SIGTERM */
-
-typedef struct sim {
-  const char *uri, *id, *state_dir, *username, *password;
-  unsigned long count, interval_ms, qos;
-  bool quiet;
-  unsigned long sent, confirmed, failed;
-  bool lost; /* the connection went down */
-  iotkit_device_t *dev;
-} sim_t;
 
 static int parse(sim_t *s, int argc, char **argv) {
   const char *count = "0", *interval = "1000", *qos = "1";
@@ -30,7 +22,7 @@ static int parse(sim_t *s, int argc, char **argv) {
       {"count", &count, NULL},          {"interval-ms", &interval, NULL},
       {"state-dir", &s->state_dir, NULL}, {"qos", &qos, NULL},
       {"username", &s->username, NULL}, {"password", &s->password, NULL},
-      {"quiet", NULL, &s->quiet},
+      {"quiet", NULL, &s->quiet},       {"reconnect", NULL, &s->reconnect},
   };
   int rc = cli_parse_opts(argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
   if (rc != CLI_EXIT_OK) return rc;
@@ -59,12 +51,12 @@ static void on_connection(iotkit_device_t *dev, void *user, bool up, iotkit_err_
   (void)dev;
   sim_t *s = user;
   if (!up && reason != IOTKIT_OK) {
-    s->lost = true;
+    s->lost = !s->reconnect;
     fprintf(stderr, "iotkit: connection lost: %s (%s)\n", detail, iotkit_err_name(reason));
   }
 }
 
-static void report(const sim_t *s, iotkit_err_t err) {
+void sim_report_error(const sim_t *s, iotkit_err_t err) {
   char detail[IOTKIT_ERROR_TEXT_SIZE];
   const char *d = iotkit_device_last_error(s->dev, detail, sizeof(detail));
   fprintf(stderr, "iotkit: %s (%s)\n", *d ? d : iotkit_strerror(err), iotkit_err_name(err));
@@ -99,12 +91,15 @@ static uint64_t now_ms(const sim_t *s) {
 /* Poll for @p ms, or less if @p until_done says so or a stop signal comes. */
 static void pump(sim_t *s, uint64_t ms, bool (*until_done)(const sim_t *), bool stop_on_signal) {
   uint64_t start = now_ms(s);
-  while (!s->lost && !(stop_on_signal && cli_stop_requested()) && !(until_done && until_done(s))) {
+  /* A new interval ends the wait between readings (stop_on_signal marks that wait). */
+  while (!s->lost && !(stop_on_signal && (cli_stop_requested() || s->interval_changed)) &&
+         !(until_done && until_done(s))) {
     uint64_t spent = now_ms(s) - start;
     if (spent >= ms) break;
     uint64_t left = ms - spent;
     iotkit_err_t err = iotkit_device_poll(s->dev, (int)(left < SLICE_MS ? left : SLICE_MS));
-    if (err != IOTKIT_OK && !iotkit_device_is_connected(s->dev)) s->lost = true;
+    if (err != IOTKIT_OK && !iotkit_device_is_connected(s->dev) && !s->reconnect) s->lost = true;
+    if (s->reboot_requested) sim_reboot(s);
   }
 }
 
@@ -132,6 +127,7 @@ static void publish_loop(sim_t *s) {
   sensor_model_t model;
   iotkit_err_t err = sensor_model_init(&model, iotkit_device_hal(s->dev));
   for (unsigned long seq = 1; err == IOTKIT_OK && !s->lost && !cli_stop_requested(); seq++) {
+    s->interval_changed = false;
     if (seq > 1) err = sensor_model_step(&model);
     char *json = err == IOTKIT_OK ? reading_json(s, seq, &model) : NULL;
     if (!json) {
@@ -140,13 +136,21 @@ static void publish_loop(sim_t *s) {
       return;
     }
     uint32_t msg_id = 0;
+    if (s->reconnect && !iotkit_device_is_connected(s->dev)) {
+      /* Offline with --reconnect: this reading is skipped, not failed. */
+      if (!s->quiet) printf("offline: skipped seq=%lu\n", seq);
+      cJSON_free(json);
+      if (s->count && seq >= s->count) return;
+      pump(s, s->interval_ms, NULL, true);
+      continue;
+    }
     err = iotkit_device_send_telemetry(s->dev, json, strlen(json), &msg_id);
     if (err == IOTKIT_OK) {
       s->sent++;
       if (!s->quiet) printf("published seq=%lu msg_id=%u %s\n", seq, (unsigned)msg_id, json);
       fflush(stdout);
     } else {
-      report(s, err);
+      sim_report_error(s, err);
       s->lost = !iotkit_device_is_connected(s->dev);
       s->failed++;
     }
@@ -170,6 +174,10 @@ int cmd_device_simulate(int argc, char **argv) {
   cfg.username = s.username;
   cfg.password = s.password;
   cfg.telemetry_qos = (int)s.qos;
+  /* Without --reconnect a lost connection ends the run (exit code 3). */
+  cfg.auto_reconnect = s.reconnect;
+  cfg.reconnect_min_ms = 200;
+  cfg.reconnect_max_ms = 5000;
   iotkit_err_t err = make_hal(&s, &hal);
   if (err != IOTKIT_OK) {
     fprintf(stderr, "iotkit: cannot set up the %s HAL%s%s: %s (%s)\n", s.state_dir ? "POSIX" : "memory",
@@ -186,11 +194,18 @@ int cmd_device_simulate(int argc, char **argv) {
   }
   iotkit_device_on_delivery(s.dev, on_delivery, &s);
   iotkit_device_on_connection(s.dev, on_connection, &s);
+  err = sim_model_attach(&s);
+  if (err != IOTKIT_OK) {
+    sim_report_error(&s, err);
+    iotkit_device_free(s.dev);
+    iotkit_hal_free(hal);
+    return CLI_EXIT_USAGE;
+  }
   cli_catch_stop_signals();
 
   err = iotkit_device_connect(s.dev);
   if (err != IOTKIT_OK) {
-    report(&s, err);
+    sim_report_error(&s, err);
     iotkit_device_free(s.dev);
     iotkit_hal_free(hal);
     return CLI_EXIT_CONNECT;
@@ -203,7 +218,7 @@ int cmd_device_simulate(int argc, char **argv) {
   if (unconfirmed) fprintf(stderr, "iotkit: %lu message(s) not confirmed in time\n", unconfirmed);
   if (!s.lost && iotkit_device_is_connected(s.dev)) {
     err = iotkit_device_disconnect(s.dev);
-    if (err != IOTKIT_OK) report(&s, err);
+    if (err != IOTKIT_OK) sim_report_error(&s, err);
   }
   printf("sent %lu, confirmed %lu, failed %lu\n", s.sent, s.confirmed, s.failed);
   bool ok = !s.lost && s.failed == 0 && s.confirmed == s.sent;
