@@ -11,6 +11,15 @@
 #include "mqtt_peer.h"
 #include "peer_wait.h"
 
+#ifdef IOTKIT_TEST_VIA_HUB /* the same suite through iotkit-hub: see test_device_model_hub_coap*.c */
+#include "hub_fixture.h"
+static hub_srv_t *hub;
+static char hub_uri[256];
+#define MQTT_ONLY(why) cr_skip_test("not through the hub: %s", why)
+#else
+#define MQTT_ONLY(why) ((void)0)
+#endif
+
 #define T(suffix) "iotkit/v1/mdev/" suffix
 #define WAIT_MS 10000
 
@@ -27,6 +36,10 @@ static void setup(void) {
   fx.cfg.device_id = "mdev";
   fx.cfg.reconnect_min_ms = 100;
   fx.cfg.reconnect_max_ms = 500;
+#ifdef IOTKIT_TEST_VIA_HUB
+  hub = hub_fixture_for_device(HUB_BIN, mosq_server_uri(srv), "mdev", IOTKIT_TEST_VIA_HUB, hub_uri, sizeof hub_uri);
+  fx.cfg.uri = hub_uri;
+#endif
 }
 
 static void teardown(void) {
@@ -35,6 +48,10 @@ static void teardown(void) {
   mqtt_peer_free(peer);
   peer = NULL;
   device_fixture_fini(&fx);
+#ifdef IOTKIT_TEST_VIA_HUB
+  hub_srv_free(hub);
+  hub = NULL;
+#endif
   mosq_server_free(srv);
 }
 TestSuite(device_model_mqtt, .init = setup, .fini = teardown, .timeout = 60);
@@ -142,6 +159,7 @@ Test(device_model_mqtt, desired_changed_while_offline_is_applied_after_reconnect
 }
 
 Test(device_model_mqtt, restarted_device_applies_the_stored_desired_state_before_connecting) {
+  MQTT_ONLY("it stops the broker to make the connect fail");
   char dir[256];
   hal_tmpdir_make(dir, sizeof(dir));
   fx.cfg.hal = NULL;
@@ -168,6 +186,7 @@ Test(device_model_mqtt, restarted_device_applies_the_stored_desired_state_before
 }
 
 Test(device_model_mqtt, broker_restart_reconnects_resubscribes_and_reports_again) {
+  MQTT_ONLY("the device's session is with the hub, which rides out the broker restart");
   device_counts_t c = {.want = 0};
   running_device();
   iotkit_device_on_connection(dev, device_counts_on_connection, &c);
@@ -255,6 +274,7 @@ Test(device_model_mqtt, malformed_desired_is_ignored_and_the_next_applied) {
 /* A broker that stops answering without closing the connection (half-open) is
    found by the keepalive, and the device comes back when it answers again. */
 Test(device_model_mqtt, frozen_broker_is_noticed_by_the_keepalive, .timeout = 90) {
+  MQTT_ONLY("MQTT keepalive");
   device_counts_t c = {.want = 0};
   fx.cfg.keepalive_s = 5; /* the least libmosquitto allows */
   fx.cfg.connect_timeout_ms = 2000;

@@ -2,6 +2,7 @@
 #include "hub_fixture.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "net_util.h"
@@ -38,6 +39,20 @@ const mqtt_peer_msg_t *hub_fixture_wait_topic(hub_fixture_t *fx, const char *top
     }
   }
   return NULL;
+}
+
+hub_srv_t *hub_fixture_for_device(const char *hub_bin, const char *mqtt_uri, const char *id, const char *scheme,
+                                  char *uri, size_t cap) {
+  hub_srv_t *hub = hub_srv_new(hub_bin, mqtt_uri);
+  cr_assert_not_null(hub);
+  cr_assert(hub_srv_add_device(hub, id, HUB_FX_KEY1_HEX));
+  cr_assert(hub_srv_start(hub));
+  if (strcmp(scheme, "coaps") == 0) {
+    snprintf(uri, cap, "coaps://%s:%s@%s", id, HUB_FX_KEY1, hub_srv_coaps_uri(hub) + strlen("coaps://"));
+  } else {
+    snprintf(uri, cap, "%s", hub_srv_coap_uri(hub));
+  }
+  return hub;
 }
 
 void hub_fixture_fini(hub_fixture_t *fx) {
