@@ -11,7 +11,7 @@
 #include "mqtt_peer.h"
 #include "peer_wait.h"
 
-#ifdef IOTKIT_TEST_VIA_HUB /* the same suite through iotkit-hub: see test_device_model_hub_coap*.c */
+#ifdef IOTKIT_TEST_VIA_HUB /* the same suite through iotkit-hub: see test_device_model_hub_*.c */
 #include "hub_fixture.h"
 static hub_srv_t *hub;
 static char hub_uri[256];
@@ -37,8 +37,7 @@ static void setup(void) {
   fx.cfg.reconnect_min_ms = 100;
   fx.cfg.reconnect_max_ms = 500;
 #ifdef IOTKIT_TEST_VIA_HUB
-  hub = hub_fixture_for_device(HUB_BIN, mosq_server_uri(srv), "mdev", IOTKIT_TEST_VIA_HUB, hub_uri, sizeof hub_uri);
-  fx.cfg.uri = hub_uri;
+  hub = hub_fixture_for_device(HUB_BIN, mosq_server_uri(srv), IOTKIT_TEST_VIA_HUB, &fx.cfg, hub_uri, sizeof hub_uri);
 #endif
 }
 
@@ -257,10 +256,17 @@ Test(device_model_mqtt, command_over_max_payload_is_ignored) {
   char big[400];
   snprintf(big, sizeof(big), "{\"id\":\"big\",\"name\":\"ping\",\"params\":{\"pad\":\"%0300d\"}}", 0);
   bad_then_ping(T("commands/request"), big);
+#ifdef IOTKIT_TEST_VIA_HUB
+  if (strncmp(IOTKIT_TEST_VIA_HUB, "http", 4) == 0) { /* the HTTP backend drops it while reading, with its own line */
+    cr_assert(strstr(iotkit_hal_memory_log(fx.hal), "exceeds the limit of 200 bytes; dropped"));
+    return;
+  }
+#endif
   cr_assert(strstr(iotkit_hal_memory_log(fx.hal), "ignored a message of 346 bytes on iotkit/v1/mdev/commands/request"));
 }
 
 Test(device_model_mqtt, malformed_desired_is_ignored_and_the_next_applied) {
+  MQTT_ONLY("the hub passes on the latest desired state: the malformed one may be skipped");
   running_device();
   publish(T("state/desired"), "{\"version\":2,\"state\":", true);
   publish(T("state/desired"), "{\"version\":3,\"state\":{\"a\":1}}", true);

@@ -41,17 +41,25 @@ const mqtt_peer_msg_t *hub_fixture_wait_topic(hub_fixture_t *fx, const char *top
   return NULL;
 }
 
-hub_srv_t *hub_fixture_for_device(const char *hub_bin, const char *mqtt_uri, const char *id, const char *scheme,
-                                  char *uri, size_t cap) {
+hub_srv_t *hub_fixture_for_device(const char *hub_bin, const char *mqtt_uri, const char *scheme,
+                                  iotkit_device_config_t *cfg, char *uri, size_t cap) {
+  const char *id = cfg->device_id;
+  bool http = strncmp(scheme, "http", 4) == 0, tls = strcmp(scheme, "coaps") == 0 || strcmp(scheme, "https") == 0;
   hub_srv_t *hub = hub_srv_new(hub_bin, mqtt_uri);
   cr_assert_not_null(hub);
   cr_assert(hub_srv_add_device(hub, id, HUB_FX_KEY1_HEX));
+  if (http) cr_assert(hub_srv_enable_http(hub, tls));
   cr_assert(hub_srv_start(hub));
-  if (strcmp(scheme, "coaps") == 0) {
+  if (http) {
+    snprintf(uri, cap, "%s", hub_srv_http_uri(hub));
+    cfg->password = HUB_FX_KEY1_HEX; /* the token */
+    if (tls) cfg->tls.ca_file = hub_srv_ca_file(hub);
+  } else if (tls) {
     snprintf(uri, cap, "coaps://%s:%s@%s", id, HUB_FX_KEY1, hub_srv_coaps_uri(hub) + strlen("coaps://"));
   } else {
     snprintf(uri, cap, "%s", hub_srv_coap_uri(hub));
   }
+  cfg->uri = uri;
   return hub;
 }
 

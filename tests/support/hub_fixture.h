@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "hub_server.h"
+#include "iotkit/iotkit.h"
 #include "mosquitto_server.h"
 #include "mqtt_peer.h"
 
@@ -40,13 +41,14 @@ size_t hub_fixture_count_topic(hub_fixture_t *fx, const char *topic);
 /* The @p nth (from 0) message on @p topic, waiting up to 10 s; NULL if it never came. */
 const mqtt_peer_msg_t *hub_fixture_wait_topic(hub_fixture_t *fx, const char *topic, size_t nth);
 
-/* For a device suite run through the hub (the device on CoAP, the checks on
-   MQTT): start a hub (@p hub_bin) bridged to @p mqtt_uri that knows device
-   @p id, and write the device's URI into @p uri: "coaps://ID:KEY@127.0.0.1:PORT"
-   (DTLS-PSK: identity ID, key KEY) for @p scheme "coaps", or
-   "coap://127.0.0.1:PORT" for "coap". Asserts; free with hub_srv_free(). */
-hub_srv_t *hub_fixture_for_device(const char *hub_bin, const char *mqtt_uri, const char *id, const char *scheme,
-                                  char *uri, size_t cap);
+/* For a device suite run through the hub (the device on CoAP or HTTP, the
+   checks on MQTT): start a hub (@p hub_bin) bridged to @p mqtt_uri that knows
+   device cfg->device_id, and point @p cfg at it for @p scheme: "coaps"
+   (DTLS-PSK, the credentials in the URI), "coap", "https" (its token as
+   password, the test CA as tls.ca_file) or "http". The URI is written into
+   @p uri, which must outlive the device. Asserts; free with hub_srv_free(). */
+hub_srv_t *hub_fixture_for_device(const char *hub_bin, const char *mqtt_uri, const char *scheme,
+                                  iotkit_device_config_t *cfg, char *uri, size_t cap);
 
 /* Stop and free everything. */
 void hub_fixture_fini(hub_fixture_t *fx);

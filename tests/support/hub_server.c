@@ -25,6 +25,7 @@ struct hub_srv {
   char coaps_uri[64];
   char http_uri[64];
   char file[192];
+  char ca[160];
   bool http, https;
   char *extra; /* config lines added by the test */
   pid_t pid;
@@ -80,12 +81,15 @@ bool hub_srv_add_config(hub_srv_t *h, const char *line) {
 bool hub_srv_enable_http(hub_srv_t *h, bool tls) {
   if (!h) return false;
   if (tls && !test_certs_make(h->dir)) return false;
+  snprintf(h->ca, sizeof h->ca, "%s/ca.crt", h->dir);
   h->http = true;
   h->https = tls;
   return true;
 }
 
 const char *hub_srv_http_uri(const hub_srv_t *h) { return h ? h->http_uri : ""; }
+
+const char *hub_srv_ca_file(const hub_srv_t *h) { return h ? h->ca : ""; }
 
 const char *hub_srv_file(hub_srv_t *h, const char *name) {
   snprintf(h->file, sizeof h->file, "%s/%s", h->dir, name);

@@ -40,6 +40,9 @@ bool hub_srv_enable_http(hub_srv_t *hub, bool tls);
 /* "http(s)://127.0.0.1:PORT" of the HTTP front, valid until hub_srv_free(). */
 const char *hub_srv_http_uri(const hub_srv_t *hub);
 
+/* The CA that signed the HTTPS certificate (after hub_srv_enable_http(hub, true)), valid until hub_srv_free(). */
+const char *hub_srv_ca_file(const hub_srv_t *hub);
+
 /* Path of a file in the hub's directory ("ca.crt"...), valid until the next call. */
 const char *hub_srv_file(hub_srv_t *hub, const char *name);
 
