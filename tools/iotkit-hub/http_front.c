@@ -83,7 +83,8 @@ static enum MHD_Result ingest(hub_t *hub, http_req_t *q, const char *id, const c
   const char *topic = q->url + 1;
   if (!hub_mqtt_publish(hub, topic, q->body, q->len, 1, rule->retain)) {
     hub_log(HUB_LOG_WARN, "device %s (%s): %s %s: 503, MQTT not connected", id, q->addr, q->method, name);
-    return hub_http_reply(q->conn, 503, "text/plain", "the hub's MQTT broker is not connected: try again\n", 50, NULL);
+    static const char busy[] = "the hub's MQTT broker is not connected: try again\n";
+    return hub_http_reply(q->conn, 503, "text/plain", busy, sizeof busy - 1, NULL);
   }
   hub->stats.published++;
   hub_log(HUB_LOG_INFO, "device %s (%s): %s %s over HTTP, %zu bytes -> MQTT %s (qos 1%s)", id, q->addr, q->method, name,

@@ -67,9 +67,8 @@ enum MHD_Result hub_http_get(hub_t *hub, http_req_t *q, hub_device_t *dev, const
     char diag[300];
     bool exists = hub_channel_route(name, false, &rule, diag, sizeof diag) != 404 ||
                   hub_channel_route(name, true, &rule, diag, sizeof diag) != 404;
-    return hub_http_reply(q->conn, exists ? 405 : 404, "text/plain", exists ? "device -> cloud: POST or PUT it\n"
-                                                                            : "no such channel\n",
-                          exists ? 31 : 16, NULL);
+    const char *text = exists ? "a device -> cloud channel: POST or PUT it\n" : "no such channel\n";
+    return hub_http_reply(q->conn, exists ? 405 : 404, "text/plain", text, strlen(text), NULL);
   }
   const char *wait = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "wait");
   long s = wait ? strtol(wait, NULL, 10) : WAIT_DEFAULT_S;
