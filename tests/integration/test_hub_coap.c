@@ -383,3 +383,33 @@ Test(hub_coap, twenty_percent_loss_every_confirmable_message_arrives_once, .time
   cr_assert(hub_srv_stop(fx.hub));
   cr_assert_not(hub_srv_log_contains(fx.hub, " 0 duplicates filtered"), "the loss made duplicates and the hub counted them");
 }
+
+/* The hub stands in for the broker's last will: a session that ends while the
+   device's last status said online gets {"status":"offline","reason":"connection_lost"}. */
+Test(hub_coap, a_session_that_ends_while_online_gets_the_last_will) {
+  cr_assert(hub_srv_add_config(fx.hub, "session_timeout_s = 1"));
+  start();
+  tclient_t *dev = sdk_device(hub_srv_coap_uri(fx.hub), "sensor-1", KEY1_HEX);
+  sdk_send(dev, "iotkit/v1/sensor-1/status", "{\"status\":\"online\",\"ts\":1767225600000}", 1);
+  tclient_free(dev); /* gone without a word */
+  const mqtt_peer_msg_t *m = wait_topic("iotkit/v1/sensor-1/status", 1);
+  cr_assert_not_null(m, "no last will (see %s)", hub_srv_log_path(fx.hub));
+  cr_assert_str_eq((const char *)m->payload, "{\"status\":\"offline\",\"reason\":\"connection_lost\"}");
+  cr_assert_eq(m->qos, 1);
+  cr_assert(hub_srv_log_contains(fx.hub, "device sensor-1 (127.0.0.1:"));
+}
+
+Test(hub_coap, a_device_that_said_offline_gets_no_last_will) {
+  cr_assert(hub_srv_add_config(fx.hub, "session_timeout_s = 1"));
+  start();
+  tclient_t *dev = sdk_device(hub_srv_coap_uri(fx.hub), "sensor-1", KEY1_HEX);
+  sdk_send(dev, "iotkit/v1/sensor-1/status", "{\"status\":\"online\",\"ts\":1767225600000}", 1);
+  sdk_send(dev, "iotkit/v1/sensor-1/status", "{\"status\":\"offline\",\"reason\":\"disconnect\",\"ts\":1767225601000}", 1);
+  tclient_free(dev);
+  for (uint64_t end = test_now_ms() + 10000; !hub_srv_log_contains(fx.hub, "session of sensor-1") && test_now_ms() < end;) {
+    test_msleep(50);
+  }
+  cr_assert(hub_srv_log_contains(fx.hub, "session of sensor-1"), "the session ended (see %s)", hub_srv_log_path(fx.hub));
+  cr_assert_not_null(wait_topic("iotkit/v1/sensor-1/status", 1));
+  cr_assert_eq(count_topic("iotkit/v1/sensor-1/status"), 2, "online and offline, no will");
+}

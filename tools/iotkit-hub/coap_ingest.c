@@ -158,8 +158,10 @@ void hub_coap_ingest(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *re
 }
 
 void hub_coap_session_gone(hub_t *hub, coap_session_t *s, const char *ident, const char *addr) {
+  const char *who = ident[0] ? ident : "?";
   for (hub_device_t *d = hub->devices; d; d = d->next) {
     if (d->status_session != s) continue;
+    who = d->id; /* plain coap:// has no identity: the device that posted its status here */
     d->status_session = NULL;
     if (!d->status_online) continue;
     d->status_online = false;
@@ -170,5 +172,5 @@ void hub_coap_session_gone(hub_t *hub, coap_session_t *s, const char *ident, con
     hub_log(HUB_LOG_INFO, "device %s (%s): session ended without a goodbye: last will %s", d->id, addr,
             ok ? "published" : "not published (MQTT down)");
   }
-  hub_log(HUB_LOG_DEBUG, "session of %s (%s) closed", ident[0] ? ident : "?", addr);
+  hub_log(HUB_LOG_DEBUG, "session of %s (%s) closed", who, addr);
 }
