@@ -342,7 +342,8 @@ IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_http(void);
  * than one datagram go block-wise (RFC 7959, by libcoap). retain is ignored.
  *
  * subscribe(): a GET with Observe (RFC 7641); each notification (and the first
- * response) arrives as message(channel, payload). MQTT wildcards give
+ * response) arrives as message(channel, payload), except one without payload
+ * (the server has nothing there yet), which is not a message. MQTT wildcards give
  * ::IOTKIT_ERR_UNSUPPORTED; subscribing twice to a channel is one observation.
  * When the server refuses or ends the observation (a 4.xx/5.xx, a response
  * without Observe, no answer) or stays silent longer than the Max-Age of its

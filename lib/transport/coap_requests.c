@@ -91,7 +91,8 @@ static void on_notification(coap_ctx_t *c, coap_obs_t *o, const coap_pdu_t *pdu)
   size_t len = 0, offset = 0, total = 0;
   const uint8_t *data = NULL;
   if (!coap_get_data_large(pdu, &len, &data, &offset, &total)) len = 0;
-  iotkit__coap_push(c, CEV_MESSAGE, IOTKIT_OK, 0, o->channel, data, len);
+  /* No payload: the server has nothing there yet (e.g. no command waiting), not a message. */
+  if (len > 0) iotkit__coap_push(c, CEV_MESSAGE, IOTKIT_OK, 0, o->channel, data, len);
   coap_opt_iterator_t it;
   if (!coap_check_option(pdu, COAP_OPTION_OBSERVE, &it)) {
     obs_retry_later(c, o, "the server answered without registering the observation");

@@ -221,7 +221,7 @@ void coap_srv_free(coap_srv_t *srv) {
   free(srv);
 }
 
-int coap_client_run(const char *const *args, char *out, size_t cap) {
+static int run_client(const char *const *args, char *out, size_t cap, bool with_stderr) {
   if (!args || !out || cap == 0) return -1;
   const char *argv[32];
   int n = 0;
@@ -233,6 +233,7 @@ int coap_client_run(const char *const *args, char *out, size_t cap) {
   pid_t pid = fork();
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
+    if (with_stderr) dup2(fds[1], STDERR_FILENO);
     close(fds[0]);
     close(fds[1]);
     execv(CLIENT_BIN, (char *const *)argv);
@@ -260,3 +261,7 @@ int coap_client_run(const char *const *args, char *out, size_t cap) {
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+int coap_client_run(const char *const *args, char *out, size_t cap) { return run_client(args, out, cap, false); }
+
+int coap_client_run_all(const char *const *args, char *out, size_t cap) { return run_client(args, out, cap, true); }

@@ -69,4 +69,8 @@ void coap_srv_free(coap_srv_t *srv);
    truncated to @p cap - 1) into @p out. Returns its exit status, or -1. */
 int coap_client_run(const char *const *args, char *out, size_t cap);
 
+/* The same, with its standard error in @p out too (where coap-client puts the
+   code and diagnostic payload of an error response). */
+int coap_client_run_all(const char *const *args, char *out, size_t cap);
+
 #endif

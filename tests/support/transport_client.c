@@ -32,7 +32,7 @@ static void on_message(void *u, const char *channel, const void *payload, size_t
     tclient_msg_t *m = &c->msgs[c->messages];
     snprintf(m->channel, sizeof m->channel, "%s", channel);
     size_t n = len < sizeof m->payload - 1 ? len : sizeof m->payload - 1;
-    memcpy(m->payload, payload, n);
+    if (n) memcpy(m->payload, payload, n); /* an empty message may come with no buffer */
     m->payload[n] = '\0';
     m->len = len;
   }

@@ -1,0 +1,256 @@
+/* The MQTT side: one libmosquitto client with its own network thread
+ * (mosquitto_loop_start), which reconnects by itself. Device messages are
+ * published from the main thread (libmosquitto's publish is thread-safe);
+ * what the hub subscribes to (<prefix>/+/state/desired and
+ * <prefix>/+/commands/request) is queued by the network thread and handed to
+ * the devices by hub_mqtt_drain() in the main thread, woken through a pipe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <mosquitto.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hub.h"
+#include "iotkit/transport.h"
+
+typedef struct inbound {
+  struct inbound *next;
+  char *topic;
+  size_t len;
+  char payload[];
+} inbound_t;
+
+struct hub_mqtt {
+  struct mosquitto *mosq;
+  pthread_mutex_t lock; /* guards the fields below */
+  inbound_t *head, *tail;
+  bool connected;
+  bool subscribed; /* once, ever: the hub is ready */
+  int pipe[2];
+  char host[256];
+  int port;
+};
+
+/* Wake the main thread (a full pipe already wakes it). */
+static void wake(struct hub_mqtt *m) {
+  char one = 1;
+  ssize_t w = write(m->pipe[1], &one, 1);
+  (void)w;
+}
+
+static void on_connect(struct mosquitto *mosq, void *obj, int rc) {
+  hub_t *hub = obj;
+  struct hub_mqtt *m = hub->mqtt;
+  if (rc != 0) {
+    hub_log(HUB_LOG_WARN, "MQTT: %s:%d refused the connection: %s", m->host, m->port, mosquitto_connack_string(rc));
+    return;
+  }
+  char desired[512], commands[512];
+  snprintf(desired, sizeof desired, "%s/+/state/desired", hub->cfg.prefix);
+  snprintf(commands, sizeof commands, "%s/+/commands/request", hub->cfg.prefix);
+  char *const topics[] = {desired, commands};
+  pthread_mutex_lock(&m->lock);
+  m->connected = true;
+  pthread_mutex_unlock(&m->lock);
+  hub_log(HUB_LOG_INFO, "MQTT: connected to %s:%d", m->host, m->port);
+  int err = mosquitto_subscribe_multiple(mosq, NULL, 2, topics, 1, 0, NULL);
+  if (err != MOSQ_ERR_SUCCESS) hub_log(HUB_LOG_ERROR, "MQTT: subscribe failed: %s", mosquitto_strerror(err));
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int count, const int *granted) {
+  (void)mosq;
+  (void)mid;
+  hub_t *hub = obj;
+  for (int i = 0; i < count; i++) {
+    if (granted[i] > 2) hub_log(HUB_LOG_ERROR, "MQTT: the broker refused a subscription of the hub");
+  }
+  pthread_mutex_lock(&hub->mqtt->lock);
+  hub->mqtt->subscribed = true;
+  pthread_mutex_unlock(&hub->mqtt->lock);
+  wake(hub->mqtt);
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *obj, int rc) {
+  (void)mosq;
+  hub_t *hub = obj;
+  pthread_mutex_lock(&hub->mqtt->lock);
+  hub->mqtt->connected = false;
+  pthread_mutex_unlock(&hub->mqtt->lock);
+  if (rc != 0) hub_log(HUB_LOG_WARN, "MQTT: connection to the broker lost; reconnecting");
+}
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg) {
+  (void)mosq;
+  hub_t *hub = obj;
+  struct hub_mqtt *m = hub->mqtt;
+  size_t len = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
+  inbound_t *in = malloc(sizeof *in + len + 1);
+  if (!in || !(in->topic = strdup(msg->topic))) {
+    free(in);
+    hub_log(HUB_LOG_ERROR, "MQTT: out of memory: dropped a message on %s", msg->topic);
+    return;
+  }
+  in->next = NULL;
+  in->len = len;
+  if (len) memcpy(in->payload, msg->payload, len);
+  in->payload[len] = '\0';
+  pthread_mutex_lock(&m->lock);
+  if (m->tail) {
+    m->tail->next = in;
+  } else {
+    m->head = in;
+  }
+  m->tail = in;
+  pthread_mutex_unlock(&m->lock);
+  wake(m);
+}
+
+static void on_log(struct mosquitto *mosq, void *obj, int level, const char *str) {
+  (void)mosq;
+  (void)obj;
+  if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) {
+    hub_log(HUB_LOG_DEBUG, "libmosquitto: %s", str);
+  }
+}
+
+bool hub_mqtt_start(hub_t *hub) {
+  iotkit_uri_t uri;
+  if (iotkit_uri_parse(hub->cfg.mqtt_uri, &uri) != IOTKIT_OK || strcmp(uri.scheme, "mqtt") != 0) {
+    hub_log(HUB_LOG_ERROR, "--mqtt-uri %s: expected mqtt://[user:password@]host[:port]", hub->cfg.mqtt_uri);
+    iotkit_uri_clear(&uri);
+    return false;
+  }
+  struct hub_mqtt *m = calloc(1, sizeof *m);
+  if (!m) {
+    iotkit_uri_clear(&uri);
+    return false;
+  }
+  hub->mqtt = m;
+  pthread_mutex_init(&m->lock, NULL);
+  m->pipe[0] = m->pipe[1] = -1;
+  snprintf(m->host, sizeof m->host, "%s", uri.host);
+  m->port = uri.port;
+  bool ok = pipe(m->pipe) == 0 && fcntl(m->pipe[0], F_SETFL, O_NONBLOCK) == 0 &&
+            fcntl(m->pipe[1], F_SETFL, O_NONBLOCK) == 0;
+  mosquitto_lib_init();
+  if (ok) m->mosq = mosquitto_new(hub->cfg.client_id, true, hub);
+  ok = ok && m->mosq;
+  if (ok && uri.user) ok = mosquitto_username_pw_set(m->mosq, uri.user, uri.password) == MOSQ_ERR_SUCCESS;
+  iotkit_uri_clear(&uri);
+  if (!ok) {
+    hub_log(HUB_LOG_ERROR, "MQTT: cannot set up the client");
+    return false;
+  }
+  mosquitto_connect_callback_set(m->mosq, on_connect);
+  mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
+  mosquitto_subscribe_callback_set(m->mosq, on_subscribe);
+  mosquitto_message_callback_set(m->mosq, on_message);
+  mosquitto_log_callback_set(m->mosq, on_log);
+  mosquitto_reconnect_delay_set(m->mosq, 1, 30, true);
+  mosquitto_max_inflight_messages_set(m->mosq, 1000);
+  int err = mosquitto_connect_async(m->mosq, m->host, m->port, 30);
+  if (err != MOSQ_ERR_SUCCESS) {
+    hub_log(HUB_LOG_WARN, "MQTT: %s:%d: %s; retrying", m->host, m->port, mosquitto_strerror(err));
+  }
+  err = mosquitto_loop_start(m->mosq);
+  if (err != MOSQ_ERR_SUCCESS) {
+    hub_log(HUB_LOG_ERROR, "MQTT: cannot start the network thread: %s", mosquitto_strerror(err));
+    return false;
+  }
+  return true;
+}
+
+bool hub_mqtt_publish(hub_t *hub, const char *topic, const void *payload, size_t len, int qos, bool retain) {
+  struct hub_mqtt *m = hub->mqtt;
+  if (!m || !m->mosq) return false;
+  pthread_mutex_lock(&m->lock);
+  bool up = m->connected;
+  pthread_mutex_unlock(&m->lock);
+  if (!up) return false;
+  int err = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
+  if (err != MOSQ_ERR_SUCCESS) {
+    hub_log(HUB_LOG_WARN, "MQTT: publish on %s failed: %s", topic, mosquitto_strerror(err));
+    return false;
+  }
+  return true;
+}
+
+bool hub_mqtt_ready(hub_t *hub) {
+  struct hub_mqtt *m = hub->mqtt;
+  if (!m) return false;
+  pthread_mutex_lock(&m->lock);
+  bool ready = m->connected && m->subscribed;
+  pthread_mutex_unlock(&m->lock);
+  return ready;
+}
+
+int hub_mqtt_wake_fd(hub_t *hub) { return hub->mqtt ? hub->mqtt->pipe[0] : -1; }
+
+/* "<prefix>/<id>/<name>": the device and the name, or false. */
+static hub_device_t *device_of(hub_t *hub, const char *topic, const char **name) {
+  size_t pl = strlen(hub->cfg.prefix);
+  if (strncmp(topic, hub->cfg.prefix, pl) != 0 || topic[pl] != '/') return NULL;
+  const char *id = topic + pl + 1;
+  const char *slash = strchr(id, '/');
+  if (!slash) return NULL;
+  *name = slash + 1;
+  hub_device_t *d = hub_device_find(hub, id, (size_t)(slash - id));
+  if (!d && hub->cfg.allow_insecure_coap) {
+    /* Plain coap:// devices need not be listed: keep what comes for any id. */
+    d = hub_device_get(hub, id, (size_t)(slash - id));
+    if (d && !hub_coap_add_device(hub, d)) d = NULL;
+  }
+  return d;
+}
+
+void hub_mqtt_drain(hub_t *hub) {
+  struct hub_mqtt *m = hub->mqtt;
+  if (!m) return;
+  char buf[256];
+  while (read(m->pipe[0], buf, sizeof buf) > 0) {
+  }
+  pthread_mutex_lock(&m->lock);
+  inbound_t *list = m->head;
+  m->head = m->tail = NULL;
+  pthread_mutex_unlock(&m->lock);
+  while (list) {
+    inbound_t *in = list;
+    list = in->next;
+    const char *name = NULL;
+    hub_device_t *d = device_of(hub, in->topic, &name);
+    if (!d) {
+      hub_log(HUB_LOG_DEBUG, "MQTT: %s is not for a device of this hub: ignored", in->topic);
+    } else if (strcmp(name, "state/desired") == 0) {
+      hub_device_set_desired(hub, d, in->payload, in->len);
+    } else if (strcmp(name, "commands/request") == 0 && in->len > 0) {
+      hub_device_push_command(hub, d, in->payload, in->len);
+    }
+    free(in->topic);
+    free(in);
+  }
+}
+
+void hub_mqtt_stop(hub_t *hub) {
+  struct hub_mqtt *m = hub->mqtt;
+  if (!m) return;
+  if (m->mosq) {
+    mosquitto_disconnect(m->mosq);
+    mosquitto_loop_stop(m->mosq, false);
+    mosquitto_destroy(m->mosq);
+  }
+  while (m->head) {
+    inbound_t *in = m->head;
+    m->head = in->next;
+    free(in->topic);
+    free(in);
+  }
+  if (m->pipe[0] >= 0) close(m->pipe[0]);
+  if (m->pipe[1] >= 0) close(m->pipe[1]);
+  pthread_mutex_destroy(&m->lock);
+  free(m);
+  hub->mqtt = NULL;
+  mosquitto_lib_cleanup();
+}
