@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 /* A port of @p type the kernel gives out on 127.0.0.1, or 0. */
@@ -60,8 +61,13 @@ uint64_t test_now_ms(void) {
 }
 
 pid_t test_spawn(char *const argv[], const char *log_path) {
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    /* A test that times out or skips is killed without its teardown: make the
+       servers it started die with it instead of outliving the run. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     int fd = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd >= 0) {
       dup2(fd, STDOUT_FILENO);
