@@ -104,6 +104,8 @@ struct iotkit_device {
   uint64_t next_attempt;  /* monotonic ms of the next attempt (IOTKIT__SUP_WAIT) */
   uint64_t attempt_started;
   uint32_t sessions;      /* sessions that came up, counted by the connected event */
+
+  struct iotkit__device_ota *ota; /* attached OTA client (device_ota.c), or NULL */
 };
 
 /* Supervisor states. */
@@ -134,6 +136,12 @@ const char *iotkit__device_trim_detail(const iotkit_device_t *dev, const char *d
 bool iotkit__device_suffix_ok(const char *suffix, bool allow_wildcards);
 /* "<prefix>/<device id>/<suffix>" (malloc'd), or NULL on allocation failure. */
 char *iotkit__device_channel(const iotkit_device_t *dev, const char *suffix);
+
+/* device_ota.c */
+bool iotkit__device_ota_channel(const iotkit_device_t *dev, const char *channel);
+void iotkit__device_ota_in(iotkit_device_t *dev, const void *payload, size_t len);
+void iotkit__device_ota_session_up(iotkit_device_t *dev);
+void iotkit__device_ota_free(iotkit_device_t *dev);
 
 /* device_io.c */
 /* Create the transport context if it does not exist yet. */

@@ -1,0 +1,145 @@
+/* The device carries an OTA client: manifests in on ota/manifest, status out on ota/status. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "device/device_internal.h"
+#include "iotkit/ota.h"
+#include "ota/internal.h"
+
+#define MANIFEST_SUFFIX "ota/manifest"
+#define STATUS_SUFFIX "ota/status"
+
+struct iotkit__device_ota {
+  iotkit_ota_t *ota;
+  char *manifest_channel;
+  char *status_channel;
+  bool in_run;                /* inside iotkit_device_ota_run() */
+  uint64_t last_progress_ms;  /* when the last DOWNLOADING report went out */
+  iotkit_ota_state_t last_state;
+  bool reported;              /* something was reported in this process */
+};
+
+static iotkit_err_t publish(iotkit_device_t *dev) {
+  struct iotkit__device_ota *o = dev->ota;
+  char *json = NULL;
+  iotkit_err_t rc = iotkit_ota_status_json(o->ota, &json);
+  if (rc != IOTKIT_OK) return rc;
+  rc = iotkit__device_send_own(dev, o->status_channel, json, false);
+  iotkit_free(json);
+  return rc;
+}
+
+/* The OTA client's second status listener: transitions always, progress at most every PROGRESS_MS. */
+static void on_status(iotkit_ota_t *ota, void *user, const iotkit_ota_status_t *st) {
+  (void)ota;
+  iotkit_device_t *dev = user;
+  struct iotkit__device_ota *o = dev->ota;
+  if (!o) return;
+  uint64_t now = dev->hal->monotonic_ms(dev->hal->ctx);
+  bool progress_only = o->reported && st->state == o->last_state && st->state == IOTKIT_OTA_DOWNLOADING;
+  if (progress_only && now - o->last_progress_ms < IOTKIT_DEVICE_OTA_PROGRESS_MS && st->bytes != st->total) return;
+  o->last_progress_ms = now;
+  o->last_state = st->state;
+  o->reported = true;
+  if (iotkit_device_is_connected(dev)) (void)publish(dev);
+  /* A long download must not starve the session (keepalive, acknowledgements). */
+  if (o->in_run && !dev->running && progress_only) (void)iotkit_device_poll(dev, 0);
+}
+
+static void release(struct iotkit__device_ota *o) {
+  if (!o) return;
+  if (o->ota) iotkit__ota_set_observer(o->ota, NULL, NULL);
+  free(o->manifest_channel);
+  free(o->status_channel);
+  free(o);
+}
+
+void iotkit__device_ota_free(iotkit_device_t *dev) {
+  release(dev->ota);
+  dev->ota = NULL;
+}
+
+iotkit_err_t iotkit_device_ota_attach(iotkit_device_t *dev, iotkit_ota_t *ota) {
+  if (!dev) return IOTKIT_ERR_INVALID_ARG;
+  if (!ota) {
+    iotkit__device_ota_free(dev);
+    return IOTKIT_OK;
+  }
+  struct iotkit__device_ota *o = calloc(1, sizeof(*o));
+  if (!o) return IOTKIT_ERR_NOMEM;
+  o->ota = ota;
+  o->manifest_channel = iotkit__device_channel(dev, MANIFEST_SUFFIX);
+  o->status_channel = iotkit__device_channel(dev, STATUS_SUFFIX);
+  if (!o->manifest_channel || !o->status_channel) {
+    release(o);
+    return IOTKIT_ERR_NOMEM;
+  }
+  o->ota = NULL; /* not yet observed: release() must not touch it */
+  iotkit_err_t rc = iotkit_device_subscribe(dev, MANIFEST_SUFFIX, 1);
+  if (rc != IOTKIT_OK) {
+    release(o);
+    return rc;
+  }
+  iotkit__device_ota_free(dev);
+  o->ota = ota;
+  dev->ota = o;
+  iotkit__ota_set_observer(ota, on_status, dev);
+  if (iotkit_device_is_connected(dev)) (void)publish(dev);
+  return IOTKIT_OK;
+}
+
+/* A manifest already dealt with: the version running now, or the manifest of an update that has ended. */
+static bool already_handled(const iotkit_ota_t *ota, const char *text, size_t len) {
+  iotkit_ota_manifest_t *m = NULL;
+  if (iotkit_ota_manifest_parse(text, len, &m) != IOTKIT_OK) return false;
+  int cmp = 1;
+  bool running = iotkit_ota_version_compare(m->version, ota->running_version, &cmp) == IOTKIT_OK && cmp == 0;
+  iotkit_ota_manifest_free(m);
+  if (running) return true;
+  bool ended = ota->state == IOTKIT_OTA_CONFIRMED || ota->state == IOTKIT_OTA_ROLLED_BACK ||
+               ota->state == IOTKIT_OTA_FAILED;
+  return ended && ota->manifest_text && strlen(ota->manifest_text) == len && memcmp(ota->manifest_text, text, len) == 0;
+}
+
+iotkit_err_t iotkit_device_ota_offer(iotkit_device_t *dev, const char *manifest, size_t len) {
+  if (!dev || !manifest) return IOTKIT_ERR_INVALID_ARG;
+  if (!dev->ota) return IOTKIT_ERR_STATE;
+  iotkit_ota_t *ota = dev->ota->ota;
+  if (already_handled(ota, manifest, len)) {
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: ota: manifest already handled, ignored", dev->device_id);
+    return IOTKIT_OK;
+  }
+  iotkit_err_t rc = iotkit_ota_start(ota, manifest, len);
+  if (rc != IOTKIT_OK)
+    iotkit__device_set_error(dev, "ota: manifest not accepted: %s (%s)", iotkit_strerror(rc), iotkit_err_name(rc));
+  return rc;
+}
+
+void iotkit__device_ota_in(iotkit_device_t *dev, const void *payload, size_t len) {
+  if (len == 0) return; /* a retained manifest being cleared */
+  (void)iotkit_device_ota_offer(dev, payload, len);
+}
+
+bool iotkit__device_ota_channel(const iotkit_device_t *dev, const char *channel) {
+  return dev->ota && strcmp(channel, dev->ota->manifest_channel) == 0;
+}
+
+void iotkit__device_ota_session_up(iotkit_device_t *dev) {
+  if (dev->ota) (void)publish(dev);
+}
+
+iotkit_err_t iotkit_device_ota_run(iotkit_device_t *dev) {
+  if (!dev) return IOTKIT_ERR_INVALID_ARG;
+  if (!dev->ota) return IOTKIT_ERR_STATE;
+  dev->ota->in_run = true;
+  iotkit_err_t rc = iotkit_ota_run(dev->ota->ota);
+  if (dev->ota) dev->ota->in_run = false;
+  return rc;
+}
+
+iotkit_err_t iotkit_device_ota_report(iotkit_device_t *dev) {
+  if (!dev) return IOTKIT_ERR_INVALID_ARG;
+  if (!dev->ota) return IOTKIT_ERR_STATE;
+  return publish(dev);
+}
