@@ -378,8 +378,7 @@ IOTKIT_API iotkit_err_t iotkit_ota_status_json(iotkit_ota_t *ota, char **json);
  * @param dev the device. @param ota the client (not copied: it must outlive the
  *        device or be detached first by passing NULL). Its own status callback
  *        still runs.
- * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG for a NULL @p dev; ::IOTKIT_ERR_NOMEM;
- *         the errors of iotkit_device_subscribe().
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG for a NULL @p dev; ::IOTKIT_ERR_NOMEM.
  * Thread-safety: call while the device's loop is stopped, as other setters.
  */
 IOTKIT_API iotkit_err_t iotkit_device_ota_attach(iotkit_device_t *dev, iotkit_ota_t *ota);

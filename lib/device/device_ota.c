@@ -75,17 +75,11 @@ iotkit_err_t iotkit_device_ota_attach(iotkit_device_t *dev, iotkit_ota_t *ota) {
     release(o);
     return IOTKIT_ERR_NOMEM;
   }
-  o->ota = NULL; /* not yet observed: release() must not touch it */
-  iotkit_err_t rc = iotkit_device_subscribe(dev, MANIFEST_SUFFIX, 1);
-  if (rc != IOTKIT_OK) {
-    release(o);
-    return rc;
-  }
   iotkit__device_ota_free(dev);
-  o->ota = ota;
   dev->ota = o;
   iotkit__ota_set_observer(ota, on_status, dev);
-  if (iotkit_device_is_connected(dev)) (void)publish(dev);
+  /* Like the model's own channels, subscribed on every session (iotkit__device_ota_session_up). */
+  if (dev->tctx && iotkit_device_is_connected(dev)) iotkit__device_ota_session_up(dev);
   return IOTKIT_OK;
 }
 
@@ -126,7 +120,14 @@ bool iotkit__device_ota_channel(const iotkit_device_t *dev, const char *channel)
 }
 
 void iotkit__device_ota_session_up(iotkit_device_t *dev) {
-  if (dev->ota) (void)publish(dev);
+  if (!dev->ota) return;
+  iotkit_err_t err = dev->ops->subscribe(dev->tctx, dev->ota->manifest_channel, 1);
+  if (err != IOTKIT_OK) {
+    iotkit__device_set_error(dev, "subscribe to %s failed: %s", dev->ota->manifest_channel, iotkit_strerror(err));
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_ERROR, "device %s: subscribe to %s failed (%s)", dev->device_id,
+                    dev->ota->manifest_channel, iotkit_err_name(err));
+  }
+  (void)publish(dev);
 }
 
 iotkit_err_t iotkit_device_ota_run(iotkit_device_t *dev) {
