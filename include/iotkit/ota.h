@@ -369,8 +369,9 @@ IOTKIT_API iotkit_err_t iotkit_ota_status_json(iotkit_ota_t *ota, char **json);
  *
  * The device subscribes to `ota/manifest` (QoS 1) on every session from now on.
  * A manifest whose version the device already runs, or the very manifest of an
- * update that has ended (confirmed, rolled back, failed), is ignored, so that a
- * retained manifest delivered again on reconnection does not start it over. The
+ * update that was confirmed or rolled back, is ignored, so that a retained
+ * manifest delivered again on reconnection does not start it over (a failed
+ * one is tried again). The
  * download itself runs in iotkit_device_ota_run(), which the application calls
  * from its loop; during the download the device's connection is serviced
  * (iotkit_device_poll() with a zero timeout) unless the device runs its own loop.

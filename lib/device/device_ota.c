@@ -83,7 +83,7 @@ iotkit_err_t iotkit_device_ota_attach(iotkit_device_t *dev, iotkit_ota_t *ota) {
   return IOTKIT_OK;
 }
 
-/* A manifest already dealt with: the version running now, or the manifest of an update that has ended. */
+/* A manifest already dealt with: the version running now, or the manifest of an update confirmed or rolled back. */
 static bool already_handled(const iotkit_ota_t *ota, const char *text, size_t len) {
   iotkit_ota_manifest_t *m = NULL;
   if (iotkit_ota_manifest_parse(text, len, &m) != IOTKIT_OK) return false;
@@ -91,8 +91,8 @@ static bool already_handled(const iotkit_ota_t *ota, const char *text, size_t le
   bool running = iotkit_ota_version_compare(m->version, ota->running_version, &cmp) == IOTKIT_OK && cmp == 0;
   iotkit_ota_manifest_free(m);
   if (running) return true;
-  bool ended = ota->state == IOTKIT_OTA_CONFIRMED || ota->state == IOTKIT_OTA_ROLLED_BACK ||
-               ota->state == IOTKIT_OTA_FAILED;
+  /* A failed update is tried again: its checks repeat the refusal, or the server may have been fixed. */
+  bool ended = ota->state == IOTKIT_OTA_CONFIRMED || ota->state == IOTKIT_OTA_ROLLED_BACK;
   return ended && ota->manifest_text && strlen(ota->manifest_text) == len && memcmp(ota->manifest_text, text, len) == 0;
 }
 

@@ -114,10 +114,12 @@ static void sign(const char *signing_key, const char *version, const char *key_i
 }
 
 /* The simulated device, running firmware 1.0.0 and trusting `pub`; waits until it is online. */
+static bool no_confirm; /* start the device with --no-confirm */
+
 static pid_t device_start(size_t from) {
   char *argv[] = {CLI, "device", "simulate", "--uri", (char *)mosq_server_uri(broker), "--id", DEV_ID,
                   "--state-dir", state, "--trust-key", pub, "--fw-version", "1.0.0", "--interval-ms", "300",
-                  "--reconnect", NULL};
+                  "--reconnect", no_confirm ? "--no-confirm" : NULL, NULL};
   pid_t pid = test_spawn(argv, dev_log);
   cr_assert(pid > 0);
   cr_assert(peer_wait_for(peer, from, "iotkit/v1/" DEV_ID "/status", "online", 15000, NULL), "device not online");
@@ -142,6 +144,16 @@ static int wait_exit(pid_t pid, int ms) {
   }
   test_kill_wait(pid, SIGKILL);
   return -1;
+}
+
+/* Wait for push to end with @p want, its output naming @p a and @p b (NULL: not checked). */
+static void expect_push(pid_t push, int ms, int want, const char *a, const char *b) {
+  int code = wait_exit(push, ms);
+  char *out = read_file(push_log, NULL);
+  cr_assert_eq(code, want, "push: %s", out);
+  cr_expect(!a || strstr(out, a), "%s", out);
+  cr_expect(!b || strstr(out, b), "%s", out);
+  free(out);
 }
 
 /* The "state" and "bytes" of ota/status report @p i. */
@@ -179,12 +191,7 @@ Test(ota_e2e, sign_push_download_install_reboot_confirm) {
   sign(key, "1.1.0", "iotkit");
   pid_t dev = device_start(0);
   pid_t push = push_start();
-  int code = wait_exit(push, 90000);
-  char *out = read_file(push_log, NULL);
-  cr_assert_eq(code, 0, "push: %s", out);
-  cr_expect(strstr(out, "update to 1.1.0 confirmed by the device"), "%s", out);
-  cr_expect(strstr(out, "downloading"), "no progress shown: %s", out);
-  free(out);
+  expect_push(push, 90000, 0, "update to 1.1.0 confirmed by the device", "downloading");
   /* Progress with bytes between 0 and the size, then pending, then confirmed after the reboot. */
   bool partial = false, pending = false, confirmed = false;
   for (size_t i = 0; i < mqtt_peer_count(peer); i++) {
@@ -208,12 +215,7 @@ Test(ota_e2e, sign_push_download_install_reboot_confirm) {
 static void push_refused(const char *error) {
   pid_t dev = device_start(0);
   pid_t push = push_start();
-  int code = wait_exit(push, 60000);
-  char *out = read_file(push_log, NULL);
-  cr_expect_eq(code, 5, "push: %s", out);
-  cr_expect(strstr(out, "update to 1.1.0 failed"), "%s", out);
-  cr_expect(strstr(out, error), "%s", out);
-  free(out);
+  expect_push(push, 60000, 5, "update to 1.1.0 failed", error);
   char needle[80];
   snprintf(needle, sizeof needle, "\"state\":\"failed\"");
   const mqtt_peer_msg_t *m = peer_wait_for(peer, 0, STATUS_TOPIC, needle, 1000, NULL);
@@ -258,11 +260,7 @@ Test(ota_e2e, a_device_killed_mid_download_resumes_with_a_range_request_and_comp
   test_kill_wait(dev, SIGKILL);
   size_t from = mqtt_peer_count(peer);
   dev = device_start(from);
-  int code = wait_exit(push, 120000);
-  char *out = read_file(push_log, NULL);
-  cr_assert_eq(code, 0, "push: %s", out);
-  cr_expect(strstr(out, "update to 1.2.0 confirmed by the device"), "%s", out);
-  free(out);
+  expect_push(push, 120000, 0, "update to 1.2.0 confirmed by the device", NULL);
   test_kill_wait(dev, SIGTERM);
   nginx_request_t req[16];
   size_t n = nginx_server_requests(web, req, 16);
@@ -279,4 +277,24 @@ Test(ota_e2e, a_device_killed_mid_download_resumes_with_a_range_request_and_comp
   }
   cr_expect(resumed, "no Range request in nginx's log (%zu requests)", n);
   assert_slot_holds_image();
+}
+
+Test(ota_e2e, an_image_never_confirmed_is_rolled_back_and_push_reports_it) {
+  start(64 * 1024, "10m");
+  sign(key, "1.1.0", "iotkit");
+  no_confirm = true;
+  pid_t dev = device_start(0);
+  pid_t push = push_start();
+  size_t at = 0;
+  cr_assert(peer_wait_for(peer, 0, STATUS_TOPIC, "\"state\":\"trial\"", 30000, &at), "no trial report");
+  /* Two more boots without a confirmation spend the bootloader's budget (2 boots). */
+  for (int boot = 0; boot < 2; boot++) {
+    test_kill_wait(dev, SIGTERM);
+    dev = device_start(mqtt_peer_count(peer));
+  }
+  expect_push(push, 30000, 5, "update to 1.1.0 rolled back", "IOTKIT_ERR_OTA_ROLLED_BACK");
+  test_kill_wait(dev, SIGTERM);
+  char *log = read_file(dev_log, NULL);
+  cr_expect(strstr(log, "rolled back to the confirmed image, firmware 1.0.0"), "%s", log);
+  free(log);
 }
