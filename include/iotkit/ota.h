@@ -375,6 +375,10 @@ IOTKIT_API iotkit_err_t iotkit_ota_status_json(iotkit_ota_t *ota, char **json);
  * download itself runs in iotkit_device_ota_run(), which the application calls
  * from its loop; during the download the device's connection is serviced
  * (iotkit_device_poll() with a zero timeout) unless the device runs its own loop.
+ * The client is only used in the application's thread: a polled device hands a
+ * manifest over during iotkit_device_poll(); a device with its own loop
+ * (iotkit_device_start()) keeps the latest one and hands it over at the next
+ * iotkit_device_ota_run(), so call that periodically.
  *
  * @param dev the device. @param ota the client (not copied: it must outlive the
  *        device or be detached first by passing NULL). Its own status callback

@@ -1,4 +1,10 @@
-/* The device carries an OTA client: manifests in on ota/manifest, status out on ota/status. */
+/* The device carries an OTA client: manifests in on ota/manifest, status out on ota/status.
+
+   The client is used from one thread at a time: the application's (attach, offer, run,
+   report) or, when the device is polled, the polling thread, which is the same. With a
+   background loop, a manifest arriving in the loop thread is kept (under dev->lock) and
+   handed over by the next iotkit_device_ota_run(), and a new session publishes the last
+   status document cached by the observer, so the loop thread never touches the client. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,15 +24,34 @@ struct iotkit__device_ota {
   uint64_t last_progress_ms;  /* when the last DOWNLOADING report went out */
   iotkit_ota_state_t last_state;
   bool reported;              /* something was reported in this process */
+  /* Guarded by dev->lock. */
+  char *last_json;            /* the latest status document */
+  char *pending;              /* a manifest the loop thread received, not yet offered */
+  size_t pending_len;
 };
 
+/* Refresh the cached status document (in the thread using the client). */
+static iotkit_err_t cache(iotkit_device_t *dev) {
+  char *json = NULL;
+  iotkit_err_t rc = iotkit_ota_status_json(dev->ota->ota, &json);
+  if (rc != IOTKIT_OK) return rc;
+  iotkit__device_lock(dev);
+  char *old = dev->ota->last_json;
+  dev->ota->last_json = json;
+  iotkit__device_unlock(dev);
+  iotkit_free(old);
+  return IOTKIT_OK;
+}
+
+/* Publish the cached status document (any thread). */
 static iotkit_err_t publish(iotkit_device_t *dev) {
   struct iotkit__device_ota *o = dev->ota;
-  char *json = NULL;
-  iotkit_err_t rc = iotkit_ota_status_json(o->ota, &json);
-  if (rc != IOTKIT_OK) return rc;
-  rc = iotkit__device_send_own(dev, o->status_channel, json, false);
-  iotkit_free(json);
+  iotkit__device_lock(dev);
+  char *json = iotkit__strdup(o->last_json);
+  iotkit__device_unlock(dev);
+  if (!json) return IOTKIT_ERR_NOMEM;
+  iotkit_err_t rc = iotkit__device_send_own(dev, o->status_channel, json, false);
+  free(json);
   return rc;
 }
 
@@ -42,7 +67,7 @@ static void on_status(iotkit_ota_t *ota, void *user, const iotkit_ota_status_t *
   o->last_progress_ms = now;
   o->last_state = st->state;
   o->reported = true;
-  if (iotkit_device_is_connected(dev)) (void)publish(dev);
+  if (cache(dev) == IOTKIT_OK && iotkit_device_is_connected(dev)) (void)publish(dev);
   /* A long download must not starve the session (keepalive, acknowledgements). */
   if (o->in_run && !dev->running && progress_only) (void)iotkit_device_poll(dev, 0);
 }
@@ -50,6 +75,8 @@ static void on_status(iotkit_ota_t *ota, void *user, const iotkit_ota_status_t *
 static void release(struct iotkit__device_ota *o) {
   if (!o) return;
   if (o->ota) iotkit__ota_set_observer(o->ota, NULL, NULL);
+  iotkit_free(o->last_json);
+  free(o->pending);
   free(o->manifest_channel);
   free(o->status_channel);
   free(o);
@@ -74,6 +101,11 @@ iotkit_err_t iotkit_device_ota_attach(iotkit_device_t *dev, iotkit_ota_t *ota) {
   if (!o->manifest_channel || !o->status_channel) {
     release(o);
     return IOTKIT_ERR_NOMEM;
+  }
+  iotkit_err_t rc = iotkit_ota_status_json(ota, &o->last_json);
+  if (rc != IOTKIT_OK) {
+    release(o);
+    return rc;
   }
   iotkit__device_ota_free(dev);
   dev->ota = o;
@@ -112,7 +144,19 @@ iotkit_err_t iotkit_device_ota_offer(iotkit_device_t *dev, const char *manifest,
 
 void iotkit__device_ota_in(iotkit_device_t *dev, const void *payload, size_t len) {
   if (len == 0) return; /* a retained manifest being cleared */
-  (void)iotkit_device_ota_offer(dev, payload, len);
+  if (!dev->running) {
+    (void)iotkit_device_ota_offer(dev, payload, len);
+    return;
+  }
+  char *copy = malloc(len);
+  if (!copy) return;
+  memcpy(copy, payload, len);
+  iotkit__device_lock(dev);
+  char *old = dev->ota->pending;
+  dev->ota->pending = copy;
+  dev->ota->pending_len = len;
+  iotkit__device_unlock(dev);
+  free(old);
 }
 
 bool iotkit__device_ota_channel(const iotkit_device_t *dev, const char *channel) {
@@ -133,6 +177,13 @@ void iotkit__device_ota_session_up(iotkit_device_t *dev) {
 iotkit_err_t iotkit_device_ota_run(iotkit_device_t *dev) {
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
   if (!dev->ota) return IOTKIT_ERR_STATE;
+  iotkit__device_lock(dev);
+  char *pending = dev->ota->pending;
+  size_t pending_len = dev->ota->pending_len;
+  dev->ota->pending = NULL;
+  iotkit__device_unlock(dev);
+  if (pending) (void)iotkit_device_ota_offer(dev, pending, pending_len);
+  free(pending);
   dev->ota->in_run = true;
   iotkit_err_t rc = iotkit_ota_run(dev->ota->ota);
   if (dev->ota) dev->ota->in_run = false;
@@ -142,5 +193,6 @@ iotkit_err_t iotkit_device_ota_run(iotkit_device_t *dev) {
 iotkit_err_t iotkit_device_ota_report(iotkit_device_t *dev) {
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
   if (!dev->ota) return IOTKIT_ERR_STATE;
-  return publish(dev);
+  iotkit_err_t rc = cache(dev);
+  return rc == IOTKIT_OK ? publish(dev) : rc;
 }

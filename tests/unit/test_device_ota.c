@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model_fixture.h"
+#include "net_util.h"
 #include "ota_fixture.h"
 
 #define IMAGE_LEN 40000u
@@ -201,4 +202,26 @@ Test(device_ota, the_status_is_reported_again_on_a_new_session) {
   model_fixture_pump(&fx);
   cr_expect_gt(model_fixture_count("ota/status"), before);
   cr_expect(capture_subscribed("iotkit/v1/sensor-1/ota/manifest"));
+}
+
+Test(device_ota, with_a_background_loop_the_manifest_is_handed_over_by_run) {
+  attached();
+  cr_assert_eq(iotkit_device_start(fx.dev), IOTKIT_OK);
+  char *m = manifest("1.1.0", OTA_FX_KEY_ID);
+  capture_inject("iotkit/v1/sensor-1/ota/manifest", m, strlen(m));
+  /* Nothing to do until the loop thread has received it; then run takes it and installs. */
+  iotkit_err_t rc = IOTKIT_ERR_STATE;
+  for (int i = 0; i < 500 && rc == IOTKIT_ERR_STATE; i++) {
+    rc = iotkit_device_ota_run(fx.dev);
+    if (rc == IOTKIT_ERR_STATE) test_msleep(10);
+  }
+  cr_expect_eq(rc, IOTKIT_OK, "%s", iotkit_err_name(rc));
+  cr_assert_eq(iotkit_device_stop(fx.dev), IOTKIT_OK);
+  iotkit_ota_status_t st;
+  cr_assert_eq(iotkit_ota_status(ota, &st), IOTKIT_OK);
+  cr_expect_eq(st.state, IOTKIT_OTA_PENDING);
+  const char *last = model_fixture_last("ota/status");
+  cr_assert(last);
+  cr_expect(strstr(last, "\"state\":\"pending\""), "%s", last);
+  iotkit_free(m);
 }
