@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "crypto.h"
+#include "device.h"
 #include "error.h"
 #include "export.h"
 #include "hal.h"
@@ -353,6 +354,64 @@ IOTKIT_API iotkit_err_t iotkit_ota_status(iotkit_ota_t *ota, iotkit_ota_status_t
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_NOMEM.
  */
 IOTKIT_API iotkit_err_t iotkit_ota_status_json(iotkit_ota_t *ota, char **json);
+
+/* ------------------------------------------------- device integration -- */
+
+/** Default least interval in ms between two progress reports on ota/status while downloading. */
+#define IOTKIT_DEVICE_OTA_PROGRESS_MS 500u
+
+/**
+ * @brief Let a device carry an OTA client: manifests arriving on the device's
+ * `ota/manifest` channel (docs/protocol.md) are handed to iotkit_ota_start(),
+ * and the status document (iotkit_ota_status_json()) is published on
+ * `ota/status` (QoS 1, not retained) at every transition, at most every
+ * ::IOTKIT_DEVICE_OTA_PROGRESS_MS while downloading, and on every new session.
+ *
+ * The device subscribes to `ota/manifest` (QoS 1) on every session from now on.
+ * A manifest whose version the device already runs, or the very manifest of an
+ * update that was confirmed or rolled back, is ignored, so that a retained
+ * manifest delivered again on reconnection does not start it over (a failed
+ * one is tried again). The
+ * download itself runs in iotkit_device_ota_run(), which the application calls
+ * from its loop; during the download the device's connection is serviced
+ * (iotkit_device_poll() with a zero timeout) unless the device runs its own loop.
+ * The client is only used in the application's thread: a polled device hands a
+ * manifest over during iotkit_device_poll(); a device with its own loop
+ * (iotkit_device_start()) keeps the latest one and hands it over at the next
+ * iotkit_device_ota_run(), so call that periodically.
+ *
+ * @param dev the device. @param ota the client (not copied: it must outlive the
+ *        device or be detached first by passing NULL). Its own status callback
+ *        still runs.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG for a NULL @p dev; ::IOTKIT_ERR_NOMEM.
+ * Thread-safety: call while the device's loop is stopped, as other setters.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_ota_attach(iotkit_device_t *dev, iotkit_ota_t *ota);
+
+/**
+ * @brief Hand a manifest to the attached client as if it had arrived on
+ * `ota/manifest` (for an application that receives manifests its own way).
+ * @return ::IOTKIT_OK, also for a manifest that is ignored as described at
+ *         iotkit_device_ota_attach(); the codes of iotkit_ota_start() (a refusal is
+ *         also reported on ota/status); ::IOTKIT_ERR_STATE without an attached client;
+ *         ::IOTKIT_ERR_INVALID_ARG.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_ota_offer(iotkit_device_t *dev, const char *manifest, size_t len);
+
+/**
+ * @brief Drive an accepted update (iotkit_ota_run()) if there is one: download,
+ * verify, mark pending, ask for the reboot. Blocks until then.
+ * @return as iotkit_ota_run(): ::IOTKIT_OK once the image is pending;
+ *         ::IOTKIT_ERR_STATE when there is nothing to do or no client is attached.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_ota_run(iotkit_device_t *dev);
+
+/**
+ * @brief Publish the attached client's status on `ota/status` now.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_STATE without a client; ::IOTKIT_ERR_NOT_CONNECTED;
+ *         ::IOTKIT_ERR_NOMEM; the transport's errors.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_ota_report(iotkit_device_t *dev);
 
 #ifdef __cplusplus
 }

@@ -71,6 +71,7 @@ const char *iotkit__device_trim_detail(const iotkit_device_t *dev, const char *d
 /* ------------------------------------------------------- create / free -- */
 
 static void device_release(iotkit_device_t *dev) {
+  iotkit__device_ota_free(dev);
   free(dev->device_id);
   free(dev->username);
   iotkit__free_secret(dev->password);

@@ -77,6 +77,10 @@ static void ev_message(void *user, const char *channel, const void *payload, siz
     iotkit__device_command_in(dev, payload, len);
     return;
   }
+  if (iotkit__device_ota_channel(dev, channel)) {
+    iotkit__device_ota_in(dev, payload, len);
+    return;
+  }
   iotkit__device_lock(dev);
   iotkit_message_cb cb = dev->closing ? NULL : dev->on_message;
   void *cb_user = dev->on_message_user;

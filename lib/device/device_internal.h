@@ -110,6 +110,7 @@ struct iotkit_device {
   struct iotkit_envelope *e2e;
   size_t e2e_overhead;   /* bytes an envelope adds */
   uint64_t e2e_rejected; /* incoming messages dropped because they did not open */
+  struct iotkit__device_ota *ota; /* attached OTA client (device_ota.c), or NULL */
 };
 
 /* Supervisor states. */
@@ -140,6 +141,12 @@ const char *iotkit__device_trim_detail(const iotkit_device_t *dev, const char *d
 bool iotkit__device_suffix_ok(const char *suffix, bool allow_wildcards);
 /* "<prefix>/<device id>/<suffix>" (malloc'd), or NULL on allocation failure. */
 char *iotkit__device_channel(const iotkit_device_t *dev, const char *suffix);
+
+/* device_ota.c */
+bool iotkit__device_ota_channel(const iotkit_device_t *dev, const char *channel);
+void iotkit__device_ota_in(iotkit_device_t *dev, const void *payload, size_t len);
+void iotkit__device_ota_session_up(iotkit_device_t *dev);
+void iotkit__device_ota_free(iotkit_device_t *dev);
 
 /* device_io.c */
 /* Create the transport context if it does not exist yet. */

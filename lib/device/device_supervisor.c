@@ -150,4 +150,5 @@ void iotkit__device_session_up(iotkit_device_t *dev) {
     iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: could not publish the online status", dev->device_id);
   free(online);
   iotkit__device_state_resend(dev);
+  iotkit__device_ota_session_up(dev);
 }

@@ -67,6 +67,10 @@ struct iotkit_ota {
   unsigned since_checkpoint;
   atomic_bool abort;
   char error_name[48];
+
+  /* A second status listener besides cfg.on_status: the device glue (lib/device/device_ota.c). */
+  iotkit_ota_status_cb observer;
+  void *observer_user;
 };
 
 #define IOTKIT__OTA_KEY_STATE "ota.state"
@@ -78,6 +82,8 @@ iotkit_err_t iotkit__ota_state_load(iotkit_ota_t *ota);
 iotkit_err_t iotkit__ota_set_state(iotkit_ota_t *ota, iotkit_ota_state_t state, iotkit_err_t error);
 iotkit_err_t iotkit__ota_persist(iotkit_ota_t *ota);
 void iotkit__ota_report(iotkit_ota_t *ota);
+/* Set (or clear, with NULL) the second status listener. */
+void iotkit__ota_set_observer(iotkit_ota_t *ota, iotkit_ota_status_cb cb, void *user);
 /* The security floor, or "" if none. */
 iotkit_err_t iotkit__ota_floor_get(const iotkit_ota_t *ota, char *buf, size_t cap);
 

@@ -122,10 +122,16 @@ iotkit_err_t iotkit_ota_status(iotkit_ota_t *ota, iotkit_ota_status_t *st) {
 }
 
 void iotkit__ota_report(iotkit_ota_t *ota) {
-  if (!ota->cfg.on_status) return;
+  if (!ota->cfg.on_status && !ota->observer) return;
   iotkit_ota_status_t st;
   iotkit_ota_status(ota, &st);
-  ota->cfg.on_status(ota, ota->cfg.user, &st);
+  if (ota->cfg.on_status) ota->cfg.on_status(ota, ota->cfg.user, &st);
+  if (ota->observer) ota->observer(ota, ota->observer_user, &st);
+}
+
+void iotkit__ota_set_observer(iotkit_ota_t *ota, iotkit_ota_status_cb cb, void *user) {
+  ota->observer = cb;
+  ota->observer_user = user;
 }
 
 iotkit_err_t iotkit_ota_status_json(iotkit_ota_t *ota, char **json) {

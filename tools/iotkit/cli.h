@@ -14,6 +14,7 @@ enum {
   CLI_EXIT_CONNECT = 2,  /* could not connect */
   CLI_EXIT_DELIVERY = 3, /* a message was not confirmed (failed, timed out, connection lost) */
   CLI_EXIT_REFUSED = 4,  /* a token or signature was refused (jwt verify); the error name is printed */
+  CLI_EXIT_UPDATE = 5,   /* the device reported the update failed or rolled back (ota push) */
 };
 
 /* A command: argv[0] is the command's own name. Returns an exit code. */
@@ -63,6 +64,17 @@ int cmd_keygen(int argc, char **argv);
 int cmd_jwt(int argc, char **argv);
 int cmd_jwt_make(int argc, char **argv);
 int cmd_jwt_verify(int argc, char **argv);
+
+int cmd_ota(int argc, char **argv);
+int cmd_ota_sign(int argc, char **argv);
+int cmd_ota_verify(int argc, char **argv);
+int cmd_ota_push(int argc, char **argv);
+/* cmd_ota.c: cli_parse_opts() for options that each take a value, with up to
+   @p max_pos other arguments (anywhere) into @p pos; an exit code (printed). */
+int cli_parse_positional(int argc, char **argv, const cli_opt_t *opts, size_t n_opts, const char **pos, size_t max_pos,
+                         size_t *n_pos);
+/* Read a manifest file (at most 8 KiB, trailing newlines dropped); NULL (printed) on failure. Free with free(). */
+char *cli_read_manifest(const char *path, size_t *len);
 
 /* Crypto commands (cli_crypto.c): a HAL with the kernel's random generator and the wall clock. */
 void cli_crypto_hal(iotkit_hal_t *hal);

@@ -16,6 +16,12 @@ typedef struct sim {
   bool interval_changed; /* a command or the desired state set a new interval */
   bool reboot_requested; /* the reboot command was answered: restart the session */
   iotkit_device_t *dev;
+  iotkit_hal_t *hal;
+  /* OTA (sim_ota.c) */
+  const char *trust_key, *trust_key_id, *fw_version, *device_type;
+  bool no_confirm;
+  char **argv; /* the whole command line, for the simulated reboot */
+  struct sim_ota *ota;
 } sim_t;
 
 /* Print the device's last error for @p err to stderr. */
@@ -27,5 +33,14 @@ iotkit_err_t sim_model_attach(sim_t *s);
 
 /* End the session cleanly and connect again, as a rebooted device would. */
 void sim_reboot(sim_t *s);
+
+/* sim_ota.c: the boot step and the OTA client (a no-op without --trust-key);
+   an exit code. After the HAL is made, before the device. */
+int sim_ota_boot(sim_t *s, iotkit_hal_t *hal);
+/* Attach the OTA client to the device (before connecting). */
+iotkit_err_t sim_ota_attach(sim_t *s);
+/* Drive an accepted update; reboots (executes the program again) once it is pending. */
+void sim_ota_step(sim_t *s, iotkit_hal_t *hal);
+void sim_ota_free(sim_t *s);
 
 #endif

@@ -23,7 +23,13 @@ static int parse(sim_t *s, int argc, char **argv) {
       {"state-dir", &s->state_dir, NULL}, {"qos", &qos, NULL},
       {"username", &s->username, NULL}, {"password", &s->password, NULL},
       {"quiet", NULL, &s->quiet},       {"reconnect", NULL, &s->reconnect},
+      {"trust-key", &s->trust_key, NULL}, {"trust-key-id", &s->trust_key_id, NULL},
+      {"fw-version", &s->fw_version, NULL}, {"device-type", &s->device_type, NULL},
+      {"no-confirm", NULL, &s->no_confirm},
   };
+  s->trust_key_id = "iotkit";
+  s->fw_version = "1.0.0";
+  s->device_type = "iotkit-sim";
   int rc = cli_parse_opts(argc, argv, opts, sizeof(opts) / sizeof(opts[0]));
   if (rc != CLI_EXIT_OK) return rc;
   if (!s->uri) return cli_usage_error("device simulate: --uri is required");
@@ -100,6 +106,7 @@ static void pump(sim_t *s, uint64_t ms, bool (*until_done)(const sim_t *), bool 
     iotkit_err_t err = iotkit_device_poll(s->dev, (int)(left < SLICE_MS ? left : SLICE_MS));
     if (err != IOTKIT_OK && !iotkit_device_is_connected(s->dev) && !s->reconnect) s->lost = true;
     if (s->reboot_requested) sim_reboot(s);
+    sim_ota_step(s, s->hal);
   }
 }
 
@@ -165,6 +172,7 @@ int cmd_device_simulate(int argc, char **argv) {
   memset(&s, 0, sizeof(s));
   int rc = parse(&s, argc, argv);
   if (rc != CLI_EXIT_OK) return rc;
+  s.argv = argv - 2; /* "iotkit device simulate ...": main() and cmd_device() each dropped one */
 
   iotkit_hal_t *hal = NULL;
   iotkit_device_config_t cfg;
@@ -185,8 +193,16 @@ int cmd_device_simulate(int argc, char **argv) {
     return CLI_EXIT_USAGE;
   }
   cfg.hal = hal;
+  s.hal = hal;
+  rc = sim_ota_boot(&s, hal);
+  if (rc != CLI_EXIT_OK) {
+    sim_ota_free(&s);
+    iotkit_hal_free(hal);
+    return rc;
+  }
   err = iotkit_device_new(&cfg, &s.dev);
   if (err != IOTKIT_OK) {
+    sim_ota_free(&s);
     iotkit_hal_free(hal);
     fprintf(stderr, "iotkit: cannot create device '%s' for '%s': %s (%s)\n", s.id, s.uri, iotkit_strerror(err),
             iotkit_err_name(err));
@@ -195,9 +211,11 @@ int cmd_device_simulate(int argc, char **argv) {
   iotkit_device_on_delivery(s.dev, on_delivery, &s);
   iotkit_device_on_connection(s.dev, on_connection, &s);
   err = sim_model_attach(&s);
+  if (err == IOTKIT_OK) err = sim_ota_attach(&s);
   if (err != IOTKIT_OK) {
     sim_report_error(&s, err);
     iotkit_device_free(s.dev);
+    sim_ota_free(&s);
     iotkit_hal_free(hal);
     return CLI_EXIT_USAGE;
   }
@@ -207,6 +225,7 @@ int cmd_device_simulate(int argc, char **argv) {
   if (err != IOTKIT_OK) {
     sim_report_error(&s, err);
     iotkit_device_free(s.dev);
+    sim_ota_free(&s);
     iotkit_hal_free(hal);
     return CLI_EXIT_CONNECT;
   }
@@ -223,6 +242,7 @@ int cmd_device_simulate(int argc, char **argv) {
   printf("sent %lu, confirmed %lu, failed %lu\n", s.sent, s.confirmed, s.failed);
   bool ok = !s.lost && s.failed == 0 && s.confirmed == s.sent;
   iotkit_device_free(s.dev);
+  sim_ota_free(&s);
   iotkit_hal_free(hal);
   return ok ? CLI_EXIT_OK : CLI_EXIT_DELIVERY;
 }
