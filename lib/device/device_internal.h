@@ -104,6 +104,8 @@ struct iotkit_device {
   uint64_t next_attempt;  /* monotonic ms of the next attempt (IOTKIT__SUP_WAIT) */
   uint64_t attempt_started;
   uint32_t sessions;      /* sessions that came up, counted by the connected event */
+
+  struct iotkit__tel *tel; /* telemetry: sequence numbers, durable queue (device_telemetry.c) */
 };
 
 /* Supervisor states. */
@@ -195,5 +197,20 @@ void iotkit__device_command_in(iotkit_device_t *dev, const void *payload, size_t
 /* Send timeout responses for commands past their deadline. */
 void iotkit__device_commands_sweep(iotkit_device_t *dev);
 void iotkit__device_commands_free(iotkit_device_t *dev);
+
+/* device_io.c: send telemetry bytes now (no queue); NOT_CONNECTED when down. */
+iotkit_err_t iotkit__device_send_telemetry_now(iotkit_device_t *dev, const void *payload, size_t len,
+                                               uint32_t *msg_id);
+
+/* device_telemetry.c */
+iotkit_err_t iotkit__device_telemetry_init(iotkit_device_t *dev, const iotkit_device_config_t *cfg);
+void iotkit__device_telemetry_free(iotkit_device_t *dev);
+bool iotkit__device_telemetry_durable(const iotkit_device_t *dev);
+/* Store, then send if possible (iotkit_device_send_telemetry() with a durable queue). */
+iotkit_err_t iotkit__device_telemetry_send(iotkit_device_t *dev, const void *payload, size_t len, uint32_t *msg_id);
+/* A delivery event: a confirmed telemetry message leaves the queue. */
+void iotkit__device_telemetry_delivered(iotkit_device_t *dev, uint32_t msg_id, iotkit_err_t status);
+/* In the polling thread: re-queue after a loss, drain the backlog at the configured rate, sync. */
+void iotkit__device_telemetry_pump(iotkit_device_t *dev);
 
 #endif
