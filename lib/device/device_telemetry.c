@@ -194,14 +194,18 @@ void iotkit__device_telemetry_pump(iotkit_device_t *dev) {
   bool up = iotkit_device_is_connected(dev);
   uint64_t now = iotkit__device_now(dev);
   tel_lock(dev);
-  if (!up || !t->was_up || dev->sessions != t->sessions) {
-    /* A session seen to end (or replaced between two pumps) took its confirmations with it. */
-    if (t->was_up) forget_in_flight(t);
-    t->was_up = up;
-    t->sessions = dev->sessions;
+  /* Confirmations never outlive their session: whatever is in flight when the
+     session is seen down, or when a session began and ended between two pumps,
+     goes back to the queue. A new first session keeps what was sent on it. */
+  bool ended = up ? dev->sessions != t->sessions && (t->was_up || dev->sessions > t->sessions + 1u)
+                  : t->was_up || t->n > 0;
+  if (ended) forget_in_flight(t);
+  if (up != t->was_up || ended) {
     t->last_refill = now;
     t->credit = 1000u; /* one message at once, the rest at the rate */
   }
+  if (up) t->sessions = dev->sessions;
+  t->was_up = up;
   if (up && t->rate) {
     /* A bucket of a tenth of a second of messages: what one loop slice may send. */
     uint64_t cap = (t->rate / 10u ? t->rate / 10u : 1u) * 1000u;
