@@ -231,8 +231,9 @@ IOTKIT_API iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev);
  * number, which iotkit_device_send_batch() puts in the payload (this function
  * sends the application's bytes unchanged, so put an id of your own in them).
  * Then ::IOTKIT_OK means "stored" (also while offline: @p msg_id then receives
- * 0 and no delivery callback follows; a message sent later is confirmed through
- * iotkit_device_telemetry_stats()); the errors are those of
+ * 0). A message re-sent from the queue reaches the delivery callback under its
+ * new id, which the application has not seen; follow the queue with
+ * iotkit_device_telemetry_stats() (pending 0: everything confirmed). The errors are those of
  * iotkit_telemetry_queue_append() (e.g. ::IOTKIT_ERR_QUEUE_FULL with
  * ::IOTKIT_TELEMETRY_REFUSE), never ::IOTKIT_ERR_NOT_CONNECTED.
  */
