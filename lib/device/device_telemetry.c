@@ -166,17 +166,19 @@ void iotkit__device_telemetry_delivered(iotkit_device_t *dev, uint32_t msg_id, i
   if (!t || !t->q) return;
   tel_lock(dev);
   uint64_t seq = window_take(t, msg_id);
+  if (seq && status == IOTKIT_OK) t->st.confirmed++;
+  if (seq && status != IOTKIT_OK) t->st.failed++;
+  tel_unlock(dev);
+  /* The queue has its own lock: senders need not wait for the acknowledgement's write. A
+     re-queue in between is harmless (the record is done either way). */
   if (seq && status == IOTKIT_OK) {
-    t->st.confirmed++;
     iotkit_err_t err = iotkit_telemetry_queue_ack(t->q, seq);
     if (err != IOTKIT_OK && err != IOTKIT_ERR_NOT_FOUND)
       iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: telemetry queue ack of %llu failed (%s)",
                       dev->device_id, (unsigned long long)seq, iotkit_err_name(err));
   } else if (seq) {
-    t->st.failed++;
     (void)iotkit__telemetry_queue_release(t->q, seq); /* the drain sends it again */
   }
-  tel_unlock(dev);
 }
 
 /* Everything in flight goes back to the queue: its confirmations will not come. */
