@@ -1,6 +1,10 @@
 /* libiotkit side of the MQTT publish benchmark: a device with its background loop,
  * send_telemetry N times, wait for every delivery callback.
- * Usage: iotkit_pub URI QOS COUNT PAYLOAD_BYTES
+ * Usage: iotkit_pub URI QOS COUNT PAYLOAD_BYTES [STATE_DIR]
+ * Without STATE_DIR: memory HAL, no durable queue (telemetry sent directly).
+ * With STATE_DIR: POSIX HAL there and the durable queue at its defaults (fsync
+ * every 1000 ms; drain rate unlimited, so that the backlog of messages beyond the
+ * in-flight window is not throttled); it also waits until the queue is empty.
  * Prints: "iotkit qos=Q count=N seconds=S rate=R" */
 #define _POSIX_C_SOURCE 200809L
 #include <iotkit/iotkit.h>
@@ -29,8 +33,8 @@ static double now_s(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s URI QOS COUNT PAYLOAD_BYTES\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    fprintf(stderr, "usage: %s URI QOS COUNT PAYLOAD_BYTES [STATE_DIR]\n", argv[0]);
     return 1;
   }
   int qos = atoi(argv[2]);
@@ -42,13 +46,24 @@ int main(int argc, char **argv) {
   iotkit_hal_t *hal = NULL;
   iotkit_hal_memory_config_t hcfg;
   iotkit_hal_memory_config_init(&hcfg);
-  iotkit_hal_memory_new(&hcfg, &hal);
+  const char *state_dir = argc == 6 ? argv[5] : NULL;
+  if (state_dir) {
+    iotkit_hal_posix_config_t pc;
+    iotkit_hal_posix_config_init(&pc);
+    pc.state_dir = state_dir;
+    pc.log_level = IOTKIT_LOG_WARN;
+    iotkit_hal_posix_new(&pc, &hal);
+  } else {
+    iotkit_hal_memory_new(&hcfg, &hal);
+  }
   iotkit_device_config_t cfg;
   iotkit_device_config_init(&cfg);
   cfg.device_id = "bench-iotkit";
   cfg.uri = argv[1];
   cfg.hal = hal;
   cfg.telemetry_qos = qos;
+  cfg.telemetry_durable = state_dir != NULL;
+  cfg.telemetry_drain_rate = 0;
   iotkit_device_t *dev = NULL;
   iotkit_err_t rc = iotkit_device_new(&cfg, &dev);
   if (rc == IOTKIT_OK) rc = iotkit_device_on_delivery(dev, on_delivery, NULL);
@@ -71,6 +86,11 @@ int main(int argc, char **argv) {
   pthread_mutex_lock(&mu);
   while (delivered + failed < count) pthread_cond_wait(&cv, &mu);
   pthread_mutex_unlock(&mu);
+  iotkit_device_telemetry_stats_t st;
+  while (state_dir && iotkit_device_telemetry_stats(dev, &st) == IOTKIT_OK && st.queue.pending) {
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
   double secs = now_s() - t0;
   printf("iotkit qos=%d count=%ld seconds=%.3f rate=%.0f failed=%ld\n", qos, count, secs, count / secs, failed);
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# MQTT publish throughput: raw libmosquitto vs libiotkit, same private mosquitto, same run.
+# MQTT publish throughput: raw libmosquitto vs libiotkit (direct) vs libiotkit with
+# the durable telemetry queue (POSIX HAL in a temporary state dir, default fsync
+# policy), same private mosquitto, same run.
 # Usage: bench/run_mqtt_publish.sh [COUNT] [PAYLOAD_BYTES] [ROUNDS]   (defaults 50000 64 3)
 # Builds into build/bench (Release). Prints messages/s per round, the median, and the ratio.
 set -euo pipefail
@@ -23,14 +25,18 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 rate() { sed -n 's/.* rate=\([0-9]*\).*/\1/p'; }
 
 echo "MQTT publish benchmark: $count messages of $size bytes, $rounds rounds, mosquitto on 127.0.0.1:$port"
-printf '%-8s %-6s %12s %12s %8s\n' qos "" raw/s iotkit/s ratio
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+printf '%-8s %-6s %12s %12s %8s %12s %8s\n' qos "" raw/s iotkit/s ratio durable/s ratio
 for qos in 0 1; do
-  raw=() iot=()
+  raw=() iot=() dur=()
   for r in $(seq "$rounds"); do
     raw+=("$(build/bench/bench/bench_raw_mosquitto_pub 127.0.0.1 "$port" "$qos" "$count" "$size" | rate)")
     iot+=("$(build/bench/bench/bench_iotkit_pub "mqtt://127.0.0.1:$port" "$qos" "$count" "$size" | rate)")
+    rm -rf "$work/state"
+    dur+=("$(build/bench/bench/bench_iotkit_pub "mqtt://127.0.0.1:$port" "$qos" "$count" "$size" "$work/state" | rate)")
   done
   rm=$(printf '%s\n' "${raw[@]}" | median) im=$(printf '%s\n' "${iot[@]}" | median)
-  printf '%-8s %-6s %12s %12s %8s\n' "$qos" median "$rm" "$im" "$(awk -v a="$im" -v b="$rm" 'BEGIN {printf "%.2f", a/b}')"
-  echo "         rounds: raw ${raw[*]} | iotkit ${iot[*]}"
+  dm=$(printf '%s\n' "${dur[@]}" | median)
+  printf '%-8s %-6s %12s %12s %8s %12s %8s\n' "$qos" median "$rm" "$im" "$(ratio "$im" "$rm")" "$dm" "$(ratio "$dm" "$rm")"
+  echo "         rounds: raw ${raw[*]} | iotkit ${iot[*]} | durable ${dur[*]}"
 done

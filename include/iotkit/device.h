@@ -55,6 +55,7 @@
 #include "error.h"
 #include "hal.h"
 #include "options.h"
+#include "telemetry.h"
 #include "transport.h"
 
 #ifdef __cplusplus
@@ -126,7 +127,32 @@ typedef struct iotkit_device_config {
   const uint8_t *e2e_key;
   /** Key id of e2e_key (1 to 32 bytes of [A-Za-z0-9._-]); required with e2e_key. Copied. */
   const char *e2e_key_id;
+  /**
+   * Keep telemetry in a durable store-and-forward queue (default true; used only
+   * when the HAL has seg_* operations, else telemetry is sent directly). See
+   * "Durable telemetry" at iotkit_device_send_telemetry().
+   */
+  bool telemetry_durable;
+  /** Most bytes the queue may hold on the HAL (0: the queue's default, 16 MiB). */
+  uint64_t telemetry_queue_max_bytes;
+  /** What an accepted message does when the queue is full (default ::IOTKIT_TELEMETRY_DROP_OLDEST). */
+  iotkit_telemetry_full_policy_t telemetry_full_policy;
+  /** When the queue syncs (default ::IOTKIT_TELEMETRY_SYNC_INTERVAL; see its loss window). */
+  iotkit_telemetry_sync_policy_t telemetry_sync_policy;
+  /** Interval of ::IOTKIT_TELEMETRY_SYNC_INTERVAL in ms (0: the default, 1000). */
+  uint32_t telemetry_sync_interval_ms;
+  /**
+   * Most backlog messages re-sent per second after a (re)connection or restart
+   * (default IOTKIT_TELEMETRY_DRAIN_RATE_DEFAULT; 0: no limit). Live messages are
+   * not counted: they go out at once, interleaved with the backlog.
+   */
+  uint32_t telemetry_drain_rate;
 } iotkit_device_config_t;
+
+/** Default of iotkit_device_config_t.telemetry_drain_rate, in messages per second. */
+#ifndef IOTKIT_TELEMETRY_DRAIN_RATE_DEFAULT
+#define IOTKIT_TELEMETRY_DRAIN_RATE_DEFAULT 100u
+#endif
 
 /** @brief Fill @p cfg with defaults. NULL is ignored. */
 IOTKIT_API void iotkit_device_config_init(iotkit_device_config_t *cfg);
@@ -212,9 +238,57 @@ IOTKIT_API iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev);
  * @param msg_id receives the id the delivery callback will name, or NULL.
  * @return ::IOTKIT_OK once queued; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_TOO_LARGE;
  *         ::IOTKIT_ERR_NOT_CONNECTED; a transport error. Thread-safe.
+ *
+ * Durable telemetry: when the device has a durable queue (telemetry_durable and
+ * a HAL with seg_* operations), every accepted message is first appended to the
+ * queue "telemetry" of the HAL with the next per-device sequence number (which
+ * survives restarts), then sent if the session is up; it is removed only when
+ * the transport confirms its delivery (the delivery event: QoS 1/2
+ * acknowledgement, CoAP ACK, HTTP 2xx). Messages not confirmed (offline, a lost
+ * session, a restart) are re-sent oldest first after the next connection, at
+ * most telemetry_drain_rate per second, while new messages still go out at
+ * once. Delivery is at least once: a receiver drops duplicates by sequence
+ * number, which iotkit_device_send_batch() puts in the payload (this function
+ * sends the application's bytes unchanged, so put an id of your own in them).
+ * Then ::IOTKIT_OK means "stored" (also while offline: @p msg_id then receives
+ * 0). A message re-sent from the queue reaches the delivery callback under its
+ * new id, which the application has not seen; follow the queue with
+ * iotkit_device_telemetry_stats() (pending 0: everything confirmed). The errors are those of
+ * iotkit_telemetry_queue_append() (e.g. ::IOTKIT_ERR_QUEUE_FULL with
+ * ::IOTKIT_TELEMETRY_REFUSE), never ::IOTKIT_ERR_NOT_CONNECTED.
  */
 IOTKIT_API iotkit_err_t iotkit_device_send_telemetry(iotkit_device_t *dev, const void *payload, size_t len,
                                                      uint32_t *msg_id);
+
+/**
+ * @brief Encode @p batch in @p format with the next telemetry sequence number
+ * (set in the batch, carried by every encoding) and send it as
+ * iotkit_device_send_telemetry() does. Without a durable queue the number comes
+ * from a counter in memory, starting at 1.
+ * @param seq receives the sequence number, or NULL.
+ * @param msg_id as for iotkit_device_send_telemetry(), or NULL.
+ * @return as iotkit_device_send_telemetry() and iotkit_telemetry_encode(). Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_send_batch(iotkit_device_t *dev, iotkit_telemetry_batch_t *batch,
+                                                 iotkit_telemetry_format_t format, uint64_t *seq, uint32_t *msg_id);
+
+/** Telemetry counters of a device since it was created. */
+typedef struct iotkit_device_telemetry_stats {
+  bool durable;         /**< whether the device has a durable queue */
+  uint64_t accepted;    /**< messages accepted by send_telemetry / send_batch */
+  uint64_t sent_live;   /**< sent at once when accepted */
+  uint64_t sent_backlog; /**< re-sent from the queue (after a loss, a restart, or a full in-flight window) */
+  uint64_t confirmed;   /**< delivery confirmed by the transport */
+  uint64_t failed;      /**< delivery failures reported by the transport (kept for a re-send) */
+  /** The queue's own counters (zero without a durable queue): pending, dropped..., corrupt. */
+  iotkit_telemetry_queue_stats_t queue;
+} iotkit_device_telemetry_stats_t;
+
+/**
+ * @brief Read the telemetry counters.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_telemetry_stats(iotkit_device_t *dev, iotkit_device_telemetry_stats_t *stats);
 
 /**
  * @brief Publish @p len bytes on the device's channel "<prefix>/<device id>/<suffix>".

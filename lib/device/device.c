@@ -22,6 +22,10 @@ void iotkit_device_config_init(iotkit_device_config_t *cfg) {
   cfg->reconnect_min_ms = IOTKIT_RECONNECT_MIN_DEFAULT_MS;
   cfg->reconnect_max_ms = IOTKIT_RECONNECT_MAX_DEFAULT_MS;
   cfg->command_timeout_ms = IOTKIT_COMMAND_TIMEOUT_DEFAULT_MS;
+  cfg->telemetry_durable = true;
+  cfg->telemetry_full_policy = IOTKIT_TELEMETRY_DROP_OLDEST;
+  cfg->telemetry_sync_policy = IOTKIT_TELEMETRY_SYNC_INTERVAL;
+  cfg->telemetry_drain_rate = IOTKIT_TELEMETRY_DRAIN_RATE_DEFAULT;
 }
 
 /* ------------------------------------------------------------- locking -- */
@@ -87,6 +91,7 @@ static void device_release(iotkit_device_t *dev) {
   iotkit__device_subs_free(dev);
   iotkit__device_state_free(dev);
   iotkit__device_e2e_free(dev);
+  iotkit__device_telemetry_free(dev);
   free(dev->ca_file);
   free(dev->ca_dir);
   free(dev->cert_file);
@@ -179,6 +184,7 @@ iotkit_err_t iotkit_device_new(const iotkit_device_config_t *cfg, iotkit_device_
   if (err == IOTKIT_OK) err = setup_hal(dev, cfg);
   if (err == IOTKIT_OK) err = iotkit__device_state_init(dev);
   if (err == IOTKIT_OK) err = iotkit__device_e2e_init(dev, cfg);
+  if (err == IOTKIT_OK) err = iotkit__device_telemetry_init(dev, cfg);
   if (err != IOTKIT_OK) {
     device_release(dev);
     return err;

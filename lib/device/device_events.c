@@ -94,6 +94,7 @@ static void ev_delivery(void *user, uint32_t msg_id, iotkit_err_t status) {
   if (dev->outstanding > 0) dev->outstanding--;
   iotkit__device_unlock(dev);
   if (iotkit__device_own_id_take(dev, msg_id)) return; /* the library's own message */
+  iotkit__device_telemetry_delivered(dev, msg_id, status);
   iotkit__device_lock(dev);
   iotkit_delivery_cb cb = dev->closing ? NULL : dev->on_delivery;
   void *cb_user = dev->on_delivery_user;

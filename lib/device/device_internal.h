@@ -111,6 +111,7 @@ struct iotkit_device {
   size_t e2e_overhead;   /* bytes an envelope adds */
   uint64_t e2e_rejected; /* incoming messages dropped because they did not open */
   struct iotkit__device_ota *ota; /* attached OTA client (device_ota.c), or NULL */
+  struct iotkit__tel *tel; /* telemetry: sequence numbers, durable queue (device_telemetry.c) */
 };
 
 /* Supervisor states. */
@@ -219,5 +220,19 @@ iotkit_err_t iotkit__device_e2e_seal(iotkit_device_t *dev, iotkit_message_t *msg
    (status, not the device's, too large) pass it to @p deliver as it is. */
 void iotkit__device_e2e_message(iotkit_device_t *dev, const char *channel, const void *payload, size_t len,
                                 void (*deliver)(void *dev, const char *channel, const void *payload, size_t len));
+/* device_io.c: send telemetry bytes now (no queue); NOT_CONNECTED when down. */
+iotkit_err_t iotkit__device_send_telemetry_now(iotkit_device_t *dev, const void *payload, size_t len,
+                                               uint32_t *msg_id);
+
+/* device_telemetry.c */
+iotkit_err_t iotkit__device_telemetry_init(iotkit_device_t *dev, const iotkit_device_config_t *cfg);
+void iotkit__device_telemetry_free(iotkit_device_t *dev);
+bool iotkit__device_telemetry_durable(const iotkit_device_t *dev);
+/* Store, then send if possible (iotkit_device_send_telemetry() with a durable queue). */
+iotkit_err_t iotkit__device_telemetry_send(iotkit_device_t *dev, const void *payload, size_t len, uint32_t *msg_id);
+/* A delivery event: a confirmed telemetry message leaves the queue. */
+void iotkit__device_telemetry_delivered(iotkit_device_t *dev, uint32_t msg_id, iotkit_err_t status);
+/* In the polling thread: re-queue after a loss, drain the backlog at the configured rate, sync. */
+void iotkit__device_telemetry_pump(iotkit_device_t *dev);
 
 #endif

@@ -203,6 +203,12 @@ iotkit_err_t iotkit_device_send_telemetry(iotkit_device_t *dev, const void *payl
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
   iotkit_err_t err = check_payload(dev, payload, len);
   if (err != IOTKIT_OK) return err;
+  if (iotkit__device_telemetry_durable(dev)) return iotkit__device_telemetry_send(dev, payload, len, msg_id);
+  return iotkit__device_send_telemetry_now(dev, payload, len, msg_id);
+}
+
+iotkit_err_t iotkit__device_send_telemetry_now(iotkit_device_t *dev, const void *payload, size_t len,
+                                               uint32_t *msg_id) {
   return send_on(dev, dev->telemetry_channel, payload, len, dev->telemetry_qos, false, false, msg_id);
 }
 

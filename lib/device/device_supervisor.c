@@ -129,6 +129,7 @@ void iotkit__device_supervise(iotkit_device_t *dev, int timeout_ms) {
   }
   iotkit__device_apply_subs(dev);
   iotkit__device_commands_sweep(dev);
+  iotkit__device_telemetry_pump(dev);
 }
 
 static void subscribe_own(iotkit_device_t *dev, const char *channel) {

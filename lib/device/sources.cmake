@@ -13,4 +13,5 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/device_status.c
   ${CMAKE_CURRENT_LIST_DIR}/device_subs.c
   ${CMAKE_CURRENT_LIST_DIR}/device_supervisor.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_telemetry.c
 )

@@ -323,3 +323,30 @@ iotkit_err_t iotkit_telemetry_queue_stats(iotkit_telemetry_queue_t *q, iotkit_te
   *stats = s;
   return IOTKIT_OK;
 }
+
+iotkit_err_t iotkit__telemetry_queue_claim(iotkit_telemetry_queue_t *q, uint64_t seq) {
+  LOCK(q);
+  iotkit__q_entry_t *e = iotkit__q_find(q, seq);
+  iotkit_err_t rc = e && e->state == IOTKIT__Q_PENDING ? IOTKIT_OK : IOTKIT_ERR_NOT_FOUND;
+  if (rc == IOTKIT_OK) {
+    e->state = IOTKIT__Q_INFLIGHT;
+    q->st.sent++;
+    q->st.retried += e->handed;
+    e->handed = true;
+  }
+  UNLOCK(q);
+  return rc;
+}
+
+iotkit_err_t iotkit__telemetry_queue_release(iotkit_telemetry_queue_t *q, uint64_t seq) {
+  LOCK(q);
+  iotkit__q_entry_t *e = iotkit__q_find(q, seq);
+  iotkit_err_t rc = e && e->state == IOTKIT__Q_INFLIGHT ? IOTKIT_OK : IOTKIT_ERR_NOT_FOUND;
+  if (rc == IOTKIT_OK) {
+    e->state = IOTKIT__Q_PENDING;
+    size_t i = (size_t)(e - q->e);
+    if (i < q->cursor) q->cursor = i; /* iotkit_telemetry_queue_next() must see it again */
+  }
+  UNLOCK(q);
+  return rc;
+}

@@ -88,4 +88,10 @@ iotkit_err_t iotkit__q_next_seq(iotkit_telemetry_queue_t *q, uint64_t *seq);
 /* Remove leading segments (never the active one) whose records are all done. */
 void iotkit__q_reclaim(iotkit_telemetry_queue_t *q);
 
+/* For a sender that sends a record it has just appended without iotkit_telemetry_queue_next():
+   mark the pending record @seq in flight (counted as sent), or put it back to pending after a
+   failed send. IOTKIT_ERR_NOT_FOUND if it is not in that state. */
+iotkit_err_t iotkit__telemetry_queue_claim(iotkit_telemetry_queue_t *q, uint64_t seq);
+iotkit_err_t iotkit__telemetry_queue_release(iotkit_telemetry_queue_t *q, uint64_t seq);
+
 #endif

@@ -19,7 +19,7 @@ typedef struct in_msg {
 static struct {
   pthread_mutex_t mu;
   const iotkit_transport_events_t *ev;
-  bool up, connecting, drop, refuse;
+  bool up, connecting, drop, refuse, hold;
   capture_msg_t msgs[MAX_MSGS];
   size_t n;
   uint32_t next_id, confirmed_to; /* ids (confirmed_to, next_id] await confirmation */
@@ -120,7 +120,7 @@ static iotkit_err_t c_poll(void *ctx, int timeout_ms) {
   bool connected = cap.connecting;
   cap.connecting = false;
   if (connected) cap.up = true;
-  uint32_t from = cap.confirmed_to, to = cap.next_id;
+  uint32_t from = cap.confirmed_to, to = cap.hold ? cap.confirmed_to : cap.next_id;
   cap.confirmed_to = to;
   size_t nin = cap.up ? cap.nin : 0;
   in_msg_t in[MAX_IN];
@@ -247,3 +247,9 @@ const char *capture_will_payload(void) { return cap.will_payload; }
 const char *capture_will_channel(void) { return cap.will_channel; }
 bool capture_will_retained(void) { return cap.will_retain; }
 const char *capture_password(void) { return cap.password; }
+
+void capture_hold(bool on) {
+  pthread_mutex_lock(&cap.mu);
+  cap.hold = on;
+  pthread_mutex_unlock(&cap.mu);
+}

@@ -40,6 +40,9 @@ const capture_msg_t *capture_last_on(const char *channel);
 void capture_inject(const char *channel, const void *payload, size_t len);
 /* Lose the connection on the next poll (disconnected(IOTKIT_ERR_CONNECTION_LOST)). */
 void capture_drop(void);
+/* Withhold confirmations while on (they come on the first poll after it is off,
+   unless the connection is lost first: then they never come). */
+void capture_hold(bool on);
 /* Make connect() fail with IOTKIT_ERR_CONNECT while on. */
 void capture_refuse(bool on);
 

@@ -155,7 +155,7 @@ mqtt_peer_t *mqtt_peer_new(const mqtt_peer_opts_t *opts) {
   pthread_mutex_init(&p->lock, NULL);
   pthread_cond_init(&p->cond, NULL);
   p->connack_rc = -1;
-  p->mosq = mosquitto_new(opts->client_id, true, p);
+  p->mosq = mosquitto_new(opts->client_id, !(opts->persistent && opts->client_id), p);
   if (!p->mosq || !peer_start(p, opts)) {
     mqtt_peer_free(p);
     return NULL;

@@ -29,6 +29,8 @@ typedef struct mqtt_peer_opts {
   const char *cafile;     /* TLS: trusted CA (PEM); NULL for plain TCP */
   const char *certfile;   /* TLS: client certificate, or NULL */
   const char *keyfile;    /* TLS: client key, or NULL */
+  bool persistent;        /* clean_session false (needs client_id): the broker keeps the
+                             session and queues QoS 1/2 messages while the peer is away */
 } mqtt_peer_opts_t;
 
 /* One received message; owned by the peer. */

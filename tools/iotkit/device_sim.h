@@ -9,6 +9,8 @@
 typedef struct sim {
   const char *uri, *id, *state_dir, *username, *password;
   unsigned long count, interval_ms, qos;
+  unsigned long drain_rate, drain_timeout_ms; /* durable queue (--state-dir) */
+  iotkit_telemetry_format_t format;
   bool quiet;
   bool reconnect;        /* --reconnect: keep going through lost connections */
   unsigned long sent, confirmed, failed;
@@ -23,6 +25,16 @@ typedef struct sim {
   char **argv; /* the whole command line, for the simulated reboot */
   struct sim_ota *ota;
 } sim_t;
+
+/* sim_durable.c: with --state-dir, readings go through the durable queue as
+   batches (seq in the payload). Publish one reading; print "queued seq=N". */
+iotkit_err_t sim_publish_batch(sim_t *s, double temperature, double humidity);
+/* True once every accepted reading is confirmed (nothing pending in the queue). */
+bool sim_queue_drained(const sim_t *s);
+/* Print the telemetry statistics line; true if nothing is left pending. */
+bool sim_print_stats(const sim_t *s);
+/* Parse --format; prints a usage error. */
+bool sim_parse_format(sim_t *s, const char *text);
 
 /* Print the device's last error for @p err to stderr. */
 void sim_report_error(const sim_t *s, iotkit_err_t err);

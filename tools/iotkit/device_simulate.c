@@ -14,9 +14,10 @@
 #define SLICE_MS 100u
 #define CONFIRM_WAIT_MS 10000u     /* how long to wait for outstanding confirmations */
 #define CONFIRM_WAIT_STOP_MS 2000u /* the same after SIGINT/SIGTERM */
+#define DRAIN_TIMEOUT_MS 60000ul   /* default --drain-timeout-ms: the queue must empty within it */
 
 static int parse(sim_t *s, int argc, char **argv) {
-  const char *count = "0", *interval = "1000", *qos = "1";
+  const char *count = "0", *interval = "1000", *qos = "1", *rate = NULL, *drain = NULL, *format = "json";
   const cli_opt_t opts[] = {
       {"uri", &s->uri, NULL},           {"id", &s->id, NULL},
       {"count", &count, NULL},          {"interval-ms", &interval, NULL},
@@ -26,6 +27,8 @@ static int parse(sim_t *s, int argc, char **argv) {
       {"trust-key", &s->trust_key, NULL}, {"trust-key-id", &s->trust_key_id, NULL},
       {"fw-version", &s->fw_version, NULL}, {"device-type", &s->device_type, NULL},
       {"no-confirm", NULL, &s->no_confirm},
+      {"drain-rate", &rate, NULL},      {"drain-timeout-ms", &drain, NULL},
+      {"format", &format, NULL},
   };
   s->trust_key_id = "iotkit";
   s->fw_version = "1.0.0";
@@ -36,14 +39,22 @@ static int parse(sim_t *s, int argc, char **argv) {
   if (!s->id) return cli_usage_error("device simulate: --id is required");
   if (!cli_parse_num("count", count, 0, 0xFFFFFFFFul, &s->count) ||
       !cli_parse_num("interval-ms", interval, 0, 86400000ul, &s->interval_ms) ||
-      !cli_parse_num("qos", qos, 0, 2, &s->qos))
+      !cli_parse_num("qos", qos, 0, 2, &s->qos) || !sim_parse_format(s, format))
     return CLI_EXIT_USAGE;
+  s->drain_rate = IOTKIT_TELEMETRY_DRAIN_RATE_DEFAULT;
+  s->drain_timeout_ms = DRAIN_TIMEOUT_MS;
+  if ((rate && !cli_parse_num("drain-rate", rate, 0, 1000000ul, &s->drain_rate)) ||
+      (drain && !cli_parse_num("drain-timeout-ms", drain, 0, 86400000ul, &s->drain_timeout_ms)))
+    return CLI_EXIT_USAGE;
+  if (!s->state_dir && (rate || drain || strcmp(format, "json") != 0))
+    return cli_usage_error("device simulate: --drain-rate, --drain-timeout-ms and --format need --state-dir");
   return CLI_EXIT_OK;
 }
 
 static void on_delivery(iotkit_device_t *dev, void *user, uint32_t msg_id, iotkit_err_t status) {
   (void)dev;
   sim_t *s = user;
+  if (s->state_dir) return; /* durable: a failed delivery is re-sent; the queue's statistics count */
   if (status == IOTKIT_OK) {
     s->confirmed++;
   } else {
@@ -143,6 +154,21 @@ static void publish_loop(sim_t *s) {
       return;
     }
     uint32_t msg_id = 0;
+    if (s->state_dir) {
+      /* Durable: stored first, sent when possible, offline or not. */
+      err = sim_publish_batch(s, model.temperature, model.humidity);
+      cJSON_free(json);
+      if (err != IOTKIT_OK) {
+        sim_report_error(s, err);
+        s->failed++;
+        return;
+      }
+      s->sent++;
+      if (s->count && seq >= s->count) return;
+      if (s->interval_ms == 0) (void)iotkit_device_poll(s->dev, 0); /* confirmations, reconnects, drain */
+      pump(s, s->interval_ms, NULL, true);
+      continue;
+    }
     if (s->reconnect && !iotkit_device_is_connected(s->dev)) {
       /* Offline with --reconnect: this reading is skipped, not failed. */
       if (!s->quiet) printf("offline: skipped seq=%lu\n", seq);
@@ -167,6 +193,23 @@ static void publish_loop(sim_t *s) {
   }
 }
 
+/* With the durable queue: wait until every accepted reading is confirmed, at
+   most --drain-timeout-ms (exit 3 if not), print the statistics, disconnect. */
+static int finish_durable(sim_t *s, iotkit_hal_t *hal) {
+  uint64_t wait = cli_stop_requested() ? CONFIRM_WAIT_STOP_MS : s->drain_timeout_ms;
+  pump(s, wait, sim_queue_drained, false);
+  bool drained = sim_print_stats(s);
+  if (!drained) fprintf(stderr, "iotkit: not every reading was confirmed within %lu ms\n", (unsigned long)wait);
+  if (iotkit_device_is_connected(s->dev)) (void)iotkit_device_disconnect(s->dev);
+  iotkit_device_telemetry_stats_t st;
+  (void)iotkit_device_telemetry_stats(s->dev, &st);
+  /* Confirmed counts this run's confirmations, a recovered backlog included. */
+  printf("sent %lu, confirmed %llu, failed %lu\n", s->sent, (unsigned long long)st.confirmed, s->failed);
+  iotkit_device_free(s->dev);
+  iotkit_hal_free(hal);
+  return drained && s->failed == 0 ? CLI_EXIT_OK : CLI_EXIT_DELIVERY;
+}
+
 int cmd_device_simulate(int argc, char **argv) {
   sim_t s;
   memset(&s, 0, sizeof(s));
@@ -186,6 +229,9 @@ int cmd_device_simulate(int argc, char **argv) {
   cfg.auto_reconnect = s.reconnect;
   cfg.reconnect_min_ms = 200;
   cfg.reconnect_max_ms = 5000;
+  /* The durable queue only with --state-dir (the memory HAL would keep it in RAM). */
+  cfg.telemetry_durable = s.state_dir != NULL;
+  cfg.telemetry_drain_rate = (uint32_t)s.drain_rate;
   iotkit_err_t err = make_hal(&s, &hal);
   if (err != IOTKIT_OK) {
     fprintf(stderr, "iotkit: cannot set up the %s HAL%s%s: %s (%s)\n", s.state_dir ? "POSIX" : "memory",
@@ -232,6 +278,7 @@ int cmd_device_simulate(int argc, char **argv) {
   if (!s.quiet) printf("connected as %s, publishing on iotkit/v1/%s/telemetry\n", s.id, s.id);
 
   publish_loop(&s);
+  if (s.state_dir) return finish_durable(&s, hal);
   pump(&s, cli_stop_requested() ? CONFIRM_WAIT_STOP_MS : CONFIRM_WAIT_MS, all_settled, false);
   unsigned long unconfirmed = s.sent - (s.confirmed + s.failed < s.sent ? s.confirmed + s.failed : s.sent);
   if (unconfirmed) fprintf(stderr, "iotkit: %lu message(s) not confirmed in time\n", unconfirmed);

@@ -10,6 +10,7 @@ static const cli_command_t commands[] = {
     {"keygen", cmd_keygen, "make an Ed25519 or P-256 key pair (PEM)"},
     {"jwt", cmd_jwt, "make or verify a device token"},
     {"ota", cmd_ota, "sign, verify and push OTA update manifests"},
+    {"telemetry", cmd_telemetry, "telemetry tools (decode)"},
     {NULL, NULL, NULL},
 };
 
