@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/util.h"
 #include "transport/common.h"
@@ -253,13 +254,31 @@ static void deliver(loop_ctx_t *c, const loop_event_t *e) {
   }
 }
 
+/* Events queued so far (under the lock). */
+static size_t queued_now(loop_ctx_t *c) {
+  iotkit__transport_lock_acquire(&c->lock);
+  size_t n = c->queued;
+  iotkit__transport_lock_release(&c->lock);
+  return n;
+}
+
+/* With nothing queued, wait up to LOOP_IDLE_WAIT_MS (at most timeout_ms) in 1 ms steps for
+   another thread's send(): a loop that polls an idle loopback must not spin a core (under
+   Valgrind a spinning poller starves every other thread). Returning early is within the
+   poll() contract, so waits stay short and tests that poll with long timeouts stay fast. */
+#define LOOP_IDLE_WAIT_MS 10
+static void wait_for_work(loop_ctx_t *c, int timeout_ms) {
+  int budget = timeout_ms < LOOP_IDLE_WAIT_MS ? timeout_ms : LOOP_IDLE_WAIT_MS;
+  for (int waited = 0; waited < budget && queued_now(c) == 0; waited++) {
+    nanosleep(&(struct timespec){0, 1000000L}, NULL);
+  }
+}
+
 static iotkit_err_t loop_poll(void *ctx, int timeout_ms) {
   loop_ctx_t *c = ctx;
-  (void)timeout_ms; /* nothing to wait for: the loopback never blocks */
   if (!c) return IOTKIT_ERR_INVALID_ARG;
-  iotkit__transport_lock_acquire(&c->lock);
-  size_t budget = c->queued; /* events queued by callbacks wait for the next poll */
-  iotkit__transport_lock_release(&c->lock);
+  if (timeout_ms > 0) wait_for_work(c, timeout_ms);
+  size_t budget = queued_now(c); /* events queued by callbacks wait for the next poll */
   for (; budget > 0; budget--) {
     iotkit__transport_lock_acquire(&c->lock);
     loop_event_t *e = c->head;

@@ -206,6 +206,7 @@ static int finish_durable(sim_t *s, iotkit_hal_t *hal) {
   /* Confirmed counts this run's confirmations, a recovered backlog included. */
   printf("sent %lu, confirmed %llu, failed %lu\n", s->sent, (unsigned long long)st.confirmed, s->failed);
   iotkit_device_free(s->dev);
+  sim_ota_free(s);
   iotkit_hal_free(hal);
   return drained && s->failed == 0 ? CLI_EXIT_OK : CLI_EXIT_DELIVERY;
 }
