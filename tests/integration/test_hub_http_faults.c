@@ -1,7 +1,8 @@
 // requires: mqtt coap http
 /* Faults of a device on HTTP through iotkit-hub, checked from the MQTT side by
    an independent persistent-session subscriber:
-   - the hub is stopped (SIGTERM) and restarted on the same port twice while a
+   - the hub is stopped (SIGTERM) and restarted on the same port twice (http://
+     and https://) while a
      device with a durable queue and its background loop sends numbered
      telemetry: every number arrives (duplicates are printed, not counted as
      failures: delivery is at least once);
@@ -31,6 +32,7 @@ static hub_srv_t *hub;
 static mqtt_peer_t *peer;
 static iotkit_device_t *dev;
 static char state[256];
+static char uri[128];
 
 /* What the callbacks saw; the background loop writes, the test reads. */
 static struct {
@@ -54,7 +56,6 @@ static void setup(void) {
   cr_assert_not_null(peer);
   hub = hub_srv_new(HUB_BIN, mosq_server_uri(mq));
   cr_assert_not_null(hub);
-  cr_assert(hub_srv_enable_http(hub, false));
   hal_tmpdir_make(state, sizeof state);
   pthread_mutex_lock(&seen.lock);
   seen.tokens[0] = HUB_FX_KEY1_HEX;
@@ -115,12 +116,15 @@ static iotkit_err_t on_credentials(iotkit_device_t *d, void *user, char *usernam
 }
 
 /* A device on the hub's HTTP front, durable queue on a POSIX HAL, background loop running. */
-static void start_device(bool token_from_hook) {
+static void start_device(bool token_from_hook, bool tls) {
   iotkit_device_config_t cfg;
   iotkit_device_config_init(&cfg);
   cfg.device_id = DEV_ID;
-  cfg.uri = hub_srv_http_uri(hub);
+  /* Few, quick retries per request, so that an outage of a second outlasts them. */
+  snprintf(uri, sizeof uri, "%s?attempts=2&backoff_ms=50", hub_srv_http_uri(hub));
+  cfg.uri = uri;
   cfg.password = token_from_hook ? NULL : HUB_FX_KEY1_HEX;
+  if (tls) cfg.tls.ca_file = hub_srv_ca_file(hub);
   cfg.state_dir = state;
   cfg.auto_reconnect = true;
   cfg.reconnect_min_ms = 50;
@@ -186,40 +190,59 @@ static unsigned long check_all_arrived(uint64_t n, const char *what) {
   return lost;
 }
 
-static void restart_hub(int which) {
+static uint64_t send_one(unsigned i);
+
+/* Stop the hub, send @p offline more messages (from @p *next) over about
+   100 ms each while it is away, start it again on the same port. */
+static void restart_hub(int which, unsigned offline, unsigned *next) {
   cr_assert(hub_srv_stop(hub), "hub stop %d (log %s)", which, hub_srv_log_path(hub));
-  test_msleep(200);
+  test_msleep(100);
+  for (unsigned k = 0; k < offline; k++, (*next)++) {
+    cr_assert_eq(send_one(*next), *next);
+    test_msleep(100);
+  }
   cr_assert(hub_srv_start(hub), "hub restart %d (log %s)", which, hub_srv_log_path(hub));
   fprintf(stderr, "faults: hub restarted (%d), subscriber has %zu\n", which, mqtt_peer_count(peer));
 }
 
 #define POINTS 300u
 
-Test(hub_http_faults, hub_restarted_twice_mid_run_loses_nothing) {
+static void restarts_lose_nothing(bool tls) {
+  cr_assert(hub_srv_enable_http(hub, tls));
   cr_assert(hub_srv_add_device(hub, DEV_ID, HUB_FX_KEY1_HEX));
   cr_assert(hub_srv_start(hub));
-  start_device(false);
+  start_device(false, tls);
   uint64_t last = 0;
-  for (unsigned i = 1; i <= POINTS; i++) {
+  unsigned i = 1;
+  while (i <= POINTS) {
     last = send_one(i);
     cr_assert_eq(last, i, "the sequence numbers of a fresh queue count from 1");
-    if (i == POINTS / 3) restart_hub(1);
-    if (i == 2 * POINTS / 3) restart_hub(2);
+    i++;
+    /* a short outage, then one past every retry of a request: the session is lost */
+    if (i == POINTS / 3) restart_hub(1, 1, &i);
+    if (i == 2 * POINTS / 3) restart_hub(2, 15, &i);
     test_msleep(2);
   }
+  last = i - 1;
   wait_drained();
   cr_assert_eq(check_all_arrived(last, "hub restarts"), 0);
   pthread_mutex_lock(&seen.lock);
-  unsigned ups = seen.ups, auth = seen.auth_downs;
+  unsigned ups = seen.ups, downs = seen.downs, auth = seen.auth_downs;
   pthread_mutex_unlock(&seen.lock);
-  cr_assert_geq(ups, 1);
+  fprintf(stderr, "hub restarts (%s): sessions up %u, down %u\n", tls ? "https" : "http", ups, downs);
+  cr_assert_geq(ups, 2, "the long outage ended the session and the device came back");
   cr_assert_eq(auth, 0, "a restart is not an authentication failure");
 }
 
+Test(hub_http_faults, hub_restarted_twice_mid_run_loses_nothing) { restarts_lose_nothing(false); }
+
+Test(hub_http_faults, https_hub_restarted_twice_mid_run_loses_nothing) { restarts_lose_nothing(true); }
+
 Test(hub_http_faults, revoked_token_is_refreshed_through_the_credentials_hook) {
+  cr_assert(hub_srv_enable_http(hub, false));
   cr_assert(hub_srv_add_device(hub, DEV_ID, HUB_FX_KEY1_HEX));
   cr_assert(hub_srv_start(hub));
-  start_device(true);
+  start_device(true, false);
   uint64_t last = 0;
   for (unsigned i = 1; i <= 50; i++) last = send_one(i);
   wait_drained();
