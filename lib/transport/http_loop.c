@@ -135,6 +135,15 @@ static void send_done(http_ctx_t *c, http_req_t *r, const http_outcome_t *o, uin
   }
   iotkit_err_t e = iotkit__transport_http_status_err(o->status);
   retry = iotkit__transport_http_status_retryable(o->status);
+  if (o->status == 401) {
+    /* The credentials are refused (an expired or revoked token): the message fails
+       with AUTH and the session ends with AUTH, as for a long poll, so that the
+       device reconnects with fresh credentials instead of re-sending into the refusal. */
+    iotkit__transport_http_set_err(c, o->detail);
+    send_final(c, r, e);
+    if (iotkit__transport_http_state(c) != HTTP_DOWN) iotkit__transport_http_go_down(c, IOTKIT_ERR_AUTH, o->detail);
+    return;
+  }
   if (e != IOTKIT_OK && retry && r->attempts < c->tune.attempts) {
     schedule_retry(c, r, o, now);
     return;

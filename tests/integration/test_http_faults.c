@@ -176,6 +176,15 @@ Test(http_faults, long_poll_unauthorized_ends_session_with_AUTH) {
   cr_assert_eq(fx.rec.disc_reason, IOTKIT_ERR_AUTH);
 }
 
+Test(http_faults, send_unauthorized_ends_session_with_AUTH) {
+  connect_with(NULL);
+  push("/api/t", (http_script_reply_t){.status = 401});
+  cr_assert_eq(deliver("t"), IOTKIT_ERR_AUTH);
+  cr_assert(http_fx_wait(&fx, &fx.rec.disconnected, 1), "a refused token ends the session");
+  cr_assert_eq(fx.rec.disc_reason, IOTKIT_ERR_AUTH);
+  cr_assert_eq(http_script_count(srv, "POST", "/api/t"), 1, "a 401 is not retried");
+}
+
 Test(http_faults, long_poll_message_over_limit_is_dropped) {
   char uri[256];
   snprintf(uri, sizeof uri, "%s/api?poll_ms=50", http_script_url(srv));

@@ -99,7 +99,9 @@ const char *hub_srv_file(hub_srv_t *h, const char *name) {
 static bool write_http_config(hub_srv_t *h) {
   if (!h->http) return true;
   char text[768];
-  uint16_t port = test_free_port();
+  /* A restart keeps the HTTP port, so that devices find the hub again. */
+  const char *colon = strrchr(h->http_uri, ':');
+  uint16_t port = colon ? (uint16_t)strtoul(colon + 1, NULL, 10) : test_free_port();
   snprintf(h->http_uri, sizeof h->http_uri, "%s://127.0.0.1:%u", h->https ? "https" : "http", port);
   if (h->https) {
     snprintf(text, sizeof text, "http_listen = 127.0.0.1:%u\nhttps_cert = %s/server.crt\nhttps_key = %s/server.key\n",

@@ -49,7 +49,9 @@ const char *hub_srv_file(hub_srv_t *hub, const char *name);
 /* Start and wait (up to 15 s) for its "ready" log line (CoAP bound, MQTT subscribed). */
 bool hub_srv_start(hub_srv_t *hub);
 
-/* SIGTERM and wait; true if the hub exited with status 0. */
+/* SIGTERM and wait; true if the hub exited with status 0. A later
+   hub_srv_start() serves HTTP on the same port (CoAP ports may change) and
+   reads the key file (hub_srv_file(hub, "keys")) again. */
 bool hub_srv_stop(hub_srv_t *hub);
 
 /* "coap://127.0.0.1:PORT" and "coaps://127.0.0.1:PORT", valid until hub_srv_free(). */
