@@ -99,7 +99,6 @@ static void never(iotkit_device_t *d, void *user, const char *id, const char *na
 }
 
 static bool online(void *arg) { return iotkit_device_is_connected(arg); }
-static bool offline(void *arg) { return !iotkit_device_is_connected(arg); }
 /* The connection callback runs after the state flips: wait for the callback itself. */
 static bool one_down(void *arg) { return atomic_load(&((device_counts_t *)arg)->downs) >= 1; }
 static bool one_up(void *arg) { return atomic_load(&((device_counts_t *)arg)->ups) >= 1; }
@@ -203,10 +202,11 @@ Test(device_model_mqtt, broker_restart_reconnects_resubscribes_and_reports_again
   mqtt_peer_free(peer);
   peer = NULL;
   cr_assert(mosq_server_stop(srv));
-  cr_assert(device_fixture_wait(&fx, NULL, offline, dev, WAIT_MS));
+  cr_assert(device_fixture_wait(&fx, NULL, one_down, &c, WAIT_MS));
   cr_assert(mosq_server_restart(srv));
   /* The bound: the longest backoff (500 ms) plus a connect; the budget is generous. */
-  cr_assert(device_fixture_wait(&fx, NULL, online, dev, WAIT_MS));
+  cr_assert(device_fixture_wait(&fx, NULL, one_up, &c, WAIT_MS));
+  cr_assert(iotkit_device_is_connected(dev));
   cr_assert_eq(atomic_load(&c.ups), 1);
   cr_assert_geq(atomic_load(&c.downs), 1);
   /* Every wait the device chose stayed within the backoff bound. */
