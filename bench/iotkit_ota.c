@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
   oc.device_type = "bench";
   oc.running_version = "1.0.0";
   oc.on_reboot = defer;
-  if (argc > 5) oc.chunk_size = strtoul(argv[5], NULL, 10);
+  if (argc > 5) oc.chunk_size = strtoul(argv[5], NULL, 10); /* else the library's defaults */
   if (argc > 6) oc.checkpoint_chunks = (unsigned)strtoul(argv[6], NULL, 10);
   iotkit_ota_t *ota = NULL;
   rc = iotkit_ota_new(&oc, &ota);

@@ -257,7 +257,9 @@ IOTKIT_API iotkit_err_t iotkit_hal_boot(iotkit_hal_t *hal, uint32_t max_trial_bo
  *   kv/<key>                one file per key, replaced whole by rename
  *   slots/slot-0.bin, slot-1.bin   firmware images
  *   slots/boot.rec          active/pending slot, confirmed flag, trial boots,
- *                           sizes; replaced atomically like a key
+ *                           sizes: two numbered, checksummed copies, the older
+ *                           one overwritten and synced at each update (a torn
+ *                           write leaves the newer one)
  *   queue/<store>/<id>.seg  segments of the append-only logs (seg_* operations)
  * Files named "~tmp.*" are writes in progress; those a crash left behind are
  * ignored by reads and removed by iotkit_hal_posix_new(). Use one HAL per

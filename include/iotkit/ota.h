@@ -237,7 +237,13 @@ typedef struct iotkit_ota_config {
   const char *running_version;
   /** Download buffer and write size in bytes (default 16 KiB; 1 KiB..1 MiB). Memory use does not depend on the image size. */
   size_t chunk_size;
-  /** Persist the download offset every this many chunks (default 1). */
+  /**
+   * Make the slot's bytes durable and record the download offset every this
+   * many chunks (default 1): an interruption costs at most
+   * checkpoint_chunks * chunk_size bytes fetched again. Each checkpoint is a
+   * storage sync (two with the POSIX HAL), so on a fast link a larger interval
+   * is faster: bench/run_ota.sh measures both (see bench/README.md).
+   */
   unsigned checkpoint_chunks;
   /** Retries of a failed download attempt without progress (default 5). */
   unsigned max_retries;

@@ -63,6 +63,22 @@ iotkit_err_t iotkit__hal_boot_record_decode(const uint8_t *in, size_t len, iotki
   return IOTKIT_OK;
 }
 
+void iotkit__hal_boot_copy_encode(const iotkit__hal_boot_record_t *rec, uint32_t seq,
+                                  uint8_t out[IOTKIT__HAL_BOOT_COPY_SIZE]) {
+  iotkit__hal_boot_record_encode(rec, out);
+  put_le(out + IOTKIT__HAL_BOOT_RECORD_SIZE, seq, 4);
+  put_le(out + IOTKIT__HAL_BOOT_RECORD_SIZE + 4, checksum(out, IOTKIT__HAL_BOOT_RECORD_SIZE + 4), 4);
+}
+
+iotkit_err_t iotkit__hal_boot_copy_decode(const uint8_t in[IOTKIT__HAL_BOOT_COPY_SIZE], iotkit__hal_boot_record_t *rec,
+                                          uint32_t *seq) {
+  if (get_le(in + IOTKIT__HAL_BOOT_RECORD_SIZE + 4, 4) != checksum(in, IOTKIT__HAL_BOOT_RECORD_SIZE + 4))
+    return IOTKIT_ERR_CORRUPT;
+  iotkit_err_t rc = iotkit__hal_boot_record_decode(in, IOTKIT__HAL_BOOT_RECORD_SIZE, rec);
+  if (rc == IOTKIT_OK) *seq = (uint32_t)get_le(in + IOTKIT__HAL_BOOT_RECORD_SIZE, 4);
+  return rc;
+}
+
 iotkit_err_t iotkit__hal_slot_check_range(int slot) {
   return slot >= 0 && slot < IOTKIT_HAL_SLOT_COUNT ? IOTKIT_OK : IOTKIT_ERR_INVALID_ARG;
 }

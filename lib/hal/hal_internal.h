@@ -74,6 +74,18 @@ void iotkit__hal_boot_record_encode(const iotkit__hal_boot_record_t *rec, uint8_
 /* IOTKIT_ERR_CORRUPT if @len, magic, checksum or a field is wrong. */
 iotkit_err_t iotkit__hal_boot_record_decode(const uint8_t *in, size_t len, iotkit__hal_boot_record_t *rec);
 
+/*
+ * A numbered copy of the record, for stores that update it in place: two
+ * copies alternate (copy seq % 2 is written), so a torn write damages only the
+ * older one. Layout: record[36] seq[4] sum[4] (FNV-1a of the first 40 bytes).
+ */
+#define IOTKIT__HAL_BOOT_COPY_SIZE (IOTKIT__HAL_BOOT_RECORD_SIZE + 8u)
+void iotkit__hal_boot_copy_encode(const iotkit__hal_boot_record_t *rec, uint32_t seq,
+                                  uint8_t out[IOTKIT__HAL_BOOT_COPY_SIZE]);
+/* IOTKIT_ERR_CORRUPT if the copy is damaged. */
+iotkit_err_t iotkit__hal_boot_copy_decode(const uint8_t in[IOTKIT__HAL_BOOT_COPY_SIZE], iotkit__hal_boot_record_t *rec,
+                                          uint32_t *seq);
+
 /* The rules both slot stores follow (only the record decides). */
 iotkit_err_t iotkit__hal_slot_check_range(int slot);
 /* INVALID_ARG out of range, STATE for the active slot. On OK, @next is the record after the erase. */

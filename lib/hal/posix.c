@@ -130,6 +130,7 @@ iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cfg, iotkit_h
   p->capacity = cfg->slot_capacity;
   p->kv_dir = p->slots_dir = p->queue_dir = -1;
   for (int i = 0; i < IOTKIT_HAL_SLOT_COUNT; i++) p->slot_fd[i] = -1;
+  p->rec_fd = -1;
   for (int i = 0; i < IOTKIT__HAL_SEG_CACHE; i++) p->seg_fd[i].fd = -1;
   atomic_init(&p->temp_seq, 0);
   iotkit_hal_init(&p->box.hal);

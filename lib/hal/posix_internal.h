@@ -27,7 +27,10 @@ typedef struct iotkit__hal_posix {
   atomic_ulong temp_seq;   /* makes concurrent temporary file names unique */
   pthread_mutex_t lock;    /* guards the fields below */
   int slot_fd[IOTKIT_HAL_SLOT_COUNT]; /* the open slot's file, or -1 */
+  bool slot_entry_synced[IOTKIT_HAL_SLOT_COUNT]; /* the open slot file's directory entry is on disk */
   iotkit__hal_boot_record_t rec;      /* cached copy of <state_dir>/slots/boot.rec */
+  uint32_t rec_seq;                   /* sequence number of that copy in the file */
+  int rec_fd;                         /* boot.rec open for in-place updates, or -1 (not yet in two-copy form) */
   iotkit__hal_seg_fd_t seg_fd[IOTKIT__HAL_SEG_CACHE];
   uint64_t seg_clock;
 } iotkit__hal_posix_t;

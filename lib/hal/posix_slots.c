@@ -11,18 +11,49 @@
 
 static void slot_name(int slot, char *buf, size_t cap) { snprintf(buf, cap, "slot-%d.bin", slot); }
 
+/*
+ * boot.rec holds two numbered copies of the record (IOTKIT__HAL_BOOT_COPY_SIZE
+ * each): an update overwrites the older copy in place and syncs it, one
+ * fdatasync instead of a temporary file, a rename and two syncs, which matters
+ * because a download records the slot's size at every checkpoint. A torn write
+ * damages only the copy being written, so the newest whole copy is the record.
+ * A file of one bare record (the first format) is read too and rewritten in
+ * two-copy form by the next update.
+ */
 iotkit_err_t iotkit__hal_posix_slots_load(iotkit__hal_posix_t *p) {
   for (int i = 0; i < IOTKIT_HAL_SLOT_COUNT; i++) p->slot_fd[i] = -1;
   iotkit__hal_boot_record_init(&p->rec);
+  p->rec_seq = 0;
+  p->rec_fd = -1;
   int fd = -1;
   uint64_t size = 0;
   iotkit_err_t rc = iotkit__hal_file_open_read(p->slots_dir, BOOT_RECORD_NAME, &fd, &size);
   if (rc == IOTKIT_ERR_NOT_FOUND) return IOTKIT_OK; /* factory state */
   if (rc != IOTKIT_OK) return rc;
-  uint8_t raw[IOTKIT__HAL_BOOT_RECORD_SIZE];
-  rc = size == sizeof(raw) ? iotkit__hal_pread_all(fd, raw, sizeof(raw), 0) : IOTKIT_ERR_CORRUPT;
+  uint8_t raw[2 * IOTKIT__HAL_BOOT_COPY_SIZE];
+  if (size == IOTKIT__HAL_BOOT_RECORD_SIZE) {
+    rc = iotkit__hal_pread_all(fd, raw, IOTKIT__HAL_BOOT_RECORD_SIZE, 0);
+    if (rc == IOTKIT_OK) rc = iotkit__hal_boot_record_decode(raw, IOTKIT__HAL_BOOT_RECORD_SIZE, &p->rec);
+  } else if (size == sizeof(raw)) {
+    rc = iotkit__hal_pread_all(fd, raw, sizeof(raw), 0);
+    iotkit__hal_boot_record_t r[2];
+    uint32_t seq[2];
+    bool ok[2] = {false, false};
+    for (int i = 0; rc == IOTKIT_OK && i < 2; i++)
+      ok[i] = iotkit__hal_boot_copy_decode(raw + i * IOTKIT__HAL_BOOT_COPY_SIZE, &r[i], &seq[i]) == IOTKIT_OK;
+    /* The newer of two whole copies (sequence numbers compared modulo 2^32). */
+    int pick = ok[0] && ok[1] ? ((int32_t)(seq[1] - seq[0]) > 0 ? 1 : 0) : ok[0] ? 0 : ok[1] ? 1 : -1;
+    if (rc == IOTKIT_OK && pick < 0) rc = IOTKIT_ERR_CORRUPT;
+    if (rc == IOTKIT_OK) {
+      p->rec = r[pick];
+      p->rec_seq = seq[pick];
+      p->rec_fd = openat(p->slots_dir, BOOT_RECORD_NAME, O_WRONLY | O_CLOEXEC);
+      if (p->rec_fd < 0) rc = IOTKIT_ERR_IO;
+    }
+  } else {
+    rc = IOTKIT_ERR_CORRUPT;
+  }
   close(fd);
-  if (rc == IOTKIT_OK) rc = iotkit__hal_boot_record_decode(raw, sizeof(raw), &p->rec);
   if (rc == IOTKIT_ERR_CORRUPT) iotkit_hal_logf(&p->box.hal, IOTKIT_LOG_ERROR, "hal: boot record is corrupt");
   return rc;
 }
@@ -32,14 +63,32 @@ void iotkit__hal_posix_slots_close(iotkit__hal_posix_t *p) {
     if (p->slot_fd[i] >= 0) close(p->slot_fd[i]);
     p->slot_fd[i] = -1;
   }
+  if (p->rec_fd >= 0) close(p->rec_fd);
+  p->rec_fd = -1;
 }
 
-/* With the lock held: persist @next, then make it the cached record. */
+/* With the lock held: persist @next (the older copy in place, or a new two-copy file), then make it the cached record. */
 static iotkit_err_t store_record(iotkit__hal_posix_t *p, const iotkit__hal_boot_record_t *next) {
-  uint8_t raw[IOTKIT__HAL_BOOT_RECORD_SIZE];
-  iotkit__hal_boot_record_encode(next, raw);
-  iotkit_err_t rc = iotkit__hal_file_replace(p, p->slots_dir, BOOT_RECORD_NAME, raw, sizeof(raw));
-  if (rc == IOTKIT_OK) p->rec = *next;
+  uint32_t seq = p->rec_seq + 1;
+  uint8_t raw[2 * IOTKIT__HAL_BOOT_COPY_SIZE];
+  iotkit_err_t rc;
+  if (p->rec_fd >= 0) {
+    iotkit__hal_boot_copy_encode(next, seq, raw);
+    rc = iotkit__hal_pwrite_all(p->rec_fd, raw, IOTKIT__HAL_BOOT_COPY_SIZE, (uint64_t)(seq % 2) * IOTKIT__HAL_BOOT_COPY_SIZE);
+    if (rc == IOTKIT_OK && fdatasync(p->rec_fd) != 0) rc = IOTKIT_ERR_IO;
+    if (rc != IOTKIT_OK) iotkit__hal_posix_log_errno(p, "cannot write", BOOT_RECORD_NAME, errno);
+  } else {
+    /* Both copies hold @next; the one at seq % 2 is the newer. */
+    iotkit__hal_boot_copy_encode(next, seq - 1, raw + (seq + 1) % 2 * IOTKIT__HAL_BOOT_COPY_SIZE);
+    iotkit__hal_boot_copy_encode(next, seq, raw + seq % 2 * IOTKIT__HAL_BOOT_COPY_SIZE);
+    rc = iotkit__hal_file_replace(p, p->slots_dir, BOOT_RECORD_NAME, raw, sizeof(raw));
+    if (rc == IOTKIT_OK) p->rec_fd = openat(p->slots_dir, BOOT_RECORD_NAME, O_WRONLY | O_CLOEXEC);
+    /* Without the descriptor the next update writes a whole file again: slower, as safe. */
+  }
+  if (rc == IOTKIT_OK) {
+    p->rec = *next;
+    p->rec_seq = seq;
+  }
   return rc;
 }
 
@@ -56,6 +105,7 @@ static iotkit_err_t open_for_writing(iotkit__hal_posix_t *p, int slot, bool eras
   }
   if (p->slot_fd[slot] >= 0) close(p->slot_fd[slot]);
   p->slot_fd[slot] = fd;
+  p->slot_entry_synced[slot] = !erase; /* a resumed file's entry was synced by the finalize that sized it */
   return IOTKIT_OK;
 }
 
@@ -115,12 +165,18 @@ iotkit_err_t iotkit__hal_posix_slot_finalize(void *ctx, int slot, uint64_t size)
   if (fd < 0) rc = IOTKIT_ERR_STATE;
   else if (fstat(fd, &st) != 0) rc = IOTKIT_ERR_IO;
   else if (size > (uint64_t)st.st_size) rc = IOTKIT_ERR_INVALID_ARG;
-  /* Bytes beyond @size are dropped; then data and the file's entry reach the disk before the record names them. */
-  if (rc == IOTKIT_OK && (ftruncate(fd, (off_t)size) != 0 || fsync(fd) != 0 || fsync(p->slots_dir) != 0)) {
+  /*
+   * Bytes beyond @size are dropped; then data (fdatasync: the size is part of
+   * it) and, once per file, its directory entry reach the disk before the
+   * record names them. A download finalizes often, so nothing is done twice.
+   */
+  if (rc == IOTKIT_OK && ((size != (uint64_t)st.st_size && ftruncate(fd, (off_t)size) != 0) || fdatasync(fd) != 0 ||
+                          (!p->slot_entry_synced[slot] && fsync(p->slots_dir) != 0))) {
     iotkit__hal_posix_log_errno(p, "cannot sync", "slot", errno);
     rc = IOTKIT_ERR_IO;
   }
-  if (rc == IOTKIT_OK) {
+  if (rc == IOTKIT_OK) p->slot_entry_synced[slot] = true;
+  if (rc == IOTKIT_OK && p->rec.size[slot] != size) {
     iotkit__hal_boot_record_t next = p->rec;
     next.size[slot] = size;
     rc = store_record(p, &next);

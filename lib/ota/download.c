@@ -4,11 +4,16 @@
 #include "ota/internal.h"
 #include "transport/fetch.h"
 
-/* Persist how far the slot is written: first its bytes (finalize), then the offset. */
+/*
+ * Make the slot's bytes durable up to the offset (slot_finalize records the
+ * size in the HAL's boot record, which is where a resume starts). The OTA
+ * record is written only at the first checkpoint after the slot was erased:
+ * its non-zero offset says that the slot's recorded size is this download's.
+ */
 static iotkit_err_t checkpoint(iotkit_ota_t *ota) {
   const iotkit_hal_t *hal = ota->cfg.hal;
   iotkit_err_t rc = hal->slot_finalize(hal->ctx, ota->slot, ota->offset);
-  if (rc == IOTKIT_OK) rc = iotkit__ota_persist(ota);
+  if (rc == IOTKIT_OK && ota->persisted_offset == 0) rc = iotkit__ota_persist(ota);
   ota->since_checkpoint = 0;
   return rc;
 }
@@ -81,7 +86,7 @@ static iotkit_err_t prepare(iotkit_ota_t *ota) {
     iotkit_slot_info_t info;
     iotkit_err_t rc = hal->slot_query(hal->ctx, &info);
     if (rc != IOTKIT_OK) return rc;
-    if (info.size[ota->slot] < ota->offset) ota->offset = info.size[ota->slot];
+    ota->offset = info.size[ota->slot]; /* what the last checkpoint made durable */
     rc = hal->slot_resume(hal->ctx, ota->slot);
     if (rc == IOTKIT_OK) rc = iotkit__ota_rehash(ota, ota->offset);
     if (rc == IOTKIT_OK) {

@@ -56,7 +56,8 @@ struct iotkit_ota {
   iotkit_ota_state_t state;
   iotkit_err_t error;
   int slot;        /* target slot, -1 without an update */
-  uint64_t offset; /* bytes in the slot (persisted at checkpoints) */
+  uint64_t offset; /* bytes in the slot; durable up to the HAL's recorded slot size */
+  uint64_t persisted_offset; /* the offset in the stored record (non-zero: the slot's size is this download's) */
   char *manifest_text; /* "ota.manifest" */
   iotkit_ota_manifest_t *manifest;
 

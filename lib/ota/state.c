@@ -33,6 +33,7 @@ iotkit_err_t iotkit__ota_persist(iotkit_ota_t *ota) {
   if (!text) return IOTKIT_ERR_NOMEM;
   iotkit_err_t rc = ota->cfg.hal->kv_set(ota->cfg.hal->ctx, IOTKIT__OTA_KEY_STATE, text, strlen(text));
   cJSON_free(text);
+  if (rc == IOTKIT_OK) ota->persisted_offset = ota->offset;
   return rc;
 }
 
@@ -79,7 +80,7 @@ iotkit_err_t iotkit__ota_state_load(iotkit_ota_t *ota) {
   ota->state = (iotkit_ota_state_t)st;
   ota->error = (iotkit_err_t)err;
   ota->slot = (int)slot;
-  ota->offset = (uint64_t)off;
+  ota->offset = ota->persisted_offset = (uint64_t)off;
   /* No slot: no update got past the checks (IDLE, or FAILED with a refusal). */
   if (ota->slot < 0) return ota->state == IOTKIT_OTA_IDLE || ota->state == IOTKIT_OTA_FAILED ? IOTKIT_OK : IOTKIT_ERR_CORRUPT;
   rc = kv_read(hal, IOTKIT__OTA_KEY_MANIFEST, &ota->manifest_text, IOTKIT__OTA_MANIFEST_MAX);
@@ -87,6 +88,12 @@ iotkit_err_t iotkit__ota_state_load(iotkit_ota_t *ota) {
     rc = iotkit_ota_manifest_parse(ota->manifest_text, strlen(ota->manifest_text), &ota->manifest);
   if (rc == IOTKIT_ERR_OTA_MANIFEST) rc = IOTKIT_ERR_CORRUPT;
   if (rc == IOTKIT_OK && !ota->manifest) rc = IOTKIT_ERR_CORRUPT;
+  /* A download's progress since its first checkpoint is the slot size the HAL recorded. */
+  if (rc == IOTKIT_OK && ota->state == IOTKIT_OTA_DOWNLOADING && ota->offset > 0 && hal->slot_resume) {
+    iotkit_slot_info_t info;
+    rc = hal->slot_query(hal->ctx, &info);
+    if (rc == IOTKIT_OK) ota->offset = info.size[ota->slot];
+  }
   return rc;
 }
 

@@ -1,6 +1,7 @@
 /* The POSIX HAL: the shared contract, state directory, persistence, log sink. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -210,17 +211,121 @@ Test(hal_posix_state, slot_is_closed_after_reopen) {
   cr_assert_eq(g_hal->slot_write(g_hal->ctx, 1, 0, "x", 1), IOTKIT_ERR_STATE);
 }
 
-Test(hal_posix_state, corrupt_boot_record_is_reported) {
-  char path[400];
-  snprintf(path, sizeof(path), "%s/slots/boot.rec", g_state);
-  cr_assert_eq(g_hal->slot_confirm(g_hal->ctx), IOTKIT_OK);
+/* boot.rec holds two numbered copies (44 bytes each: record[36] seq[4] sum[4]); each update overwrites the older. */
+#define COPY 44
+static void boot_rec_path(char *path, size_t cap) { snprintf(path, cap, "%s/slots/boot.rec", g_state); }
+
+static void poke(const char *path, off_t at) {
   int fd = open(path, O_WRONLY);
   cr_assert_geq(fd, 0);
-  cr_assert_eq(pwrite(fd, "X", 1, 9), 1);
+  cr_assert_eq(pwrite(fd, "X", 1, at), 1);
   close(fd);
+}
+
+/* Index (0 or 1) of the copy with the higher sequence number. */
+static int newest_copy(const char *path) {
+  uint8_t raw[2 * COPY];
+  int fd = open(path, O_RDONLY);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(pread(fd, raw, sizeof(raw), 0), (ssize_t)sizeof(raw));
+  close(fd);
+  uint32_t seq[2];
+  for (int i = 0; i < 2; i++)
+    seq[i] = (uint32_t)raw[i * COPY + 36] | (uint32_t)raw[i * COPY + 37] << 8 | (uint32_t)raw[i * COPY + 38] << 16 |
+             (uint32_t)raw[i * COPY + 39] << 24;
+  return (int32_t)(seq[1] - seq[0]) > 0 ? 1 : 0;
+}
+
+static uint64_t slot_size(int slot) {
+  iotkit_slot_info_t info;
+  cr_assert_eq(g_hal->slot_query(g_hal->ctx, &info), IOTKIT_OK);
+  return info.size[slot];
+}
+
+/* Write @len bytes to slot 1 (opened before) and record them. */
+static void grow_slot1(uint64_t from, uint64_t to) {
+  uint8_t buf[64] = {0};
+  cr_assert_eq(g_hal->slot_write(g_hal->ctx, 1, from, buf, (size_t)(to - from)), IOTKIT_OK);
+  cr_assert_eq(g_hal->slot_finalize(g_hal->ctx, 1, to), IOTKIT_OK);
+}
+
+static void assert_reopen_corrupt(void) {
   iotkit_hal_free(g_hal);
   g_hal = NULL;
   cr_assert_eq(open_hal(-1, IOTKIT_LOG_INFO, &g_hal), IOTKIT_ERR_CORRUPT);
+}
+
+Test(hal_posix_state, corrupt_boot_record_is_reported) {
+  char path[400];
+  boot_rec_path(path, sizeof(path));
+  cr_assert_eq(g_hal->slot_confirm(g_hal->ctx), IOTKIT_OK);
+  poke(path, 9);
+  poke(path, COPY + 9);
+  assert_reopen_corrupt();
+}
+
+Test(hal_posix_state, boot_record_of_another_size_is_corrupt) {
+  char path[400];
+  boot_rec_path(path, sizeof(path));
+  cr_assert_eq(g_hal->slot_confirm(g_hal->ctx), IOTKIT_OK);
+  cr_assert_eq(truncate(path, 2 * COPY - 1), 0);
+  assert_reopen_corrupt();
+}
+
+Test(hal_posix_state, torn_newest_boot_record_copy_leaves_the_one_before) {
+  char path[400];
+  boot_rec_path(path, sizeof(path));
+  cr_assert_eq(g_hal->slot_open(g_hal->ctx, 1), IOTKIT_OK);
+  grow_slot1(0, 10);
+  grow_slot1(10, 30);
+  cr_assert_eq(slot_size(1), 30);
+  /* A power cut tearing the last update damages only the copy it was writing. */
+  poke(path, newest_copy(path) * COPY + 20);
+  reopen();
+  cr_assert_eq(slot_size(1), 10, "the record as it was before the torn update");
+  /* The next update goes to the damaged copy's place, and both are whole again. */
+  cr_assert_eq(g_hal->slot_resume(g_hal->ctx, 1), IOTKIT_OK);
+  grow_slot1(10, 40);
+  reopen();
+  cr_assert_eq(slot_size(1), 40);
+}
+
+Test(hal_posix_state, boot_record_survives_many_updates_and_reopens) {
+  cr_assert_eq(g_hal->slot_open(g_hal->ctx, 1), IOTKIT_OK);
+  for (uint64_t n = 1; n <= 9; n++) {
+    grow_slot1(n - 1, n);
+    if (n % 3 == 0) {
+      reopen();
+      cr_assert_eq(g_hal->slot_resume(g_hal->ctx, 1), IOTKIT_OK);
+    }
+    cr_assert_eq(slot_size(1), n);
+  }
+}
+
+Test(hal_posix_state, single_record_boot_file_of_the_first_format_is_read_and_upgraded) {
+  char path[400];
+  boot_rec_path(path, sizeof(path));
+  cr_assert_eq(g_hal->slot_open(g_hal->ctx, 1), IOTKIT_OK);
+  grow_slot1(0, 12);
+  /* The first format was the bare 36-byte record: the newest copy without its sequence number and sum. */
+  int at = newest_copy(path);
+  uint8_t rec[36];
+  int fd = open(path, O_RDONLY);
+  cr_assert_eq(pread(fd, rec, sizeof(rec), at * COPY), (ssize_t)sizeof(rec));
+  close(fd);
+  iotkit_hal_free(g_hal);
+  g_hal = NULL;
+  fd = open(path, O_WRONLY | O_TRUNC);
+  cr_assert_eq(write(fd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
+  close(fd);
+  cr_assert_eq(open_hal(-1, IOTKIT_LOG_INFO, &g_hal), IOTKIT_OK);
+  cr_assert_eq(slot_size(1), 12);
+  cr_assert_eq(g_hal->slot_confirm(g_hal->ctx), IOTKIT_OK);
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert_eq(st.st_size, 2 * COPY, "rewritten in two-copy form");
+  reopen();
+  cr_assert_eq(slot_size(1), 12);
 }
 
 static void say_hello(iotkit_hal_t *h) { iotkit_hal_logf(h, IOTKIT_LOG_INFO, "hello %s", "world"); }

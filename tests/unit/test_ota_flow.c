@@ -165,7 +165,7 @@ Test(ota_flow, connection_drop_is_retried_and_resumed) {
 Test(ota_flow, power_cut_mid_download_resumes_from_last_checkpoint) {
   iotkit_ota_t *ota = make_ota("1.0.0");
   cr_assert_eq(iotkit_ota_start(ota, manifest, strlen(manifest)), IOTKIT_OK);
-  /* Each chunk is a write, a finalize and a state write: cut in the middle of chunk 20's. */
+  /* Each chunk is a slot write and a finalize (the OTA record is written at the first one only): cut mid-download. */
   cr_assert_eq(iotkit_hal_memory_cut_power_at(hal, 3 * 20 + 1), IOTKIT_OK);
   cr_assert_eq(iotkit_ota_run(ota), IOTKIT_ERR_POWER_CUT);
   iotkit_ota_free(ota);
