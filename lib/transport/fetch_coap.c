@@ -27,6 +27,11 @@
 
 typedef struct cfetch {
   const iotkit__fetch_opts_t *opts;
+  /* opts->hal without its clock: the network timeouts (ours and the backend's
+     DTLS handshake limit) run on the OS's monotonic clock, as libcurl's do,
+     not on a HAL clock that may be simulated. NULL without a HAL. */
+  iotkit_hal_t hal_copy;
+  const iotkit_hal_t *hal;
   const iotkit_transport_ops_t *ops;
   coap_ctx_t *c;
   iotkit__fetch_buf_t out;
@@ -37,7 +42,8 @@ typedef struct cfetch {
   uint8_t token[8];
   size_t token_len;
   bool waiting;
-  bool answered;
+  bool settled;  /* a response or a NACK came */
+  bool answered; /* a response came */
   iotkit_err_t nack_rc;
   unsigned code;
   bool has_block;
@@ -93,7 +99,7 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
   cfetch_t *f = fetch_of(session);
   if (!is_ours(f, coap_pdu_get_token(received))) return COAP_RESPONSE_OK; /* a late duplicate */
   f->waiting = false;
-  f->answered = true;
+  f->settled = f->answered = true;
   f->code = coap_pdu_get_code(received);
   read_options(f, received);
   size_t len = 0;
@@ -113,6 +119,7 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent, const coap_
   const char *why = "";
   iotkit_err_t rc = iotkit__coap_nack_status(reason, &why);
   f->waiting = false;
+  f->settled = true;
   f->nack_rc = rc == IOTKIT_ERR_DELIVERY ? IOTKIT_ERR_PROTOCOL : rc; /* a RST: the server refuses the GET */
   iotkit__transport_logf(f->opts->hal, IOTKIT_LOG_WARN, "coap: GET %s from %s:%u: %s", f->uri.path, f->c->host,
                          f->c->port, why);
@@ -158,9 +165,9 @@ static iotkit_err_t send_get(cfetch_t *f, uint32_t num, unsigned szx) {
   coap_delete_optlist(opts);
   if (rc == IOTKIT_OK) {
     f->waiting = true;
-    f->answered = false;
+    f->settled = f->answered = false;
     f->nack_rc = IOTKIT_OK;
-    if (coap_send(s, pdu) == COAP_INVALID_MID && f->waiting) {
+    if (coap_send(s, pdu) == COAP_INVALID_MID && !f->settled) {
       f->waiting = false;
       rc = IOTKIT_ERR_IO;
     }
@@ -176,9 +183,12 @@ static bool aborted(const cfetch_t *f) { return f->opts->abort && atomic_load(f-
 /* Poll until *flag is set, the session fails, an abort, or @p limit_ms
    without it (0: no limit of ours). */
 static iotkit_err_t wait_until(cfetch_t *f, const bool *flag, uint32_t limit_ms) {
-  const iotkit_hal_t *hal = f->opts->hal;
+  const iotkit_hal_t *hal = f->hal;
   uint64_t start = iotkit__transport_now_ms(hal);
   for (;;) {
+    /* What already arrived first: poll() with a wait would wait even when
+       the answer is handled by its first, non-blocking pass. */
+    f->ops->poll(f->c, 0);
     if (*flag) return IOTKIT_OK;
     if (f->link_rc != IOTKIT_OK) return f->link_rc;
     if (aborted(f)) return IOTKIT_ERR_BUSY;
@@ -192,15 +202,16 @@ static iotkit_err_t wait_until(cfetch_t *f, const bool *flag, uint32_t limit_ms)
 static iotkit_err_t request_block(cfetch_t *f, uint32_t num, unsigned szx) {
   iotkit_err_t rc = send_get(f, num, szx);
   if (rc != IOTKIT_OK) return rc;
-  rc = wait_until(f, &f->answered, f->opts->timeout_ms);
-  if (rc == IOTKIT_OK || f->answered) return IOTKIT_OK;
-  if (rc == IOTKIT_ERR_TIMEOUT && f->nack_rc == IOTKIT_OK) {
+  rc = wait_until(f, &f->settled, f->opts->timeout_ms);
+  if (f->answered) return IOTKIT_OK;
+  f->waiting = false;
+  if (f->nack_rc != IOTKIT_OK) return f->nack_rc; /* libcoap gave up on it, and logged why */
+  if (rc == IOTKIT_ERR_TIMEOUT) {
     iotkit__transport_logf(f->opts->hal, IOTKIT_LOG_WARN,
                            "coap: no answer to GET %s (block %u) from %s:%u within %u ms", f->uri.path,
                            (unsigned)num, f->c->host, f->c->port, (unsigned)f->opts->timeout_ms);
   }
-  f->waiting = false;
-  return f->nack_rc != IOTKIT_OK ? f->nack_rc : rc;
+  return rc;
 }
 
 static iotkit_err_t refuse(cfetch_t *f, iotkit_err_t rc, const char *why) {
@@ -275,7 +286,7 @@ static iotkit_err_t open_session(cfetch_t *f) {
   endpoint.query = NULL; /* the query is the resource's (Uri-Query), not tuning of the session */
   iotkit_transport_config_t cfg = {
       .uri = &endpoint,
-      .hal = o->hal,
+      .hal = f->hal,
       .connect_timeout_ms = o->timeout_ms,
       .tls = {.ca_file = o->ca_file, .psk_identity = o->psk_identity, .psk_key_hex = o->psk_key_hex,
               .verify_peer = true},
@@ -307,6 +318,11 @@ iotkit_err_t iotkit__transport_fetch_coap(const iotkit__fetch_opts_t *opts, iotk
   cfetch_t *f = calloc(1, sizeof *f);
   if (!f) return IOTKIT_ERR_NOMEM;
   f->opts = opts;
+  if (opts->hal) {
+    f->hal_copy = *opts->hal;
+    f->hal_copy.monotonic_ms = NULL;
+    f->hal = &f->hal_copy;
+  }
   iotkit_err_t rc = iotkit__fetch_buf_init(&f->out, opts, sink, sink_ctx);
   if (rc == IOTKIT_OK) rc = open_session(f);
   if (rc == IOTKIT_OK) rc = download(f);
