@@ -251,11 +251,18 @@ typedef struct iotkit_ota_config {
   uint32_t retry_base_ms;
   /** Longest retry delay in ms (default 30000). */
   uint32_t retry_max_ms;
-  /** Connect timeout, and longest stall of a transfer, in ms (default 30000). Built-in HTTP fetcher only. */
+  /** Connect timeout, and longest stall of a transfer, in ms (default 30000). Built-in fetcher only. */
   uint32_t timeout_ms;
-  /** CA bundle for https (default: the system's). Copied. Built-in HTTP fetcher only. */
+  /** CA bundle for https, and for coaps with certificates (default: the system's). Copied. Built-in fetcher only. */
   const char *ca_file;
-  /** Download backend; fetch NULL (default) uses the built-in libcurl one for http and https. */
+  /** DTLS-PSK identity for coaps image URLs (default NULL: coaps uses certificates, checked against
+      ca_file). Copied. Built-in fetcher only. */
+  const char *psk_identity;
+  /** DTLS-PSK key as hex for coaps, used with psk_identity (default NULL). Copied, zeroed when the
+      handle is freed, never logged. Built-in fetcher only. */
+  const char *psk_key_hex;
+  /** Download backend; fetch NULL (default) uses the built-in one: libcurl for http and https, libcoap
+      (Block2, RFC 7959) for coap and coaps, each when built in. */
   iotkit_ota_fetcher_t fetcher;
   /** Optional status callback. */
   iotkit_ota_status_cb on_status;

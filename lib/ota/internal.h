@@ -51,6 +51,8 @@ struct iotkit_ota {
   char device_type[IOTKIT_OTA_MAX_NAME + 1];
   char running_version[IOTKIT_OTA_MAX_VERSION + 1];
   char *ca_file;
+  char *psk_identity;
+  char *psk_key_hex; /* a secret: freed with iotkit__free_secret */
 
   /* The persisted state ("ota.state"). */
   iotkit_ota_state_t state;

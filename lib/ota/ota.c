@@ -36,6 +36,8 @@ void iotkit_ota_free(iotkit_ota_t *ota) {
   iotkit_ota_manifest_free(ota->manifest);
   free(ota->manifest_text);
   free(ota->ca_file);
+  free(ota->psk_identity);
+  iotkit__free_secret(ota->psk_key_hex);
   free(ota->buf);
   iotkit_sha256_free(ota->sha);
   free(ota);
@@ -52,10 +54,17 @@ iotkit_err_t iotkit_ota_new(const iotkit_ota_config_t *cfg, iotkit_ota_t **out) 
   ota->cfg.running_version = ota->running_version;
   ota->ca_file = iotkit__strdup(cfg->ca_file);
   ota->cfg.ca_file = ota->ca_file;
+  ota->psk_identity = iotkit__strdup(cfg->psk_identity);
+  ota->cfg.psk_identity = ota->psk_identity;
+  ota->psk_key_hex = iotkit__strdup(cfg->psk_key_hex);
+  ota->cfg.psk_key_hex = ota->psk_key_hex;
   ota->slot = -1;
   atomic_init(&ota->abort, false);
   ota->buf = malloc(cfg->chunk_size);
-  iotkit_err_t rc = ota->buf && (!cfg->ca_file || ota->ca_file) ? IOTKIT_OK : IOTKIT_ERR_NOMEM;
+  iotkit_err_t rc = ota->buf && (!cfg->ca_file || ota->ca_file) && (!cfg->psk_identity || ota->psk_identity) &&
+                            (!cfg->psk_key_hex || ota->psk_key_hex)
+                        ? IOTKIT_OK
+                        : IOTKIT_ERR_NOMEM;
   if (rc == IOTKIT_OK) rc = iotkit_sha256_new(&ota->sha);
   if (rc == IOTKIT_OK) rc = iotkit__ota_state_load(ota);
   if (rc == IOTKIT_OK) rc = iotkit__ota_reconcile(ota);
