@@ -17,6 +17,7 @@ void iotkit_ota_config_init(iotkit_ota_config_t *cfg) {
   cfg->retry_base_ms = 500;
   cfg->retry_max_ms = 30000;
   cfg->timeout_ms = 30000;
+  cfg->trial_timeout_s = IOTKIT_OTA_TRIAL_TIMEOUT_S;
 }
 
 static bool hal_ok(const iotkit_hal_t *h) {
@@ -43,6 +44,7 @@ void iotkit_ota_free(iotkit_ota_t *ota) {
 
 iotkit_err_t iotkit_ota_new(const iotkit_ota_config_t *cfg, iotkit_ota_t **out) {
   if (!cfg || !out || !config_ok(cfg)) return IOTKIT_ERR_INVALID_ARG;
+  if (cfg->trial_timeout_s && !cfg->hal->slot_revert) return IOTKIT_ERR_UNSUPPORTED;
   iotkit_ota_t *ota = calloc(1, sizeof(*ota));
   if (!ota) return IOTKIT_ERR_NOMEM;
   ota->cfg = *cfg;
@@ -54,6 +56,8 @@ iotkit_err_t iotkit_ota_new(const iotkit_ota_config_t *cfg, iotkit_ota_t **out) 
   ota->cfg.ca_file = ota->ca_file;
   ota->slot = -1;
   atomic_init(&ota->abort, false);
+  /* Made once per boot: the nearest the library sees to the boot's start. */
+  ota->trial_since_ms = cfg->hal->monotonic_ms(cfg->hal->ctx);
   ota->buf = malloc(cfg->chunk_size);
   iotkit_err_t rc = ota->buf && (!cfg->ca_file || ota->ca_file) ? IOTKIT_OK : IOTKIT_ERR_NOMEM;
   if (rc == IOTKIT_OK) rc = iotkit_sha256_new(&ota->sha);

@@ -38,13 +38,17 @@ iotkit_hal_t *ota_fx_hal(uint64_t capacity, const uint8_t *old, size_t old_len) 
   cfg.manual_clock = true;
   iotkit_hal_t *hal = NULL;
   cr_assert_eq(iotkit_hal_memory_new(&cfg, &hal), IOTKIT_OK);
+  ota_fx_install(hal, old, old_len);
+  return hal;
+}
+
+void ota_fx_install(iotkit_hal_t *hal, const uint8_t *old, size_t old_len) {
   cr_assert_eq(hal->slot_open(hal->ctx, 1), IOTKIT_OK);
   cr_assert_eq(hal->slot_write(hal->ctx, 1, 0, old, old_len), IOTKIT_OK);
   cr_assert_eq(hal->slot_finalize(hal->ctx, 1, old_len), IOTKIT_OK);
   cr_assert_eq(hal->slot_mark_pending(hal->ctx, 1), IOTKIT_OK);
   cr_assert_eq(iotkit_hal_boot(hal, 3, NULL), IOTKIT_OK);
   cr_assert_eq(hal->slot_confirm(hal->ctx), IOTKIT_OK);
-  return hal;
 }
 
 void ota_fx_slot_hash(iotkit_hal_t *hal, int slot, uint64_t len, uint8_t out[IOTKIT_SHA256_LEN]) {

@@ -27,6 +27,9 @@ char *ota_fx_manifest(const iotkit_key_t *key, const char *key_id, const char *d
    confirmed image @old (@old_len bytes), installed through the HAL itself. */
 iotkit_hal_t *ota_fx_hal(uint64_t capacity, const uint8_t *old, size_t old_len);
 
+/* Make the confirmed image @old run from slot 1 of a fresh shipped HAL (either kind). */
+void ota_fx_install(iotkit_hal_t *hal, const uint8_t *old, size_t old_len);
+
 /* SHA-256 of the first @len bytes of @slot of @hal (asserts the slot holds them). */
 void ota_fx_slot_hash(iotkit_hal_t *hal, int slot, uint64_t len, uint8_t out[IOTKIT_SHA256_LEN]);
 
