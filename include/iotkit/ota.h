@@ -310,7 +310,8 @@ IOTKIT_API iotkit_err_t iotkit_ota_check(iotkit_ota_t *ota, const char *manifest
  * A refusal is persisted as ::IOTKIT_OTA_FAILED with its code, and reported;
  * the slots are untouched. The same manifest again during an update is a no-op.
  * @return ::IOTKIT_OK; a refusal code; ::IOTKIT_ERR_BUSY if another update is
- *         in progress; ::IOTKIT_ERR_STATE while an image is on trial (confirm first).
+ *         in progress; ::IOTKIT_ERR_STATE while an image is on trial (confirm first),
+ *         or after iotkit_ota_poll() rolled it back, until the reboot (a new handle).
  */
 IOTKIT_API iotkit_err_t iotkit_ota_start(iotkit_ota_t *ota, const char *manifest, size_t len);
 
@@ -429,7 +430,10 @@ IOTKIT_API iotkit_err_t iotkit_ota_status_json(iotkit_ota_t *ota, char **json);
  * The client is only used in the application's thread: a polled device hands a
  * manifest over during iotkit_device_poll(); a device with its own loop
  * (iotkit_device_start()) keeps the latest one and hands it over at the next
- * iotkit_device_ota_run(), so call that periodically.
+ * iotkit_device_ota_run(), so call that periodically. The same calls enforce
+ * the client's trial time limit (iotkit_ota_poll()): iotkit_device_poll() (even
+ * while disconnected) for a polled device, iotkit_device_ota_run() for a device
+ * with its own loop; the rollback is then reported on `ota/status`.
  *
  * @param dev the device. @param ota the client (not copied: it must outlive the
  *        device or be detached first by passing NULL). Its own status callback
@@ -450,8 +454,9 @@ IOTKIT_API iotkit_err_t iotkit_device_ota_attach(iotkit_device_t *dev, iotkit_ot
 IOTKIT_API iotkit_err_t iotkit_device_ota_offer(iotkit_device_t *dev, const char *manifest, size_t len);
 
 /**
- * @brief Drive an accepted update (iotkit_ota_run()) if there is one: download,
- * verify, mark pending, ask for the reboot. Blocks until then.
+ * @brief Enforce the trial time limit (iotkit_ota_poll()), then drive an
+ * accepted update (iotkit_ota_run()) if there is one: download, verify, mark
+ * pending, ask for the reboot. Blocks until then.
  * @return as iotkit_ota_run(): ::IOTKIT_OK once the image is pending;
  *         ::IOTKIT_ERR_STATE when there is nothing to do or no client is attached.
  */

@@ -98,7 +98,8 @@ static iotkit_err_t adopt(iotkit_ota_t *ota, iotkit_ota_manifest_t *m, const cha
 
 iotkit_err_t iotkit_ota_start(iotkit_ota_t *ota, const char *manifest, size_t len) {
   if (!ota || !manifest) return IOTKIT_ERR_INVALID_ARG;
-  if (ota->state == IOTKIT_OTA_TRIAL) return IOTKIT_ERR_STATE;
+  /* After a time-limit rollback the image still running sits in the slot a download would erase. */
+  if (ota->state == IOTKIT_OTA_TRIAL || ota->reverted) return IOTKIT_ERR_STATE;
   if (in_progress(ota->state)) {
     bool same = ota->manifest_text && strlen(ota->manifest_text) == len && memcmp(ota->manifest_text, manifest, len) == 0;
     return same ? IOTKIT_OK : IOTKIT_ERR_BUSY;

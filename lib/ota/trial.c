@@ -26,6 +26,7 @@ static iotkit_err_t give_up(iotkit_ota_t *ota) {
   if (rc == IOTKIT_ERR_STATE && reverted(ota)) rc = IOTKIT_OK;
   if (rc == IOTKIT_OK) rc = iotkit__ota_set_state(ota, IOTKIT_OTA_ROLLED_BACK, IOTKIT_ERR_OTA_TRIAL_TIMEOUT);
   if (rc != IOTKIT_OK) return rc;
+  ota->reverted = true;
   if (!hal->reboot) return IOTKIT_ERR_UNSUPPORTED;
   char reason[IOTKIT_OTA_MAX_VERSION + 64];
   snprintf(reason, sizeof(reason), "ota: %s not confirmed within %u s: back to the previous image",

@@ -88,3 +88,20 @@ iotkit_ota_fetcher_t ota_fx_fetcher(ota_fx_server_t *srv) {
   iotkit_ota_fetcher_t f = {.fetch = fx_fetch, .ctx = srv};
   return f;
 }
+
+void ota_fx_trust(const iotkit_hal_t *hal, iotkit_key_t **key, iotkit_ota_trust_t **trust) {
+  *key = ota_fx_key(hal, IOTKIT_KEY_ED25519);
+  cr_assert_eq(iotkit_ota_trust_new(trust), IOTKIT_OK);
+  cr_assert_eq(iotkit_ota_trust_add(*trust, OTA_FX_KEY_ID, *key), IOTKIT_OK);
+}
+
+void ota_fx_config(iotkit_ota_config_t *cfg, iotkit_hal_t *hal, const iotkit_ota_trust_t *trust, const char *running,
+                   ota_fx_server_t *srv) {
+  iotkit_ota_config_init(cfg);
+  cfg->hal = hal;
+  cfg->trust = trust;
+  cfg->device_type = OTA_FX_DEVICE_TYPE;
+  cfg->running_version = running;
+  cfg->fetcher = ota_fx_fetcher(srv);
+  cfg->chunk_size = 4096;
+}

@@ -46,4 +46,11 @@ typedef struct ota_fx_server {
 
 iotkit_ota_fetcher_t ota_fx_fetcher(ota_fx_server_t *srv);
 
+/* A fresh Ed25519 key pair and a trust store holding it under OTA_FX_KEY_ID (asserts). */
+void ota_fx_trust(const iotkit_hal_t *hal, iotkit_key_t **key, iotkit_ota_trust_t **trust);
+
+/* Defaults, then @hal, @trust, OTA_FX_DEVICE_TYPE, @running, @srv's fetcher and 4 KiB chunks. */
+void ota_fx_config(iotkit_ota_config_t *cfg, iotkit_hal_t *hal, const iotkit_ota_trust_t *trust, const char *running,
+                   ota_fx_server_t *srv);
+
 #endif

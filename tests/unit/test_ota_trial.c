@@ -116,6 +116,7 @@ Test(ota_trial, unconfirmed_trial_is_rolled_back_at_the_deadline_and_reported) {
   unsigned before = s.reports;
   cr_assert_eq(iotkit_ota_poll(ota), IOTKIT_OK);
   cr_assert_eq(s.reports, before, "a later poll does nothing");
+  cr_assert_eq(iotkit_ota_start(ota, manifest, strlen(manifest)), IOTKIT_ERR_STATE, "no download before the reboot");
   iotkit_ota_free(ota);
 
   /* After the reboot the previous image runs, and the persisted state says why. */
