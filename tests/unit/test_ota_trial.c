@@ -1,5 +1,6 @@
 /* The trial time limit (trial_timeout_s, iotkit_ota_poll) on the memory HAL's manual clock:
    an image not confirmed in time is rolled back, reported and rebooted away from. */
+#include "hal_tmpdir.h"
 #include "test_ota_client_util.h"
 
 TestSuite(ota_trial, .init = setup, .fini = teardown);
@@ -34,19 +35,21 @@ static iotkit_ota_t *boot_client(uint32_t timeout_s, seen_t *s) {
   return ota;
 }
 
-/* Install 2.0.0 and boot it: the returned client is on trial. */
-static iotkit_ota_t *on_trial(uint32_t timeout_s, seen_t *s) {
+/* Install 2.0.0 and boot it through @bootloader (the library-made HAL behind `hal`): the client is on trial. */
+static iotkit_ota_t *on_trial_of(iotkit_hal_t *bootloader, uint32_t timeout_s, seen_t *s) {
   iotkit_ota_t *ota = make_ota("1.0.0");
   cr_assert_eq(iotkit_ota_start(ota, manifest, strlen(manifest)), IOTKIT_OK);
   cr_assert_eq(iotkit_ota_run(ota), IOTKIT_OK);
   iotkit_ota_free(ota);
   iotkit_boot_outcome_t o;
-  cr_assert_eq(iotkit_hal_boot(hal, 3, &o), IOTKIT_OK);
+  cr_assert_eq(iotkit_hal_boot(bootloader, 3, &o), IOTKIT_OK);
   cr_assert_eq(o, IOTKIT_BOOT_TRIAL_START);
   ota = boot_client(timeout_s, s);
   cr_assert_eq(status_of(ota).state, IOTKIT_OTA_TRIAL);
   return ota;
 }
+
+static iotkit_ota_t *on_trial(uint32_t timeout_s, seen_t *s) { return on_trial_of(hal, timeout_s, s); }
 
 /* Rolled back by the time limit: 1.0.0 runs confirmed in slot 1, as the client says. */
 static void assert_timed_out(iotkit_ota_t *ota) {
@@ -236,4 +239,57 @@ Test(ota_trial, failed_write_of_the_rollback_is_finished_by_the_next_poll) {
     teardown();
     setup();
   }
+}
+
+/* ------------------------------------------------------------- POSIX -- */
+
+static uint64_t fake_now;
+static uint64_t fake_ms(void *ctx) {
+  (void)ctx;
+  return fake_now;
+}
+
+static iotkit_hal_t *posix_hal(const char *dir) {
+  iotkit_hal_posix_config_t pc;
+  iotkit_hal_posix_config_init(&pc);
+  pc.state_dir = dir;
+  pc.slot_capacity = 1u << 20;
+  pc.log_fd = -1;
+  iotkit_hal_t *p = NULL;
+  cr_assert_eq(iotkit_hal_posix_new(&pc, &p), IOTKIT_OK);
+  return p;
+}
+
+/* The POSIX HAL reverts its boot record on disk; a copy of it reads a clock the test moves. */
+Test(ota_trial, posix_hal_rolls_back_at_the_deadline_and_the_record_survives_a_restart) {
+  char dir[256];
+  hal_tmpdir_make(dir, sizeof dir);
+  iotkit_hal_t *posix = posix_hal(dir);
+  ota_fx_install(posix, old_img, OLD_LEN);
+  iotkit_hal_t clocked = *posix;
+  clocked.monotonic_ms = fake_ms;
+  iotkit_hal_t *mem = hal;
+  hal = &clocked; /* what make_ota(), boot_client() and the assertions use */
+  iotkit_ota_t *ota = on_trial_of(posix, 60, NULL);
+  fake_now += 59999;
+  cr_assert_eq(iotkit_ota_poll(ota), IOTKIT_OK);
+  cr_assert_eq(status_of(ota).state, IOTKIT_OTA_TRIAL);
+  fake_now += 1;
+  cr_assert_eq(iotkit_ota_poll(ota), IOTKIT_OK, "the POSIX HAL only logs the reboot");
+  assert_timed_out(ota);
+  iotkit_ota_free(ota);
+
+  iotkit_hal_free(posix); /* the process restarts */
+  posix = posix_hal(dir);
+  iotkit_boot_outcome_t o;
+  cr_assert_eq(iotkit_hal_boot(posix, 3, &o), IOTKIT_OK);
+  cr_assert_eq(o, IOTKIT_BOOT_CONFIRMED);
+  clocked = *posix;
+  clocked.monotonic_ms = fake_ms;
+  ota = boot_client(60, NULL);
+  assert_timed_out(ota);
+  iotkit_ota_free(ota);
+  hal = mem;
+  iotkit_hal_free(posix);
+  hal_tmpdir_remove(dir);
 }
