@@ -70,6 +70,8 @@ struct iotkit_ota {
   unsigned since_checkpoint;
   atomic_bool abort;
   char error_name[48];
+  uint64_t trial_since_ms; /* HAL monotonic time of iotkit_ota_new(): the trial clock of this boot (trial.c) */
+  bool reverted;           /* iotkit_ota_poll() rolled back in this boot: the running image's slot is now the inactive one */
 
   /* A second status listener besides cfg.on_status: the device glue (lib/device/device_ota.c). */
   iotkit_ota_status_cb observer;
