@@ -84,3 +84,24 @@ iotkit_ota_fetcher_t ota_fx_fetcher(ota_fx_server_t *srv) {
   iotkit_ota_fetcher_t f = {.fetch = fx_fetch, .ctx = srv};
   return f;
 }
+
+iotkit_ota_trust_t *ota_fx_trust(const iotkit_key_t *key) {
+  iotkit_ota_trust_t *trust = NULL;
+  cr_assert_eq(iotkit_ota_trust_new(&trust), IOTKIT_OK);
+  cr_assert_eq(iotkit_ota_trust_add(trust, OTA_FX_KEY_ID, key), IOTKIT_OK);
+  return trust;
+}
+
+iotkit_ota_t *ota_fx_client(iotkit_hal_t *hal, const iotkit_ota_trust_t *trust, ota_fx_server_t *srv) {
+  iotkit_ota_config_t oc;
+  iotkit_ota_config_init(&oc);
+  oc.hal = hal;
+  oc.trust = trust;
+  oc.device_type = OTA_FX_DEVICE_TYPE;
+  oc.running_version = OTA_FX_OLD_VERSION;
+  oc.fetcher = ota_fx_fetcher(srv);
+  oc.chunk_size = 4096;
+  iotkit_ota_t *ota = NULL;
+  cr_assert_eq(iotkit_ota_new(&oc, &ota), IOTKIT_OK);
+  return ota;
+}

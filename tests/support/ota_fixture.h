@@ -43,4 +43,10 @@ typedef struct ota_fx_server {
 
 iotkit_ota_fetcher_t ota_fx_fetcher(ota_fx_server_t *srv);
 
+/* A trust store holding @key as OTA_FX_KEY_ID, and an OTA client on @hal for
+   OTA_FX_DEVICE_TYPE running OTA_FX_OLD_VERSION that trusts it and downloads
+   from @srv in 4 KiB chunks (asserts). */
+iotkit_ota_trust_t *ota_fx_trust(const iotkit_key_t *key);
+iotkit_ota_t *ota_fx_client(iotkit_hal_t *hal, const iotkit_ota_trust_t *trust, ota_fx_server_t *srv);
+
 #endif

@@ -5,6 +5,7 @@
  *   HEAD /                           200: the hub is there
  *   POST|PUT /<prefix>/<id>/<channel>  published like the CoAP front (204)
  *   GET /<prefix>/<id>/state/desired?wait=S     the desired document (200, ETag)
+ *   GET /<prefix>/<id>/ota/manifest?wait=S      the OTA manifest (200, ETag)
  *   GET /<prefix>/<id>/commands/request?wait=S  the oldest waiting command (200)
  *
  * A GET with nothing to give is held (suspended) up to S seconds (default 30,

@@ -21,7 +21,7 @@ typedef struct http_req {
   bool too_large;
   /* a long poll */
   hub_device_t *dev;
-  bool commands;        /* commands/request, else state/desired */
+  int retained;         /* the retained channel polled (hub_ret_t), or -1: commands/request */
   uint64_t deadline_ms; /* when to answer 204 */
   http_wait_t *waiter;  /* set while suspended, and when resumed until answered */
 } http_req_t;
