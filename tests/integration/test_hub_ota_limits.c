@@ -125,3 +125,20 @@ Test(hub_ota_limits, coap_manifest_of_8_kib_is_delivered_and_one_byte_more_is_dr
 Test(hub_ota_limits, http_manifest_of_8_kib_is_delivered_and_one_byte_more_is_dropped) {
   manifest_limit_is_exactly_8_kib("http");
 }
+
+/* The hub restarts (HTTP on the same port) while a new manifest is published: the device's
+   long poll, still carrying the ETag of the manifest before, gets the new one. */
+Test(hub_ota_limits, http_manifest_published_while_the_hub_restarts_is_delivered) {
+  client = device("http", "sensor-1", HUB_FX_KEY1_HEX);
+  cr_assert_eq(client->ops->subscribe(client->ctx, MANIFEST1, 1), IOTKIT_OK);
+  publish(MANIFEST1, manifest, strlen(manifest));
+  cr_assert(tclient_poll_until(client, &client->messages, 1), "see %s", hub_srv_log_path(fx.hub));
+  cr_assert(hub_srv_stop(fx.hub));
+  static const char next[] = "{\"device_type\":\"thermo-v2\",\"version\":\"1.2.0\"}"; /* same length */
+  publish(MANIFEST1, next, strlen(next));
+  cr_assert(hub_srv_start(fx.hub));
+  cr_assert(tclient_poll_until(client, &client->messages, 2), "%s; see %s", tclient_last_error(client),
+            hub_srv_log_path(fx.hub));
+  cr_assert_str_eq(client->msgs[1].payload, next);
+  cr_assert_eq(client->disconnected, 0);
+}

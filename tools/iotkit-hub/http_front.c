@@ -199,6 +199,9 @@ bool hub_http_start(hub_t *hub) {
   http_front_t *h = calloc(1, sizeof *h);
   if (!h) return false;
   hub->http = h;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  h->run = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
   char host[256];
   const char *spec = hub->cfg.http_listen, *colon = strrchr(spec, ':');
   struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};

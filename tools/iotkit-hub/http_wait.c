@@ -3,8 +3,10 @@
  * to give is suspended (libmicrohttpd keeps the connection) until something
  * comes for its device (hub_http_wake) or its wait runs out
  * (hub_http_expire), then resumed and answered: 200 with the document, or
- * 204. A retained document carries an ETag (the count of its changes): a GET
- * whose If-None-Match is the current one waits for the next change. A command
+ * 204. A retained document carries an ETag (the hub's start time and the count
+ * of its changes, so that a restarted hub never takes an earlier run's ETag for
+ * its own): a GET whose If-None-Match is the current one waits for the next
+ * change. A command
  * is taken from the device's queue when it is answered. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +38,8 @@ static bool answer_now(hub_t *hub, http_req_t *q, enum MHD_Result *ok) {
     return true;
   }
   const hub_retained_t *r = &d->retained[q->retained];
-  char etag[32];
-  snprintf(etag, sizeof etag, "\"%lu\"", r->seq);
+  char etag[48];
+  snprintf(etag, sizeof etag, "\"%llx-%lu\"", (unsigned long long)hub->http->run, r->seq);
   const char *inm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
   if (!r->len || (inm && strcmp(inm, etag) == 0)) return false;
   hub->stats.notified++;

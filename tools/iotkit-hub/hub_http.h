@@ -38,6 +38,8 @@ typedef struct hub_http {
   http_wait_t *waiters;
   bool stopping;
   bool resumed; /* a held request was resumed: libmicrohttpd has work at once */
+  uint64_t run;  /* this run's start (wall clock, ms): in every ETag, so that a
+                    client's ETag from an earlier run never matches */
 } http_front_t;
 
 /* Queue a response (body copied). */
