@@ -6,8 +6,7 @@
  * 204. A retained document carries an ETag (the hub's start time and the count
  * of its changes, so that a restarted hub never takes an earlier run's ETag for
  * its own): a GET whose If-None-Match is the current one waits for the next
- * change. A command
- * is taken from the device's queue when it is answered. */
+ * change. A command is taken from the device's queue when it is answered. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -75,7 +75,7 @@ typedef enum { HUB_RET_DESIRED, HUB_RET_MANIFEST, HUB_RET_COUNT } hub_ret_t;
 typedef struct hub_retained {
   char *doc;                /* as published on MQTT, or NULL */
   size_t len;               /* 0: nothing there (none yet, or cleared) */
-  unsigned long seq;        /* counts changes: the HTTP ETag */
+  unsigned long seq;        /* counts changes: in the HTTP ETag */
   coap_resource_t *res;     /* observable <prefix>/<id>/<channel> */
 } hub_retained_t;
 
