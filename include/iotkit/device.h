@@ -317,6 +317,8 @@ IOTKIT_API iotkit_err_t iotkit_device_subscribe(iotkit_device_t *dev, const char
  * @brief Do network work for at most @p timeout_ms and run due callbacks in this thread:
  * events, reconnect attempts when due (sleeping until then, within @p timeout_ms,
  * if the HAL has sleep_ms), and timeout responses of commands past their deadline.
+ * With an OTA client attached (iotkit_device_ota_attach()), it first enforces the
+ * client's trial time limit (iotkit_ota_poll()), connected or not.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (negative timeout);
  *         ::IOTKIT_ERR_STATE if the background loop runs; ::IOTKIT_ERR_NOT_CONNECTED
  *         before the first iotkit_device_connect() (and after a failed one that did

@@ -49,8 +49,8 @@ typedef struct iotkit_slot_info {
   uint64_t size[IOTKIT_HAL_SLOT_COUNT];     /**< bytes written (finalized size) per slot */
   uint64_t capacity[IOTKIT_HAL_SLOT_COUNT]; /**< the most a slot can hold */
   /**
-   * The last trial ended in a rollback by iotkit_hal_boot(): the image in the
-   * inactive slot was tried and not confirmed. Cleared by slot_open() and
+   * The last trial ended in a rollback by iotkit_hal_boot() or slot_revert():
+   * the image in the inactive slot was tried and not confirmed. Cleared by slot_open() and
    * slot_mark_pending(). (Shipped HALs; a hand-filled HAL may leave it false.)
    */
   bool rolled_back;
@@ -199,6 +199,18 @@ typedef struct iotkit_hal {
    * trial (it then holds the only confirmed image).
    */
   iotkit_err_t (*slot_resume)(void *ctx, int slot);
+
+  /**
+   * Optional (needed for the OTA trial time limit, iotkit_ota_config_t::trial_timeout_s):
+   * give up the trial of the running image, as the boot step does when the
+   * budget of boots is spent, in one atomic update of the boot record: the
+   * other slot, which holds the confirmed image, becomes active and confirmed,
+   * nothing is pending, trial_boots becomes 0 and rolled_back is set. A power
+   * cut leaves the record before or after, so exactly one confirmed bootable
+   * image exists at every moment. The running image keeps running until the
+   * next reboot. ::IOTKIT_ERR_STATE if the running image is confirmed.
+   */
+  iotkit_err_t (*slot_revert)(void *ctx);
 } iotkit_hal_t;
 
 /**
@@ -301,8 +313,8 @@ IOTKIT_API iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cf
 
 /*
  * The memory HAL keeps everything in RAM. Key-value writes are durable when
- * kv_set returns, as are slot_open (erase), slot_finalize, slot_mark_pending
- * and slot_confirm; bytes from slot_write are not durable until finalized, and
+ * kv_set returns, as are slot_open (erase), slot_finalize, slot_mark_pending,
+ * slot_confirm and slot_revert; bytes from slot_write are not durable until finalized, and
  * bytes from seg_append not until seg_sync. A simulated power cut drops exactly
  * those un-finalized and un-synced bytes and closes the slots. While the power is cut, every storage operation (reads included)
  * fails with ::IOTKIT_ERR_POWER_CUT; clocks, random, log and locks still work.
@@ -343,7 +355,7 @@ IOTKIT_API iotkit_err_t iotkit_hal_memory_new(const iotkit_hal_memory_config_t *
  * @brief Make the @p n th storage write from now fail with ::IOTKIT_ERR_INJECTED
  * (n = 1 is the next write); the failed write has no effect and later writes
  * succeed. Writes are kv_set, kv_erase, slot_open, slot_write, slot_finalize,
- * slot_mark_pending, slot_confirm, seg_append, seg_sync and seg_remove that
+ * slot_mark_pending, slot_confirm, slot_revert, seg_append, seg_sync and seg_remove that
  * passed their argument checks. 0 cancels.
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_fail_write(iotkit_hal_t *hal, unsigned n);

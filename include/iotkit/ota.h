@@ -16,9 +16,11 @@
  *  4. iotkit_ota_run() downloads (resuming where a reboot or power cut left
  *     it), verifies, marks the slot pending and asks for a reboot.
  *  5. After the reboot, the new image runs on trial: the application calls
- *     iotkit_ota_confirm() once its self-test passes. If it never does, the
- *     bootloader (iotkit_hal_boot() for the shipped HALs) rolls back after
- *     the configured number of boots.
+ *     iotkit_ota_confirm() once its self-test passes. If it does not within
+ *     trial_timeout_s seconds of a boot, iotkit_ota_poll() (called from the
+ *     application's loop) rolls back through the HAL and asks for a reboot; if
+ *     the image never gets that far, the bootloader (iotkit_hal_boot() for the
+ *     shipped HALs) rolls back after the configured number of boots.
  *
  * The state is persisted through the HAL key-value store at every transition
  * (keys "ota.state", "ota.manifest", "ota.floor"). At every moment exactly one
@@ -225,6 +227,13 @@ typedef struct iotkit_ota_fetcher {
   void *ctx; /**< first argument of fetch */
 } iotkit_ota_fetcher_t;
 
+/**
+ * Default of iotkit_ota_config_t::trial_timeout_s: 5 minutes, ample for a
+ * self-test, short enough that an image which runs but never confirms (and so
+ * blocks every later update) does not stay on trial until a reboot by chance.
+ */
+#define IOTKIT_OTA_TRIAL_TIMEOUT_S 300u
+
 /** How an OTA client is made. Fill with iotkit_ota_config_init(). */
 typedef struct iotkit_ota_config {
   /** (required) The HAL with slots and KV store. Not copied: must outlive the handle. */
@@ -251,12 +260,27 @@ typedef struct iotkit_ota_config {
   uint32_t retry_base_ms;
   /** Longest retry delay in ms (default 30000). */
   uint32_t retry_max_ms;
-  /** Connect timeout, and longest stall of a transfer, in ms (default 30000). Built-in HTTP fetcher only. */
+  /** Connect timeout, and longest stall of a transfer, in ms (default 30000). Built-in fetcher only. */
   uint32_t timeout_ms;
-  /** CA bundle for https (default: the system's). Copied. Built-in HTTP fetcher only. */
+  /** CA bundle for https, and for coaps with certificates (default: the system's). Copied. Built-in fetcher only. */
   const char *ca_file;
-  /** Download backend; fetch NULL (default) uses the built-in libcurl one for http and https. */
+  /** DTLS-PSK identity for coaps image URLs (default NULL: coaps uses certificates, checked against
+      ca_file). Copied. Built-in fetcher only. */
+  const char *psk_identity;
+  /** DTLS-PSK key as hex for coaps, used with psk_identity (default NULL). Copied, zeroed when the
+      handle is freed, never logged. Built-in fetcher only. */
+  const char *psk_key_hex;
+  /** Download backend; fetch NULL (default) uses the built-in one: libcurl for http and https, libcoap
+      (Block2, RFC 7959) for coap and coaps, each when built in. */
   iotkit_ota_fetcher_t fetcher;
+  /**
+   * Seconds an image on trial may run in one boot without iotkit_ota_confirm()
+   * before iotkit_ota_poll() rolls it back (default ::IOTKIT_OTA_TRIAL_TIMEOUT_S;
+   * 0: no time limit, only the bootloader's budget of boots). Counted on the
+   * HAL's monotonic clock from iotkit_ota_new(), so it starts again at every
+   * boot. Needs the HAL's slot_revert operation.
+   */
+  uint32_t trial_timeout_s;
   /** Optional status callback. */
   iotkit_ota_status_cb on_status;
   /** Optional reboot callback (NULL: reboot at once). */
@@ -273,8 +297,10 @@ IOTKIT_API void iotkit_ota_config_init(iotkit_ota_config_t *cfg);
  * the slots (see the file comment). Call once per boot of the firmware.
  * @param cfg the configuration. @param out receives the handle; release with iotkit_ota_free().
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (NULL, a missing required field,
- *         a HAL without slots, a bad version or chunk size); ::IOTKIT_ERR_CORRUPT
- *         if the persisted state is damaged; the HAL's errors; ::IOTKIT_ERR_NOMEM.
+ *         a HAL without slots, a bad version or chunk size); ::IOTKIT_ERR_UNSUPPORTED
+ *         for a trial_timeout_s other than 0 with a HAL without slot_revert;
+ *         ::IOTKIT_ERR_CORRUPT if the persisted state is damaged; the HAL's errors;
+ *         ::IOTKIT_ERR_NOMEM.
  */
 IOTKIT_API iotkit_err_t iotkit_ota_new(const iotkit_ota_config_t *cfg, iotkit_ota_t **out);
 
@@ -297,7 +323,8 @@ IOTKIT_API iotkit_err_t iotkit_ota_check(iotkit_ota_t *ota, const char *manifest
  * A refusal is persisted as ::IOTKIT_OTA_FAILED with its code, and reported;
  * the slots are untouched. The same manifest again during an update is a no-op.
  * @return ::IOTKIT_OK; a refusal code; ::IOTKIT_ERR_BUSY if another update is
- *         in progress; ::IOTKIT_ERR_STATE while an image is on trial (confirm first).
+ *         in progress; ::IOTKIT_ERR_STATE while an image is on trial (confirm first),
+ *         or after iotkit_ota_poll() rolled it back, until the reboot (a new handle).
  */
 IOTKIT_API iotkit_err_t iotkit_ota_start(iotkit_ota_t *ota, const char *manifest, size_t len);
 
@@ -333,6 +360,38 @@ IOTKIT_API iotkit_err_t iotkit_ota_reboot(iotkit_ota_t *ota);
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_STATE unless in ::IOTKIT_OTA_TRIAL; the HAL's error.
  */
 IOTKIT_API iotkit_err_t iotkit_ota_confirm(iotkit_ota_t *ota);
+
+/**
+ * @brief Enforce the trial time limit (iotkit_ota_config_t::trial_timeout_s).
+ * Call it from the application's loop; a device with the client attached does
+ * it in iotkit_device_poll() and iotkit_device_ota_run().
+ *
+ * In ::IOTKIT_OTA_TRIAL, once trial_timeout_s seconds have passed on the HAL's
+ * monotonic clock since iotkit_ota_new() without iotkit_ota_confirm(), the
+ * trial is given up: the HAL's slot_revert makes the previous, confirmed slot
+ * active again in one atomic boot-record update, the state becomes
+ * ::IOTKIT_OTA_ROLLED_BACK with ::IOTKIT_ERR_OTA_TRIAL_TIMEOUT (persisted and
+ * reported), and a reboot is requested through the HAL (the reboot callback is
+ * not consulted: the boot record no longer names the running image).
+ *
+ * The clock is not persisted: it restarts at every boot (a wall clock, often
+ * unset or corrected by NTP right after boot, would be needed to carry it
+ * over), so each boot on trial gets the whole limit, and with a bootloader
+ * budget of N boots an image stays on trial at most about N times the limit.
+ * A power cut during the rollback leaves either the trial (given up again at
+ * the next deadline, or by the bootloader) or the rollback, which the next
+ * iotkit_ota_new() reports with the same code. Exactly one confirmed bootable
+ * image exists throughout. A confirm is accepted until the poll that sees the
+ * deadline.
+ *
+ * @param ota the handle.
+ * @return ::IOTKIT_OK, also when there is nothing to do (another state, before
+ *         the deadline, trial_timeout_s 0); ::IOTKIT_ERR_INVALID_ARG for NULL;
+ *         the HAL's storage error (still on trial: call again); once rolled
+ *         back, the HAL's reboot error (::IOTKIT_ERR_UNSUPPORTED without a
+ *         reboot operation).
+ */
+IOTKIT_API iotkit_err_t iotkit_ota_poll(iotkit_ota_t *ota);
 
 /**
  * @brief Abandon the update in progress (before PENDING): the state becomes IDLE.
@@ -384,7 +443,10 @@ IOTKIT_API iotkit_err_t iotkit_ota_status_json(iotkit_ota_t *ota, char **json);
  * The client is only used in the application's thread: a polled device hands a
  * manifest over during iotkit_device_poll(); a device with its own loop
  * (iotkit_device_start()) keeps the latest one and hands it over at the next
- * iotkit_device_ota_run(), so call that periodically.
+ * iotkit_device_ota_run(), so call that periodically. The same calls enforce
+ * the client's trial time limit (iotkit_ota_poll()): iotkit_device_poll() (even
+ * while disconnected) for a polled device, iotkit_device_ota_run() for a device
+ * with its own loop; the rollback is then reported on `ota/status`.
  *
  * @param dev the device. @param ota the client (not copied: it must outlive the
  *        device or be detached first by passing NULL). Its own status callback
@@ -405,8 +467,9 @@ IOTKIT_API iotkit_err_t iotkit_device_ota_attach(iotkit_device_t *dev, iotkit_ot
 IOTKIT_API iotkit_err_t iotkit_device_ota_offer(iotkit_device_t *dev, const char *manifest, size_t len);
 
 /**
- * @brief Drive an accepted update (iotkit_ota_run()) if there is one: download,
- * verify, mark pending, ask for the reboot. Blocks until then.
+ * @brief Enforce the trial time limit (iotkit_ota_poll()), then drive an
+ * accepted update (iotkit_ota_run()) if there is one: download, verify, mark
+ * pending, ask for the reboot. Blocks until then.
  * @return as iotkit_ota_run(): ::IOTKIT_OK once the image is pending;
  *         ::IOTKIT_ERR_STATE when there is nothing to do or no client is attached.
  */

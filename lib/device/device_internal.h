@@ -148,6 +148,8 @@ bool iotkit__device_ota_channel(const iotkit_device_t *dev, const char *channel)
 void iotkit__device_ota_in(iotkit_device_t *dev, const void *payload, size_t len);
 void iotkit__device_ota_session_up(iotkit_device_t *dev);
 void iotkit__device_ota_free(iotkit_device_t *dev);
+/* In the application's thread: enforce the attached client's trial time limit (iotkit_ota_poll). */
+void iotkit__device_ota_poll(iotkit_device_t *dev);
 
 /* device_io.c */
 /* Create the transport context if it does not exist yet. */

@@ -227,6 +227,8 @@ iotkit_err_t iotkit_device_publish(iotkit_device_t *dev, const char *suffix, con
 iotkit_err_t iotkit_device_poll(iotkit_device_t *dev, int timeout_ms) {
   if (!dev || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
   if (dev->running) return IOTKIT_ERR_STATE;
+  /* Also while disconnected: an image that cannot reach the broker must not stay on trial. */
+  iotkit__device_ota_poll(dev);
   if (!dev->tctx && dev->sup == IOTKIT__SUP_IDLE) return IOTKIT_ERR_NOT_CONNECTED;
   iotkit__device_supervise(dev, timeout_ms);
   return IOTKIT_OK;

@@ -174,9 +174,20 @@ void iotkit__device_ota_session_up(iotkit_device_t *dev) {
   (void)publish(dev);
 }
 
+void iotkit__device_ota_poll(iotkit_device_t *dev) {
+  /* Not from inside a download: the progress callback polls the device, and the client is busy. */
+  if (!dev->ota || dev->ota->in_run) return;
+  iotkit_err_t rc = iotkit_ota_poll(dev->ota->ota);
+  /* A rollback is reported through the observer; only a failure to do it is the device's error. */
+  if (rc != IOTKIT_OK)
+    iotkit__device_set_error(dev, "ota: trial time limit: %s (%s)", iotkit_strerror(rc), iotkit_err_name(rc));
+}
+
 iotkit_err_t iotkit_device_ota_run(iotkit_device_t *dev) {
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
   if (!dev->ota) return IOTKIT_ERR_STATE;
+  /* With a background loop this is the application's only call into the client: enforce the time limit here. */
+  iotkit__device_ota_poll(dev);
   iotkit__device_lock(dev);
   char *pending = dev->ota->pending;
   size_t pending_len = dev->ota->pending_len;

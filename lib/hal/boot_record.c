@@ -126,12 +126,20 @@ iotkit_boot_outcome_t iotkit__hal_slot_plan_boot(const iotkit__hal_boot_record_t
     next->trial_boots = rec->trial_boots + 1;
     return IOTKIT_BOOT_TRIAL;
   }
+  (void)iotkit__hal_slot_plan_revert(rec, next);
+  return IOTKIT_BOOT_ROLLED_BACK;
+}
+
+iotkit_err_t iotkit__hal_slot_plan_revert(const iotkit__hal_boot_record_t *rec, iotkit__hal_boot_record_t *next) {
+  if (rec->confirmed) return IOTKIT_ERR_STATE;
+  *next = *rec;
   /* With two slots the fallback is the other one; it was confirmed when the trial began. */
   next->active = (rec->active + 1) % IOTKIT_HAL_SLOT_COUNT;
+  next->pending = -1;
   next->confirmed = true;
   next->trial_boots = 0;
   next->rolled_back = true;
-  return IOTKIT_BOOT_ROLLED_BACK;
+  return IOTKIT_OK;
 }
 
 void iotkit__hal_slot_plan_confirm(const iotkit__hal_boot_record_t *rec, iotkit__hal_boot_record_t *next) {

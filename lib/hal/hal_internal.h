@@ -98,6 +98,9 @@ iotkit_err_t iotkit__hal_slot_plan_resume(const iotkit__hal_boot_record_t *rec, 
 /* The boot step (see iotkit_hal_boot()): @next is the record after it. */
 iotkit_boot_outcome_t iotkit__hal_slot_plan_boot(const iotkit__hal_boot_record_t *rec, uint32_t max_trial_boots,
                                                  iotkit__hal_boot_record_t *next);
+/* Give up the trial (slot_revert, and the boot step once the budget is spent): the other slot becomes
+   active and confirmed, rolled_back is set. STATE if the active image is confirmed. */
+iotkit_err_t iotkit__hal_slot_plan_revert(const iotkit__hal_boot_record_t *rec, iotkit__hal_boot_record_t *next);
 void iotkit__hal_slot_plan_confirm(const iotkit__hal_boot_record_t *rec, iotkit__hal_boot_record_t *next);
 void iotkit__hal_slot_fill_info(const iotkit__hal_boot_record_t *rec, uint64_t capacity, iotkit_slot_info_t *info);
 /* INVALID_ARG if @len > 0 with NULL data or offset+len overflows; TOO_LARGE beyond @capacity. */

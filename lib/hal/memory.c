@@ -129,6 +129,7 @@ static void install_ops(iotkit_hal_t *h) {
   h->slot_confirm = iotkit__hal_mem_slot_confirm;
   h->slot_query = iotkit__hal_mem_slot_query;
   h->slot_resume = iotkit__hal_mem_slot_resume;
+  h->slot_revert = iotkit__hal_mem_slot_revert;
   h->reboot = mem_reboot;
   h->log = mem_log;
   iotkit__hal_use_pthreads(h);

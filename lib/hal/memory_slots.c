@@ -107,6 +107,18 @@ iotkit_err_t iotkit__hal_mem_slot_confirm(void *ctx) {
   return rc;
 }
 
+iotkit_err_t iotkit__hal_mem_slot_revert(void *ctx) {
+  iotkit__hal_memory_t *m = ctx;
+  pthread_mutex_lock(&m->lock);
+  iotkit__hal_boot_record_t next;
+  iotkit_err_t rc = iotkit__hal_slot_plan_revert(&m->rec, &next);
+  /* One record update, as the boot step's rollback: a cut before it leaves the trial as it was. */
+  if (rc == IOTKIT_OK) rc = iotkit__hal_mem_begin_write(m);
+  if (rc == IOTKIT_OK) m->rec = next;
+  pthread_mutex_unlock(&m->lock);
+  return rc;
+}
+
 iotkit_err_t iotkit__hal_mem_slot_resume(void *ctx, int slot) {
   iotkit__hal_memory_t *m = ctx;
   pthread_mutex_lock(&m->lock);

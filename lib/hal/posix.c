@@ -94,6 +94,7 @@ static void install_ops(iotkit_hal_t *h) {
   h->slot_confirm = iotkit__hal_posix_slot_confirm;
   h->slot_query = iotkit__hal_posix_slot_query;
   h->slot_resume = iotkit__hal_posix_slot_resume;
+  h->slot_revert = iotkit__hal_posix_slot_revert;
   h->reboot = px_reboot;
   h->log = px_log;
   iotkit__hal_use_pthreads(h);

@@ -72,6 +72,7 @@ iotkit_err_t iotkit__hal_posix_slot_finalize(void *ctx, int slot, uint64_t size)
 iotkit_err_t iotkit__hal_posix_slot_mark_pending(void *ctx, int slot);
 iotkit_err_t iotkit__hal_posix_slot_confirm(void *ctx);
 iotkit_err_t iotkit__hal_posix_slot_resume(void *ctx, int slot);
+iotkit_err_t iotkit__hal_posix_slot_revert(void *ctx);
 iotkit_err_t iotkit__hal_posix_boot(iotkit__hal_box_t *box, uint32_t max_trial_boots, iotkit_boot_outcome_t *outcome);
 iotkit_err_t iotkit__hal_posix_slot_query(void *ctx, iotkit_slot_info_t *info);
 

@@ -210,6 +210,17 @@ iotkit_err_t iotkit__hal_posix_slot_confirm(void *ctx) {
   return rc;
 }
 
+iotkit_err_t iotkit__hal_posix_slot_revert(void *ctx) {
+  iotkit__hal_posix_t *p = ctx;
+  pthread_mutex_lock(&p->lock);
+  iotkit__hal_boot_record_t next;
+  iotkit_err_t rc = iotkit__hal_slot_plan_revert(&p->rec, &next);
+  /* boot.rec is replaced whole by rename: after a crash the trial record or the reverted one. */
+  if (rc == IOTKIT_OK) rc = store_record(p, &next);
+  pthread_mutex_unlock(&p->lock);
+  return rc;
+}
+
 iotkit_err_t iotkit__hal_posix_slot_resume(void *ctx, int slot) {
   iotkit__hal_posix_t *p = ctx;
   pthread_mutex_lock(&p->lock);

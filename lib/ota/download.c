@@ -36,20 +36,18 @@ static iotkit_err_t sink(void *ctx, const void *data, size_t len) {
   return rc;
 }
 
+/* The transport picks the backend by scheme (UNKNOWN_SCHEME, or UNSUPPORTED when not built in). */
 static iotkit_err_t builtin_fetch(iotkit_ota_t *ota) {
-#ifdef IOTKIT_WITH_HTTP
   iotkit__fetch_opts_t o = {.url = ota->manifest->url,
                             .offset = ota->offset,
                             .chunk_size = ota->cfg.chunk_size,
                             .timeout_ms = ota->cfg.timeout_ms,
                             .ca_file = ota->cfg.ca_file,
-                            .abort = &ota->abort};
-  if (strncmp(o.url, "http://", 7) != 0 && strncmp(o.url, "https://", 8) != 0) return IOTKIT_ERR_UNKNOWN_SCHEME;
+                            .abort = &ota->abort,
+                            .psk_identity = ota->cfg.psk_identity,
+                            .psk_key_hex = ota->cfg.psk_key_hex,
+                            .hal = ota->cfg.hal};
   return iotkit__transport_fetch(&o, sink, ota);
-#else
-  (void)ota;
-  return IOTKIT_ERR_UNSUPPORTED;
-#endif
 }
 
 static iotkit_err_t fetch_once(iotkit_ota_t *ota) {

@@ -68,5 +68,7 @@ iotkit_err_t iotkit__ota_reconcile(iotkit_ota_t *ota) {
     iotkit_hal_logf(hal, IOTKIT_LOG_WARN, "ota: image %s on trial, but the application says it runs %s",
                     ota->manifest->version, ota->running_version);
   if (now == ota->state) return IOTKIT_OK;
-  return iotkit__ota_set_state(ota, now, now == IOTKIT_OTA_ROLLED_BACK ? IOTKIT_ERR_OTA_ROLLED_BACK : IOTKIT_OK);
+  /* iotkit_ota_poll() persists its reason before reverting: a power cut after the revert keeps it. */
+  iotkit_err_t why = ota->error == IOTKIT_ERR_OTA_TRIAL_TIMEOUT ? ota->error : IOTKIT_ERR_OTA_ROLLED_BACK;
+  return iotkit__ota_set_state(ota, now, now == IOTKIT_OTA_ROLLED_BACK ? why : IOTKIT_OK);
 }

@@ -51,6 +51,8 @@ struct iotkit_ota {
   char device_type[IOTKIT_OTA_MAX_NAME + 1];
   char running_version[IOTKIT_OTA_MAX_VERSION + 1];
   char *ca_file;
+  char *psk_identity;
+  char *psk_key_hex; /* a secret: freed with iotkit__free_secret */
 
   /* The persisted state ("ota.state"). */
   iotkit_ota_state_t state;
@@ -68,6 +70,8 @@ struct iotkit_ota {
   unsigned since_checkpoint;
   atomic_bool abort;
   char error_name[48];
+  uint64_t trial_since_ms; /* HAL monotonic time of iotkit_ota_new(): the trial clock of this boot (trial.c) */
+  bool reverted;           /* iotkit_ota_poll() rolled back in this boot: the running image's slot is now the inactive one */
 
   /* A second status listener besides cfg.on_status: the device glue (lib/device/device_ota.c). */
   iotkit_ota_status_cb observer;

@@ -17,6 +17,7 @@ void iotkit_ota_config_init(iotkit_ota_config_t *cfg) {
   cfg->retry_base_ms = 500;
   cfg->retry_max_ms = 30000;
   cfg->timeout_ms = 30000;
+  cfg->trial_timeout_s = IOTKIT_OTA_TRIAL_TIMEOUT_S;
 }
 
 static bool hal_ok(const iotkit_hal_t *h) {
@@ -36,6 +37,8 @@ void iotkit_ota_free(iotkit_ota_t *ota) {
   iotkit_ota_manifest_free(ota->manifest);
   free(ota->manifest_text);
   free(ota->ca_file);
+  free(ota->psk_identity);
+  iotkit__free_secret(ota->psk_key_hex);
   free(ota->buf);
   iotkit_sha256_free(ota->sha);
   free(ota);
@@ -43,6 +46,7 @@ void iotkit_ota_free(iotkit_ota_t *ota) {
 
 iotkit_err_t iotkit_ota_new(const iotkit_ota_config_t *cfg, iotkit_ota_t **out) {
   if (!cfg || !out || !config_ok(cfg)) return IOTKIT_ERR_INVALID_ARG;
+  if (cfg->trial_timeout_s && !cfg->hal->slot_revert) return IOTKIT_ERR_UNSUPPORTED;
   iotkit_ota_t *ota = calloc(1, sizeof(*ota));
   if (!ota) return IOTKIT_ERR_NOMEM;
   ota->cfg = *cfg;
@@ -52,10 +56,19 @@ iotkit_err_t iotkit_ota_new(const iotkit_ota_config_t *cfg, iotkit_ota_t **out) 
   ota->cfg.running_version = ota->running_version;
   ota->ca_file = iotkit__strdup(cfg->ca_file);
   ota->cfg.ca_file = ota->ca_file;
+  ota->psk_identity = iotkit__strdup(cfg->psk_identity);
+  ota->cfg.psk_identity = ota->psk_identity;
+  ota->psk_key_hex = iotkit__strdup(cfg->psk_key_hex);
+  ota->cfg.psk_key_hex = ota->psk_key_hex;
   ota->slot = -1;
   atomic_init(&ota->abort, false);
+  /* Made once per boot: the nearest the library sees to the boot's start. */
+  ota->trial_since_ms = cfg->hal->monotonic_ms(cfg->hal->ctx);
   ota->buf = malloc(cfg->chunk_size);
-  iotkit_err_t rc = ota->buf && (!cfg->ca_file || ota->ca_file) ? IOTKIT_OK : IOTKIT_ERR_NOMEM;
+  iotkit_err_t rc = ota->buf && (!cfg->ca_file || ota->ca_file) && (!cfg->psk_identity || ota->psk_identity) &&
+                            (!cfg->psk_key_hex || ota->psk_key_hex)
+                        ? IOTKIT_OK
+                        : IOTKIT_ERR_NOMEM;
   if (rc == IOTKIT_OK) rc = iotkit_sha256_new(&ota->sha);
   if (rc == IOTKIT_OK) rc = iotkit__ota_state_load(ota);
   if (rc == IOTKIT_OK) rc = iotkit__ota_reconcile(ota);
@@ -94,7 +107,8 @@ static iotkit_err_t adopt(iotkit_ota_t *ota, iotkit_ota_manifest_t *m, const cha
 
 iotkit_err_t iotkit_ota_start(iotkit_ota_t *ota, const char *manifest, size_t len) {
   if (!ota || !manifest) return IOTKIT_ERR_INVALID_ARG;
-  if (ota->state == IOTKIT_OTA_TRIAL) return IOTKIT_ERR_STATE;
+  /* After a time-limit rollback the image still running sits in the slot a download would erase. */
+  if (ota->state == IOTKIT_OTA_TRIAL || ota->reverted) return IOTKIT_ERR_STATE;
   if (in_progress(ota->state)) {
     bool same = ota->manifest_text && strlen(ota->manifest_text) == len && memcmp(ota->manifest_text, manifest, len) == 0;
     return same ? IOTKIT_OK : IOTKIT_ERR_BUSY;

@@ -8,4 +8,5 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/ota.c
   ${CMAKE_CURRENT_LIST_DIR}/download.c
   ${CMAKE_CURRENT_LIST_DIR}/install.c
+  ${CMAKE_CURRENT_LIST_DIR}/trial.c
 )

@@ -125,6 +125,15 @@ iotkit_err_t iotkit__coap_request(coap_ctx_t *c, coap_pdu_code_t method, const c
                                   bool observe, const void *payload, size_t len, uint8_t *token,
                                   size_t *token_len);
 
+/* Uri-Path options for @p path ("/a/b"), Observe first when asked; NULL for
+   no memory. Free with coap_delete_optlist(). */
+coap_optlist_t *iotkit__coap_path_options(const char *path, bool observe);
+
+/* The libiotkit status of a NACK of libcoap, and in @p why a phrase saying
+   what happened: TIMEOUT (no answer after all retransmissions), CONNECT (ICMP
+   error), TLS (the DTLS session failed), DELIVERY (RST or anything else). */
+iotkit_err_t iotkit__coap_nack_status(coap_nack_reason_t reason, const char **why);
+
 /* Register again the observations that are due (lock held); returns the
    milliseconds until the next one is due, or @p cap. */
 uint32_t iotkit__coap_obs_upkeep(coap_ctx_t *c, uint64_t now, uint32_t cap);

@@ -35,6 +35,22 @@ iotkit_err_t iotkit__coap_code_to_err(unsigned code) {
   return cls == 5 ? IOTKIT_ERR_DELIVERY : IOTKIT_ERR_PROTOCOL;
 }
 
+iotkit_err_t iotkit__coap_fetch_code_to_err(unsigned code) {
+  if (code > 0xFFu) return IOTKIT_ERR_PROTOCOL;
+  switch (IOTKIT__COAP_CLASS(code)) {
+    case 2: return IOTKIT_OK;
+    case 5: return IOTKIT_ERR_OTA_SERVER;
+    default: break;
+  }
+  switch (code) {
+    case IOTKIT__COAP_CODE(4, 1):
+    case IOTKIT__COAP_CODE(4, 3): return IOTKIT_ERR_AUTH;
+    case IOTKIT__COAP_CODE(4, 4):
+    case IOTKIT__COAP_CODE(4, 10): return IOTKIT_ERR_NOT_FOUND;
+    default: return IOTKIT_ERR_PROTOCOL;
+  }
+}
+
 static const struct {
   unsigned code;
   const char *phrase;

@@ -26,6 +26,12 @@ bool iotkit__coap_channel_uses_put(const char *channel);
    class IOTKIT_ERR_PROTOCOL. */
 iotkit_err_t iotkit__coap_code_to_err(unsigned code);
 
+/* The result of a response code (wire byte) to a download (fetch.h): IOTKIT_OK
+   for 2.xx; 4.04 and 4.10 (the slot of HTTP's 410, not registered for CoAP)
+   IOTKIT_ERR_NOT_FOUND; 4.01 and 4.03 IOTKIT_ERR_AUTH; 5.xx
+   IOTKIT_ERR_OTA_SERVER; anything else IOTKIT_ERR_PROTOCOL. */
+iotkit_err_t iotkit__coap_fetch_code_to_err(unsigned code);
+
 /* "4.04 Not Found" for a known code, "4.99" style digits for an unknown one. */
 void iotkit__coap_code_text(unsigned code, char *buf, size_t cap);
 

@@ -136,7 +136,7 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
   return coap_check_option(received, COAP_OPTION_OBSERVE, &it) ? COAP_RESPONSE_FAIL : COAP_RESPONSE_OK;
 }
 
-static iotkit_err_t nack_status(coap_nack_reason_t reason, const char **why) {
+iotkit_err_t iotkit__coap_nack_status(coap_nack_reason_t reason, const char **why) {
   switch (reason) {
     case COAP_NACK_TOO_MANY_RETRIES:
       *why = "no response after all retransmissions";
@@ -163,7 +163,7 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent, const coap_
   if (!c || !sent) return;
   coap_bin_const_t token = coap_pdu_get_token(sent);
   const char *why = "";
-  iotkit_err_t status = nack_status(reason, &why);
+  iotkit_err_t status = iotkit__coap_nack_status(reason, &why);
   char detail[IOTKIT__TRANSPORT_ERR_MAX];
   coap_req_t *r = take_req(c, token);
   if (r) {
@@ -187,8 +187,7 @@ static void release_copy(coap_session_t *session, void *app_ptr) {
   free(app_ptr);
 }
 
-/* Uri-Path options for @p path ("/a/b"), Observe first when asked. */
-static coap_optlist_t *build_options(const char *path, bool observe) {
+coap_optlist_t *iotkit__coap_path_options(const char *path, bool observe) {
   coap_optlist_t *opts = NULL;
   uint8_t buf[4];
   if (observe &&
@@ -217,7 +216,7 @@ iotkit_err_t iotkit__coap_request(coap_ctx_t *c, coap_pdu_code_t method, const c
   coap_session_t *s = c->session;
   coap_pdu_t *pdu = coap_pdu_init(confirmable ? COAP_MESSAGE_CON : COAP_MESSAGE_NON, method,
                                   coap_new_message_id(s), coap_session_max_pdu_size(s));
-  coap_optlist_t *opts = build_options(path, observe);
+  coap_optlist_t *opts = iotkit__coap_path_options(path, observe);
   void *copy = len ? malloc(len) : NULL;
   if (!pdu || !opts || (len && !copy)) {
     if (pdu) coap_delete_pdu(pdu);

@@ -18,48 +18,22 @@ static void init_once(void) { g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 
 typedef struct fetch {
   const iotkit__fetch_opts_t *opts;
-  iotkit__fetch_sink_fn sink;
-  void *sink_ctx;
   CURL *curl;
-  uint8_t *buf;
-  size_t fill;
-  uint64_t skip; /* bytes still to drop: the server sent the whole resource instead of the range */
+  iotkit__fetch_buf_t out;
   bool started;
-  iotkit_err_t sink_rc;
 } fetch_t;
-
-static iotkit_err_t flush(fetch_t *f) {
-  if (f->fill == 0) return IOTKIT_OK;
-  iotkit_err_t rc = f->sink(f->sink_ctx, f->buf, f->fill);
-  f->fill = 0;
-  return rc;
-}
 
 static size_t on_data(char *data, size_t size, size_t nmemb, void *userp) {
   fetch_t *f = userp;
-  size_t n = size * nmemb, used = n;
+  size_t n = size * nmemb;
   if (!f->started) {
     long code = 0;
     curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &code);
-    f->skip = f->opts->offset > 0 && code == 200 ? f->opts->offset : 0;
+    /* the server sent the whole resource instead of the range: drop its head */
+    f->out.skip = f->opts->offset > 0 && code == 200 ? f->opts->offset : 0;
     f->started = true;
   }
-  if (f->skip) {
-    size_t k = f->skip < n ? (size_t)f->skip : n;
-    f->skip -= k;
-    data += k;
-    n -= k;
-  }
-  while (n > 0) {
-    size_t k = f->opts->chunk_size - f->fill;
-    if (k > n) k = n;
-    memcpy(f->buf + f->fill, data, k);
-    f->fill += k;
-    data += k;
-    n -= k;
-    if (f->fill == f->opts->chunk_size && (f->sink_rc = flush(f)) != IOTKIT_OK) return 0; /* stops curl */
-  }
-  return used;
+  return iotkit__fetch_buf_put(&f->out, data, n) == IOTKIT_OK ? n : 0; /* 0 stops curl */
 }
 
 static int on_progress(void *userp, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
@@ -78,7 +52,7 @@ static iotkit_err_t from_curl(fetch_t *f, CURLcode cc) {
   long code = 0;
   switch (cc) {
     case CURLE_OK: return IOTKIT_OK;
-    case CURLE_WRITE_ERROR: return f->sink_rc != IOTKIT_OK ? f->sink_rc : IOTKIT_ERR_IO;
+    case CURLE_WRITE_ERROR: return f->out.sink_rc != IOTKIT_OK ? f->out.sink_rc : IOTKIT_ERR_IO;
     case CURLE_ABORTED_BY_CALLBACK: return IOTKIT_ERR_BUSY;
     case CURLE_HTTP_RETURNED_ERROR:
       curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &code);
@@ -131,26 +105,28 @@ static void configure(fetch_t *f, char *range, size_t range_cap) {
   }
 }
 
-iotkit_err_t iotkit__transport_fetch(const iotkit__fetch_opts_t *opts, iotkit__fetch_sink_fn sink, void *sink_ctx) {
-  if (!opts || !opts->url || !sink || opts->chunk_size == 0) return IOTKIT_ERR_INVALID_ARG;
+iotkit_err_t iotkit__transport_fetch_http(const iotkit__fetch_opts_t *opts, iotkit__fetch_sink_fn sink,
+                                          void *sink_ctx) {
   pthread_once(&g_once, init_once);
   if (g_init_rc != CURLE_OK) return IOTKIT_ERR_INTERNAL;
-  fetch_t f = {.opts = opts, .sink = sink, .sink_ctx = sink_ctx, .sink_rc = IOTKIT_OK};
-  f.buf = malloc(opts->chunk_size);
-  f.curl = curl_easy_init();
-  iotkit_err_t rc = f.buf && f.curl ? IOTKIT_OK : IOTKIT_ERR_NOMEM;
+  fetch_t f = {.opts = opts};
+  iotkit_err_t rc = iotkit__fetch_buf_init(&f.out, opts, sink, sink_ctx);
+  if (rc == IOTKIT_OK) {
+    f.curl = curl_easy_init();
+    if (!f.curl) rc = IOTKIT_ERR_NOMEM;
+  }
   if (rc == IOTKIT_OK) {
     char range[32];
     configure(&f, range, sizeof(range));
     rc = from_curl(&f, curl_easy_perform(f.curl));
     /* What arrived before a network failure is kept; after a sink failure nothing more is written. */
-    bool sink_failed = f.sink_rc != IOTKIT_OK || rc == IOTKIT_ERR_BUSY;
+    bool sink_failed = f.out.sink_rc != IOTKIT_OK || rc == IOTKIT_ERR_BUSY;
     if (!sink_failed) {
-      iotkit_err_t frc = flush(&f);
+      iotkit_err_t frc = iotkit__fetch_buf_flush(&f.out);
       if (frc != IOTKIT_OK) rc = frc;
     }
   }
   if (f.curl) curl_easy_cleanup(f.curl);
-  free(f.buf);
+  iotkit__fetch_buf_free(&f.out);
   return rc;
 }

@@ -5,6 +5,7 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/registry.c
   ${CMAKE_CURRENT_LIST_DIR}/loopback.c
   ${CMAKE_CURRENT_LIST_DIR}/coap_map.c
+  ${CMAKE_CURRENT_LIST_DIR}/fetch.c
 )
 if(IOTKIT_WITH_MQTT)
   target_sources(iotkit_obj PRIVATE
@@ -21,7 +22,7 @@ if(IOTKIT_WITH_HTTP)
   )
 endif()
 if(IOTKIT_WITH_HTTP)
-  # Streaming download for OTA (lib/transport/fetch.h).
+  # Streaming download for OTA (lib/transport/fetch.h): http and https.
   target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fetch_curl.c)
 endif()
 if(IOTKIT_WITH_COAP)
@@ -29,5 +30,6 @@ if(IOTKIT_WITH_COAP)
     ${CMAKE_CURRENT_LIST_DIR}/coap_libcoap.c
     ${CMAKE_CURRENT_LIST_DIR}/coap_requests.c
     ${CMAKE_CURRENT_LIST_DIR}/coap_dtls.c
+    ${CMAKE_CURRENT_LIST_DIR}/fetch_coap.c # OTA download over coap and coaps (fetch.h)
   )
 endif()

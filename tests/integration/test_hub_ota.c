@@ -37,11 +37,12 @@ static void setup(void) {
   hub_fixture_start(&fx);
   device_fixture_init(&dfx, NULL);
   dfx.cfg.device_id = "sensor-1";
-  key = ota_fx_key(dfx.hal, IOTKIT_KEY_ED25519);
-  trust = ota_fx_trust(key);
+  ota_fx_trust(dfx.hal, &key, &trust);
   image = ota_fx_image(IMAGE_LEN, 3);
   server = (ota_fx_server_t){.data = image, .len = IMAGE_LEN};
-  ota = ota_fx_client(dfx.hal, trust, &server);
+  iotkit_ota_config_t oc;
+  ota_fx_config(&oc, dfx.hal, trust, OTA_FX_OLD_VERSION, &server);
+  cr_assert_eq(iotkit_ota_new(&oc, &ota), IOTKIT_OK);
 }
 
 static void teardown(void) {

@@ -19,6 +19,9 @@ static iotkit_ota_trust_t *trust;
 static uint8_t *old_img, *new_img;
 static uint8_t old_sha[32], new_sha[32];
 static uint64_t progress; /* most bytes reported while downloading */
+static uint64_t drop_at;  /* when non-zero: restart nginx once this many bytes are in */
+static uint64_t dropped_at;
+static iotkit_err_t retried_error; /* the error reported while downloading, before a retry */
 
 static void setup(void) {
   old_img = ota_fx_image(OLD_LEN, 1);
@@ -34,7 +37,8 @@ static void setup(void) {
   cr_assert(nginx_server_put(srv, "fw.bin", new_img, NEW_LEN));
   cr_assert(nginx_server_add_config(srv, "location = /error500 { return 500; }"));
   cr_assert(nginx_server_start(srv));
-  progress = 0;
+  progress = drop_at = dropped_at = 0;
+  retried_error = IOTKIT_OK;
 }
 
 static void teardown(void) {
@@ -51,6 +55,14 @@ TestSuite(ota_nginx, .init = setup, .fini = teardown, .timeout = 120);
 static void on_status(iotkit_ota_t *ota, void *user, const iotkit_ota_status_t *st) {
   (void)ota, (void)user;
   if (st->state == IOTKIT_OTA_DOWNLOADING && st->bytes > progress) progress = st->bytes;
+  if (st->state == IOTKIT_OTA_DOWNLOADING && st->error != IOTKIT_OK) retried_error = st->error;
+  if (drop_at && st->bytes >= drop_at) {
+    /* The server goes away mid-transfer (its connections with it) and comes back. */
+    drop_at = 0;
+    dropped_at = st->bytes;
+    nginx_server_stop(srv);
+    cr_assert(nginx_server_start(srv));
+  }
 }
 
 static iotkit_ota_t *make_ota(const char *running) {
@@ -156,8 +168,8 @@ Test(ota_nginx, resume_after_power_cut_fetches_no_range_twice) {
   char *m = manifest_for(NGINX_SERVER_FILES "fw.bin");
   iotkit_ota_t *ota = make_ota("1.0.0");
   cr_assert_eq(iotkit_ota_start(ota, m, strlen(m)), IOTKIT_OK);
-  /* Three writes a chunk (data, finalize, offset): cut inside the 30th chunk. */
-  cr_assert_eq(iotkit_hal_memory_cut_power_at(hal, 3 * 30 + 2), IOTKIT_OK);
+  /* Two writes a chunk (data, finalize; the OTA record at the first only): cut well inside the download. */
+  cr_assert_eq(iotkit_hal_memory_cut_power_at(hal, 2 * 30 + 2), IOTKIT_OK);
   cr_assert_eq(iotkit_ota_run(ota), IOTKIT_ERR_POWER_CUT);
   iotkit_ota_free(ota);
   uint64_t before = progress;
@@ -185,5 +197,36 @@ Test(ota_nginx, resume_after_power_cut_fetches_no_range_twice) {
   cr_assert_eq(e[1].bytes, NEW_LEN - resume_at, "the second request served only the rest");
   /* The first request's count includes what the kernel had buffered when the client went away. */
   cr_assert_geq(e[0].bytes, before);
+  iotkit_free(m);
+}
+
+Test(ota_nginx, connection_dropped_mid_transfer_is_retried_then_resumed) {
+  /* Slow enough that the image is not all in the socket buffers when the server goes. */
+  nginx_server_stop(srv);
+  cr_assert(nginx_server_add_config(srv, "limit_rate 512k;"));
+  cr_assert(nginx_server_start(srv));
+  uint16_t port = nginx_server_port(srv);
+  char *m = manifest_for(NGINX_SERVER_FILES "fw.bin");
+  iotkit_ota_t *ota = make_ota("1.0.0");
+  cr_assert_eq(iotkit_ota_start(ota, m, strlen(m)), IOTKIT_OK);
+  drop_at = 256u * 1024u;
+  cr_assert_eq(iotkit_ota_run(ota), IOTKIT_OK);
+  cr_assert_gt(dropped_at, 0, "the server was restarted mid-transfer");
+  cr_assert_eq(nginx_server_port(srv), port, "same address after the restart");
+  cr_assert_eq(retried_error, IOTKIT_ERR_CONNECTION_LOST, "the drop was reported, then retried: %s",
+               iotkit_err_name(retried_error));
+  cr_assert_eq(state_of(ota), IOTKIT_OTA_PENDING);
+  iotkit_ota_free(ota);
+  assert_slot(0, NEW_LEN, new_sha);
+  /* The restarted server logged the resumed request: a Range from where the client was, and only the rest. */
+  cr_assert(nginx_server_wait_requests(srv, 1));
+  nginx_request_t e[8];
+  size_t n = nginx_server_requests(srv, e, 8);
+  cr_assert_geq(n, 1);
+  unsigned long long from = 0;
+  cr_assert_eq(sscanf(e[n - 1].range, "bytes=%llu-", &from), 1, "range %s", e[n - 1].range);
+  cr_assert_geq(from, dropped_at);
+  cr_assert_eq(e[n - 1].status, 206);
+  cr_assert_eq(e[n - 1].bytes, NEW_LEN - from, "no byte served twice after the drop");
   iotkit_free(m);
 }

@@ -64,6 +64,11 @@ const char *coap_srv_dir(const coap_srv_t *srv);
 /* Stop the server and remove its directory. NULL is a no-op. */
 void coap_srv_free(coap_srv_t *srv);
 
+/* Store @p len bytes of @p data as the resource at @p path ("/fw/img.bin") of
+   the running dynamic server: coap-client PUTs them (block-wise, Block1), and
+   the server then serves them to GETs, block-wise (Block2) when asked. */
+bool coap_srv_put(coap_srv_t *srv, const char *path, const void *data, size_t len);
+
 /* Run coap-client-openssl with @p args (NULL-terminated, without the program
    name), wait up to 20 s, and put its standard output (NUL-terminated,
    truncated to @p cap - 1) into @p out. Returns its exit status, or -1. */

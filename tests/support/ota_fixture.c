@@ -38,13 +38,17 @@ iotkit_hal_t *ota_fx_hal(uint64_t capacity, const uint8_t *old, size_t old_len) 
   cfg.manual_clock = true;
   iotkit_hal_t *hal = NULL;
   cr_assert_eq(iotkit_hal_memory_new(&cfg, &hal), IOTKIT_OK);
+  ota_fx_install(hal, old, old_len);
+  return hal;
+}
+
+void ota_fx_install(iotkit_hal_t *hal, const uint8_t *old, size_t old_len) {
   cr_assert_eq(hal->slot_open(hal->ctx, 1), IOTKIT_OK);
   cr_assert_eq(hal->slot_write(hal->ctx, 1, 0, old, old_len), IOTKIT_OK);
   cr_assert_eq(hal->slot_finalize(hal->ctx, 1, old_len), IOTKIT_OK);
   cr_assert_eq(hal->slot_mark_pending(hal->ctx, 1), IOTKIT_OK);
   cr_assert_eq(iotkit_hal_boot(hal, 3, NULL), IOTKIT_OK);
   cr_assert_eq(hal->slot_confirm(hal->ctx), IOTKIT_OK);
-  return hal;
 }
 
 void ota_fx_slot_hash(iotkit_hal_t *hal, int slot, uint64_t len, uint8_t out[IOTKIT_SHA256_LEN]) {
@@ -85,23 +89,19 @@ iotkit_ota_fetcher_t ota_fx_fetcher(ota_fx_server_t *srv) {
   return f;
 }
 
-iotkit_ota_trust_t *ota_fx_trust(const iotkit_key_t *key) {
-  iotkit_ota_trust_t *trust = NULL;
-  cr_assert_eq(iotkit_ota_trust_new(&trust), IOTKIT_OK);
-  cr_assert_eq(iotkit_ota_trust_add(trust, OTA_FX_KEY_ID, key), IOTKIT_OK);
-  return trust;
+void ota_fx_trust(const iotkit_hal_t *hal, iotkit_key_t **key, iotkit_ota_trust_t **trust) {
+  *key = ota_fx_key(hal, IOTKIT_KEY_ED25519);
+  cr_assert_eq(iotkit_ota_trust_new(trust), IOTKIT_OK);
+  cr_assert_eq(iotkit_ota_trust_add(*trust, OTA_FX_KEY_ID, *key), IOTKIT_OK);
 }
 
-iotkit_ota_t *ota_fx_client(iotkit_hal_t *hal, const iotkit_ota_trust_t *trust, ota_fx_server_t *srv) {
-  iotkit_ota_config_t oc;
-  iotkit_ota_config_init(&oc);
-  oc.hal = hal;
-  oc.trust = trust;
-  oc.device_type = OTA_FX_DEVICE_TYPE;
-  oc.running_version = OTA_FX_OLD_VERSION;
-  oc.fetcher = ota_fx_fetcher(srv);
-  oc.chunk_size = 4096;
-  iotkit_ota_t *ota = NULL;
-  cr_assert_eq(iotkit_ota_new(&oc, &ota), IOTKIT_OK);
-  return ota;
+void ota_fx_config(iotkit_ota_config_t *cfg, iotkit_hal_t *hal, const iotkit_ota_trust_t *trust, const char *running,
+                   ota_fx_server_t *srv) {
+  iotkit_ota_config_init(cfg);
+  cfg->hal = hal;
+  cfg->trust = trust;
+  cfg->device_type = OTA_FX_DEVICE_TYPE;
+  cfg->running_version = running;
+  cfg->fetcher = ota_fx_fetcher(srv);
+  cfg->chunk_size = 4096;
 }

@@ -27,6 +27,9 @@ char *ota_fx_manifest(const iotkit_key_t *key, const char *key_id, const char *d
    confirmed image @old (@old_len bytes), installed through the HAL itself. */
 iotkit_hal_t *ota_fx_hal(uint64_t capacity, const uint8_t *old, size_t old_len);
 
+/* Make the confirmed image @old run from slot 1 of a fresh shipped HAL (either kind). */
+void ota_fx_install(iotkit_hal_t *hal, const uint8_t *old, size_t old_len);
+
 /* SHA-256 of the first @len bytes of @slot of @hal (asserts the slot holds them). */
 void ota_fx_slot_hash(iotkit_hal_t *hal, int slot, uint64_t len, uint8_t out[IOTKIT_SHA256_LEN]);
 
@@ -43,10 +46,11 @@ typedef struct ota_fx_server {
 
 iotkit_ota_fetcher_t ota_fx_fetcher(ota_fx_server_t *srv);
 
-/* A trust store holding @key as OTA_FX_KEY_ID, and an OTA client on @hal for
-   OTA_FX_DEVICE_TYPE running OTA_FX_OLD_VERSION that trusts it and downloads
-   from @srv in 4 KiB chunks (asserts). */
-iotkit_ota_trust_t *ota_fx_trust(const iotkit_key_t *key);
-iotkit_ota_t *ota_fx_client(iotkit_hal_t *hal, const iotkit_ota_trust_t *trust, ota_fx_server_t *srv);
+/* A fresh Ed25519 key pair and a trust store holding it under OTA_FX_KEY_ID (asserts). */
+void ota_fx_trust(const iotkit_hal_t *hal, iotkit_key_t **key, iotkit_ota_trust_t **trust);
+
+/* Defaults, then @hal, @trust, OTA_FX_DEVICE_TYPE, @running, @srv's fetcher and 4 KiB chunks. */
+void ota_fx_config(iotkit_ota_config_t *cfg, iotkit_hal_t *hal, const iotkit_ota_trust_t *trust, const char *running,
+                   ota_fx_server_t *srv);
 
 #endif

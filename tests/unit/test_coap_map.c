@@ -133,3 +133,32 @@ Test(coap_map, hex_decode_empty_or_null) {
   cr_assert_eq(iotkit__coap_hex_decode("", out, sizeof out), -1);
   cr_assert_eq(iotkit__coap_hex_decode(NULL, out, sizeof out), -1);
 }
+
+/* The codes of an OTA download (fetch.h) */
+Test(coap_map, fetch_content_is_ok) { cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(2, 5)), IOTKIT_OK); }
+
+Test(coap_map, fetch_not_found_and_4_10_are_not_found) {
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(4, 4)), IOTKIT_ERR_NOT_FOUND);
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(4, 10)), IOTKIT_ERR_NOT_FOUND);
+}
+
+Test(coap_map, fetch_unauthorized_and_forbidden_are_auth) {
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(4, 1)), IOTKIT_ERR_AUTH);
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(4, 3)), IOTKIT_ERR_AUTH);
+}
+
+Test(coap_map, fetch_server_errors_are_ota_server) {
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(5, 0)), IOTKIT_ERR_OTA_SERVER);
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(5, 3)), IOTKIT_ERR_OTA_SERVER);
+}
+
+Test(coap_map, fetch_other_client_errors_are_protocol) {
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(4, 0)), IOTKIT_ERR_PROTOCOL);
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(4, 2)), IOTKIT_ERR_PROTOCOL);
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(4, 13)), IOTKIT_ERR_PROTOCOL);
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(CODE(4, 29)), IOTKIT_ERR_PROTOCOL);
+}
+
+Test(coap_map, fetch_out_of_range_code_is_protocol) {
+  cr_assert_eq(iotkit__coap_fetch_code_to_err(0x100u), IOTKIT_ERR_PROTOCOL);
+}

@@ -20,19 +20,11 @@ static ota_fx_server_t server;
 
 static void setup(void) {
   model_fixture_init(&fx);
-  key = ota_fx_key(fx.hal, IOTKIT_KEY_ED25519);
-  cr_assert_eq(iotkit_ota_trust_new(&trust), IOTKIT_OK);
-  cr_assert_eq(iotkit_ota_trust_add(trust, OTA_FX_KEY_ID, key), IOTKIT_OK);
+  ota_fx_trust(fx.hal, &key, &trust);
   image = ota_fx_image(IMAGE_LEN, 7);
   server = (ota_fx_server_t){.data = image, .len = IMAGE_LEN};
   iotkit_ota_config_t oc;
-  iotkit_ota_config_init(&oc);
-  oc.hal = fx.hal;
-  oc.trust = trust;
-  oc.device_type = OTA_FX_DEVICE_TYPE;
-  oc.running_version = OTA_FX_OLD_VERSION;
-  oc.fetcher = ota_fx_fetcher(&server);
-  oc.chunk_size = 4096;
+  ota_fx_config(&oc, fx.hal, trust, OTA_FX_OLD_VERSION, &server);
   cr_assert_eq(iotkit_ota_new(&oc, &ota), IOTKIT_OK);
 }
 

@@ -28,6 +28,18 @@ static void destroy(iotkit_hal_t *hal, bool posix) {
   if (posix) hal_tmpdir_remove(dir);
 }
 
+/* Free a POSIX HAL and make a new one on the same directory. */
+static iotkit_hal_t *reopen(iotkit_hal_t *hal) {
+  iotkit_hal_free(hal);
+  iotkit_hal_posix_config_t cfg;
+  iotkit_hal_posix_config_init(&cfg);
+  cfg.state_dir = dir;
+  cfg.slot_capacity = 4096;
+  cfg.log_fd = -1;
+  cr_assert_eq(iotkit_hal_posix_new(&cfg, &hal), IOTKIT_OK);
+  return hal;
+}
+
 static iotkit_slot_info_t query(iotkit_hal_t *hal) {
   iotkit_slot_info_t info;
   cr_assert_eq(hal->slot_query(hal->ctx, &info), IOTKIT_OK);
@@ -163,14 +175,73 @@ Test(hal_boot, posix_boot_survives_reopen) {
   iotkit_hal_t *hal = make(true);
   write_pending(hal, 1, "new");
   boot(hal, 3);
-  iotkit_hal_free(hal);
-  iotkit_hal_posix_config_t cfg;
-  iotkit_hal_posix_config_init(&cfg);
-  cfg.state_dir = dir;
-  cfg.slot_capacity = 4096;
-  cfg.log_fd = -1;
-  cr_assert_eq(iotkit_hal_posix_new(&cfg, &hal), IOTKIT_OK);
+  hal = reopen(hal);
   cr_assert_eq(query(hal).active, 1);
   cr_assert_eq(query(hal).trial_boots, 1);
+  destroy(hal, true);
+}
+
+/* slot_revert: the trial given up at once, as the boot step does when the budget is spent. */
+static void revert_gives_up_trial(bool posix) {
+  iotkit_hal_t *hal = make(posix);
+  write_pending(hal, 1, "new");
+  cr_assert_eq(boot(hal, 3), IOTKIT_BOOT_TRIAL_START);
+  cr_assert_eq(hal->slot_revert(hal->ctx), IOTKIT_OK);
+  iotkit_slot_info_t i = query(hal);
+  cr_assert_eq(i.active, 0);
+  cr_assert(i.active_confirmed);
+  cr_assert(i.rolled_back);
+  cr_assert_eq(i.trial_boots, 0);
+  cr_assert_eq(i.pending, -1);
+  cr_assert_eq(boot(hal, 3), IOTKIT_BOOT_CONFIRMED);
+  cr_assert_eq(query(hal).active, 0);
+  /* The tried image may be replaced now. */
+  cr_assert_eq(hal->slot_open(hal->ctx, 1), IOTKIT_OK);
+  destroy(hal, posix);
+}
+Test(hal_boot, memory_revert_gives_up_the_trial) { revert_gives_up_trial(false); }
+Test(hal_boot, posix_revert_gives_up_the_trial) { revert_gives_up_trial(true); }
+
+static void revert_of_confirmed_refused(bool posix) {
+  iotkit_hal_t *hal = make(posix);
+  cr_assert_eq(hal->slot_revert(hal->ctx), IOTKIT_ERR_STATE, "factory image");
+  write_pending(hal, 1, "new");
+  cr_assert_eq(hal->slot_revert(hal->ctx), IOTKIT_ERR_STATE, "pending, not yet booted");
+  boot(hal, 3);
+  cr_assert_eq(hal->slot_confirm(hal->ctx), IOTKIT_OK);
+  cr_assert_eq(hal->slot_revert(hal->ctx), IOTKIT_ERR_STATE, "confirmed");
+  cr_assert_eq(query(hal).active, 1);
+  cr_assert(query(hal).active_confirmed);
+  destroy(hal, posix);
+}
+Test(hal_boot, memory_revert_of_a_confirmed_image_is_a_state_error) { revert_of_confirmed_refused(false); }
+Test(hal_boot, posix_revert_of_a_confirmed_image_is_a_state_error) { revert_of_confirmed_refused(true); }
+
+Test(hal_boot, memory_revert_cut_by_power_leaves_the_trial) {
+  iotkit_hal_t *hal = make(false);
+  write_pending(hal, 1, "new");
+  boot(hal, 3);
+  cr_assert_eq(iotkit_hal_memory_cut_power_at(hal, 1), IOTKIT_OK);
+  cr_assert_eq(hal->slot_revert(hal->ctx), IOTKIT_ERR_POWER_CUT);
+  cr_assert_eq(iotkit_hal_memory_power_restore(hal), IOTKIT_OK);
+  iotkit_slot_info_t i = query(hal);
+  cr_assert_eq(i.active, 1);
+  cr_assert_not(i.active_confirmed, "the fallback in slot 0 is still the confirmed image");
+  cr_assert_not(i.rolled_back);
+  cr_assert_eq(hal->slot_revert(hal->ctx), IOTKIT_OK);
+  cr_assert_eq(query(hal).active, 0);
+  iotkit_hal_free(hal);
+}
+
+Test(hal_boot, posix_revert_survives_reopen) {
+  iotkit_hal_t *hal = make(true);
+  write_pending(hal, 1, "new");
+  boot(hal, 3);
+  cr_assert_eq(hal->slot_revert(hal->ctx), IOTKIT_OK);
+  hal = reopen(hal);
+  iotkit_slot_info_t i = query(hal);
+  cr_assert_eq(i.active, 0);
+  cr_assert(i.active_confirmed);
+  cr_assert(i.rolled_back);
   destroy(hal, true);
 }
