@@ -1,8 +1,9 @@
 /* The CoAP front: libcoap context, endpoints, DTLS-PSK, the observable
- * per-device resources (state/desired, commands/request), session events and
- * the loop step. Device messages (PUT/POST) are handled in coap_ingest.c.
+ * per-device resources (the retained channels state/desired and ota/manifest,
+ * and commands/request), session events and the loop step. Device messages
+ * (PUT/POST) are handled in coap_ingest.c.
  *
- * Resources: <prefix>/<id>/state/desired and <prefix>/<id>/commands/request
+ * Resources: <prefix>/<id>/<retained channel> and <prefix>/<id>/commands/request
  * exist for every device of the key file (and are made on first contact for
  * a device that is not listed, over plain coap:// only); every other path is
  * served by libcoap's unknown-resource handler (coap_ingest.c). Notifications
@@ -63,16 +64,21 @@ static hub_device_t *owner_or_403(coap_resource_t *r, coap_session_t *s, coap_pd
   return NULL;
 }
 
-static void hnd_get_desired(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
-                            coap_pdu_t *resp) {
-  hub_device_t *d = owner_or_403(r, s, resp, "state/desired");
-  if (!d) return;
+/* GET of a retained channel: its latest document (an empty 2.05 if none). */
+static void hnd_get_retained(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
+                             coap_pdu_t *resp) {
+  hub_device_t *d = coap_resource_get_userdata(r);
+  int which = 0;
+  while (which < HUB_RET_COUNT - 1 && d->retained[which].res != r) which++;
+  const char *name = hub_retained_name((hub_ret_t)which);
+  if (!owner_or_403(r, s, resp, name)) return;
   hub_t *hub = hub_of_session(s);
+  const hub_retained_t *doc = &d->retained[which];
   hub->stats.notified++;
   char addr[64];
   hub_peer_addr(s, addr, sizeof addr);
-  hub_log(HUB_LOG_INFO, "device %s (%s): state/desired -> device (%zu bytes)", d->id, addr, d->desired_len);
-  answer_body(r, s, req, q, resp, d->desired, d->desired_len);
+  hub_log(HUB_LOG_INFO, "device %s (%s): %s -> device (%zu bytes)", d->id, addr, name, doc->len);
+  answer_body(r, s, req, q, resp, doc->doc, doc->len);
 }
 
 static void hnd_get_commands(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
@@ -114,9 +120,14 @@ static coap_resource_t *make_observable(hub_t *hub, hub_device_t *d, const char 
 }
 
 bool hub_coap_add_device(hub_t *hub, hub_device_t *dev) {
-  if (!dev->res_desired) dev->res_desired = make_observable(hub, dev, "state/desired", hnd_get_desired);
+  bool ok = true;
+  for (int i = 0; i < HUB_RET_COUNT; i++) {
+    hub_retained_t *r = &dev->retained[i];
+    if (!r->res) r->res = make_observable(hub, dev, hub_retained_name((hub_ret_t)i), hnd_get_retained);
+    ok = ok && r->res;
+  }
   if (!dev->res_commands) dev->res_commands = make_observable(hub, dev, "commands/request", hnd_get_commands);
-  return dev->res_desired && dev->res_commands;
+  return ok && dev->res_commands;
 }
 
 void hub_coap_notify(hub_t *hub, coap_resource_t *res) {

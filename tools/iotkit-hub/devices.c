@@ -1,5 +1,5 @@
-/* The device table: what the hub knows of each device (its key, the latest
-   desired state, the commands waiting for it). */
+/* The device table: what the hub knows of each device (its key, the
+   commands waiting for it; its retained documents are kept by retained.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,26 +56,10 @@ void hub_devices_free(hub_t *hub) {
     volatile uint8_t *k = d->key;
     for (size_t i = 0; i < sizeof d->key; i++) k[i] = 0;
     free_commands(d);
-    free(d->desired);
+    hub_device_clear_retained(d);
     free(d->id);
     free(d);
   }
-}
-
-void hub_device_set_desired(hub_t *hub, hub_device_t *dev, const void *doc, size_t len) {
-  char *copy = malloc(len ? len : 1);
-  if (!copy) {
-    hub_log(HUB_LOG_ERROR, "device %s: out of memory for its desired state", dev->id);
-    return;
-  }
-  if (len) memcpy(copy, doc, len);
-  free(dev->desired);
-  dev->desired = copy;
-  dev->desired_len = len;
-  dev->desired_seq++;
-  hub_log(HUB_LOG_INFO, "device %s: desired state from MQTT (%zu bytes): notifying its observers", dev->id, len);
-  hub_coap_notify(hub, dev->res_desired);
-  hub_http_wake(hub, dev);
 }
 
 void hub_device_push_command(hub_t *hub, hub_device_t *dev, const void *req, size_t len) {

@@ -5,6 +5,7 @@
  *   HEAD /                           200: the hub is there
  *   POST|PUT /<prefix>/<id>/<channel>  published like the CoAP front (204)
  *   GET /<prefix>/<id>/state/desired?wait=S     the desired document (200, ETag)
+ *   GET /<prefix>/<id>/ota/manifest?wait=S      the OTA manifest (200, ETag)
  *   GET /<prefix>/<id>/commands/request?wait=S  the oldest waiting command (200)
  *
  * A GET with nothing to give is held (suspended) up to S seconds (default 30,
@@ -198,6 +199,9 @@ bool hub_http_start(hub_t *hub) {
   http_front_t *h = calloc(1, sizeof *h);
   if (!h) return false;
   hub->http = h;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  h->run = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
   char host[256];
   const char *spec = hub->cfg.http_listen, *colon = strrchr(spec, ':');
   struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};

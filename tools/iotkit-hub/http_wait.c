@@ -1,11 +1,12 @@
-/* Cloud -> device over HTTP: long polls of state/desired and
- * commands/request. A GET with nothing to give is suspended (libmicrohttpd
- * keeps the connection) until something comes for its device
- * (hub_http_wake) or its wait runs out (hub_http_expire), then resumed and
- * answered: 200 with the document, or 204. state/desired carries an ETag (the
- * count of changes): a GET whose If-None-Match is the current one waits for
- * the next change. A command is taken from the device's queue when it is
- * answered. */
+/* Cloud -> device over HTTP: long polls of the retained channels
+ * (state/desired, ota/manifest) and of commands/request. A GET with nothing
+ * to give is suspended (libmicrohttpd keeps the connection) until something
+ * comes for its device (hub_http_wake) or its wait runs out
+ * (hub_http_expire), then resumed and answered: 200 with the document, or
+ * 204. A retained document carries an ETag (the hub's start time and the count
+ * of its changes, so that a restarted hub never takes an earlier run's ETag for
+ * its own): a GET whose If-None-Match is the current one waits for the next
+ * change. A command is taken from the device's queue when it is answered. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static uint64_t now_ms(void) {
 /* Answer now if there is something; true if answered (*ok: the result). */
 static bool answer_now(hub_t *hub, http_req_t *q, enum MHD_Result *ok) {
   hub_device_t *d = q->dev;
-  if (q->commands) {
+  if (q->retained < 0) {
     hub_cmd_t *c = hub_device_pop_command(d);
     if (!c) return false;
     hub->stats.notified++;
@@ -35,14 +36,15 @@ static bool answer_now(hub_t *hub, http_req_t *q, enum MHD_Result *ok) {
     free(c);
     return true;
   }
-  char etag[32];
-  snprintf(etag, sizeof etag, "\"%lu\"", d->desired_seq);
+  const hub_retained_t *r = &d->retained[q->retained];
+  char etag[48];
+  snprintf(etag, sizeof etag, "\"%llx-%lu\"", (unsigned long long)hub->http->run, r->seq);
   const char *inm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
-  if (!d->desired || !d->desired_len || (inm && strcmp(inm, etag) == 0)) return false;
+  if (!r->len || (inm && strcmp(inm, etag) == 0)) return false;
   hub->stats.notified++;
-  hub_log(HUB_LOG_INFO, "device %s (%s): state/desired -> device over HTTP (%zu bytes)", d->id, q->addr,
-          d->desired_len);
-  *ok = hub_http_reply(q->conn, 200, "application/json", d->desired, d->desired_len, etag);
+  hub_log(HUB_LOG_INFO, "device %s (%s): %s -> device over HTTP (%zu bytes)", d->id, q->addr,
+          hub_retained_name((hub_ret_t)q->retained), r->len);
+  *ok = hub_http_reply(q->conn, 200, "application/json", r->doc, r->len, etag);
   return true;
 }
 
@@ -50,6 +52,8 @@ static enum MHD_Result hold(hub_t *hub, http_req_t *q) {
   http_front_t *h = hub->http;
   http_wait_t *w = calloc(1, sizeof *w);
   if (!w) return hub_http_reply(q->conn, 204, NULL, "", 0, NULL);
+  hub_log(HUB_LOG_DEBUG, "device %s (%s): GET %s held until something comes", q->dev->id, q->addr,
+          q->retained < 0 ? "commands/request" : hub_retained_name((hub_ret_t)q->retained));
   w->q = q;
   w->next = h->waiters;
   h->waiters = w;
@@ -60,9 +64,8 @@ static enum MHD_Result hold(hub_t *hub, http_req_t *q) {
 
 enum MHD_Result hub_http_get(hub_t *hub, http_req_t *q, hub_device_t *dev, const char *name) {
   q->dev = dev;
-  if (strcmp(name, "commands/request") == 0) {
-    q->commands = true;
-  } else if (strcmp(name, "state/desired") != 0) {
+  q->retained = hub_retained_find(name);
+  if (q->retained < 0 && strcmp(name, "commands/request") != 0) {
     const hub_channel_t *rule = NULL;
     char diag[300];
     bool exists = hub_channel_route(name, false, &rule, diag, sizeof diag) != 404 ||

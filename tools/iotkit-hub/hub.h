@@ -63,6 +63,22 @@ typedef struct hub_cmd {
   char data[]; /* the command request, as published on MQTT */
 } hub_cmd_t;
 
+/* The retained cloud -> device channels (retained.c): of each, the hub keeps
+   the latest document per device, which a device gets when it starts
+   observing or polling; a new one notifies. */
+typedef enum { HUB_RET_DESIRED, HUB_RET_MANIFEST, HUB_RET_COUNT } hub_ret_t;
+
+/* The OTA manifest limit of libiotkit (IOTKIT__OTA_MANIFEST_MAX, docs/protocol.md). */
+#define HUB_OTA_MANIFEST_MAX 8192u
+
+/* The latest document of one retained channel of one device. */
+typedef struct hub_retained {
+  char *doc;                /* as published on MQTT, or NULL */
+  size_t len;               /* 0: nothing there (none yet, or cleared) */
+  unsigned long seq;        /* counts changes: in the HTTP ETag */
+  coap_resource_t *res;     /* observable <prefix>/<id>/<channel> */
+} hub_retained_t;
+
 typedef struct hub_device {
   struct hub_device *next;
   char *id;
@@ -70,12 +86,9 @@ typedef struct hub_device {
   uint8_t key[64];          /* PSK (zeroed on free) */
   size_t key_len;
   coap_bin_const_t key_bin; /* points at key, handed to libcoap */
-  char *desired;            /* latest desired-state document from MQTT, or NULL */
-  size_t desired_len;
-  unsigned long desired_seq; /* counts changes: the HTTP ETag */
+  hub_retained_t retained[HUB_RET_COUNT]; /* state/desired, ota/manifest */
   hub_cmd_t *cmd_head, *cmd_tail;
   unsigned cmd_count;
-  coap_resource_t *res_desired;  /* observable <prefix>/<id>/state/desired */
   coap_resource_t *res_commands; /* observable <prefix>/<id>/commands/request */
   bool status_online;            /* the last status the device posted said online */
   coap_session_t *status_session; /* the session that posted it */
@@ -86,7 +99,7 @@ typedef struct hub_stats {
   unsigned long duplicates; /* confirmable retransmissions filtered by message id */
   unsigned long forbidden;  /* 4.03: a device touching another device's resources */
   unsigned long bad;        /* 4.00/4.04/4.05/4.13/4.15 answers */
-  unsigned long notified;   /* desired/command notifications prepared */
+  unsigned long notified;   /* desired/manifest/command notifications prepared */
 } hub_stats_t;
 
 struct hub_mqtt;
@@ -112,8 +125,17 @@ hub_device_t *hub_device_get(hub_t *hub, const char *id, size_t len);
 bool hub_id_valid(const char *id, size_t len);
 /* Free every device (its key zeroed). Resources belong to the CoAP context. */
 void hub_devices_free(hub_t *hub);
-/* A desired-state document arrived from MQTT for @p dev. */
-void hub_device_set_desired(hub_t *hub, hub_device_t *dev, const void *doc, size_t len);
+/* The retained channel named @p name ("state/desired", "ota/manifest"), or -1. */
+int hub_retained_find(const char *name);
+/* The channel name of retained channel @p which. */
+const char *hub_retained_name(hub_ret_t which);
+/* A document of retained channel @p which arrived from MQTT for @p dev: kept
+   (replacing the one before; an empty one clears it) and its observers and
+   long polls notified. One over the channel's limit is dropped with a warning
+   and clears the one kept before, as the broker's retained message is now it. */
+void hub_device_set_retained(hub_t *hub, hub_device_t *dev, hub_ret_t which, const void *doc, size_t len);
+/* Free the documents of @p dev. */
+void hub_device_clear_retained(hub_device_t *dev);
 /* A command request arrived from MQTT for @p dev. */
 void hub_device_push_command(hub_t *hub, hub_device_t *dev, const void *req, size_t len);
 /* Take the oldest queued command (caller frees), or NULL. */
@@ -186,7 +208,7 @@ bool hub_http_start(hub_t *hub);
 int hub_http_prepare(hub_t *hub, int cap, int *fd);
 /* After waiting: serve, and answer the long polls that are due. */
 void hub_http_process(hub_t *hub);
-/* Something new for @p dev (desired state or a command): wake its long polls. */
+/* Something new for @p dev (a retained document or a command): wake its long polls. */
 void hub_http_wake(hub_t *hub, hub_device_t *dev);
 /* Answer the waiting polls, stop the daemon, free. */
 void hub_http_stop(hub_t *hub);

@@ -21,7 +21,7 @@ typedef struct http_req {
   bool too_large;
   /* a long poll */
   hub_device_t *dev;
-  bool commands;        /* commands/request, else state/desired */
+  int retained;         /* the retained channel polled (hub_ret_t), or -1: commands/request */
   uint64_t deadline_ms; /* when to answer 204 */
   http_wait_t *waiter;  /* set while suspended, and when resumed until answered */
 } http_req_t;
@@ -38,6 +38,8 @@ typedef struct hub_http {
   http_wait_t *waiters;
   bool stopping;
   bool resumed; /* a held request was resumed: libmicrohttpd has work at once */
+  uint64_t run;  /* this run's start (wall clock, ms): in every ETag, so that a
+                    client's ETag from an earlier run never matches */
 } http_front_t;
 
 /* Queue a response (body copied). */

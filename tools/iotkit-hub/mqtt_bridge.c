@@ -1,8 +1,8 @@
 /* The MQTT side: one libmosquitto client with its own network thread
  * (mosquitto_loop_start), which reconnects by itself. Device messages are
  * published from the main thread (libmosquitto's publish is thread-safe);
- * what the hub subscribes to (<prefix>/+/state/desired and
- * <prefix>/+/commands/request) is queued by the network thread and handed to
+ * what the hub subscribes to (<prefix>/+/<channel> for the retained channels
+ * of retained.c and for commands/request) is queued by the network thread and handed to
  * the devices by hub_mqtt_drain() in the main thread, woken through a pipe. */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,15 +48,18 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc) {
     hub_log(HUB_LOG_WARN, "MQTT: %s:%d refused the connection: %s", m->host, m->port, mosquitto_connack_string(rc));
     return;
   }
-  char desired[512], commands[512];
-  snprintf(desired, sizeof desired, "%s/+/state/desired", hub->cfg.prefix);
-  snprintf(commands, sizeof commands, "%s/+/commands/request", hub->cfg.prefix);
-  char *const topics[] = {desired, commands};
+  char filters[HUB_RET_COUNT + 1][512];
+  char *topics[HUB_RET_COUNT + 1];
+  for (int i = 0; i <= HUB_RET_COUNT; i++) {
+    const char *name = i < HUB_RET_COUNT ? hub_retained_name((hub_ret_t)i) : "commands/request";
+    snprintf(filters[i], sizeof filters[i], "%s/+/%s", hub->cfg.prefix, name);
+    topics[i] = filters[i];
+  }
   pthread_mutex_lock(&m->lock);
   m->connected = true;
   pthread_mutex_unlock(&m->lock);
   hub_log(HUB_LOG_INFO, "MQTT: connected to %s:%d", m->host, m->port);
-  int err = mosquitto_subscribe_multiple(mosq, NULL, 2, topics, 1, 0, NULL);
+  int err = mosquitto_subscribe_multiple(mosq, NULL, HUB_RET_COUNT + 1, topics, 1, 0, NULL);
   if (err != MOSQ_ERR_SUCCESS) hub_log(HUB_LOG_ERROR, "MQTT: subscribe failed: %s", mosquitto_strerror(err));
 }
 
@@ -221,10 +224,11 @@ void hub_mqtt_drain(hub_t *hub) {
     list = in->next;
     const char *name = NULL;
     hub_device_t *d = device_of(hub, in->topic, &name);
+    int retained = d ? hub_retained_find(name) : -1;
     if (!d) {
       hub_log(HUB_LOG_DEBUG, "MQTT: %s is not for a device of this hub: ignored", in->topic);
-    } else if (strcmp(name, "state/desired") == 0) {
-      hub_device_set_desired(hub, d, in->payload, in->len);
+    } else if (retained >= 0) {
+      hub_device_set_retained(hub, d, (hub_ret_t)retained, in->payload, in->len);
     } else if (strcmp(name, "commands/request") == 0 && in->len > 0) {
       hub_device_push_command(hub, d, in->payload, in->len);
     }
