@@ -114,12 +114,16 @@ static void sign(const char *signing_key, const char *version, const char *key_i
 }
 
 /* The simulated device, running firmware 1.0.0 and trusting `pub`; waits until it is online. */
-static bool no_confirm; /* start the device with --no-confirm */
+static bool no_confirm;           /* start the device with --no-confirm */
+static const char *trial_timeout; /* --trial-timeout, or NULL for the default */
 
 static pid_t device_start(size_t from) {
-  char *argv[] = {CLI, "device", "simulate", "--uri", (char *)mosq_server_uri(broker), "--id", DEV_ID,
-                  "--state-dir", state, "--trust-key", pub, "--fw-version", "1.0.0", "--interval-ms", "300",
-                  "--reconnect", no_confirm ? "--no-confirm" : NULL, NULL};
+  char *argv[20] = {CLI, "device", "simulate", "--uri", (char *)mosq_server_uri(broker), "--id", DEV_ID,
+                    "--state-dir", state, "--trust-key", pub, "--fw-version", "1.0.0", "--interval-ms", "300",
+                    "--reconnect"};
+  int n = 16;
+  if (no_confirm) argv[n++] = "--no-confirm";
+  if (trial_timeout) argv[n++] = "--trial-timeout", argv[n++] = (char *)trial_timeout;
   pid_t pid = test_spawn(argv, dev_log);
   cr_assert(pid > 0);
   cr_assert(peer_wait_for(peer, from, "iotkit/v1/" DEV_ID "/status", "online", 15000, NULL), "device not online");
@@ -297,4 +301,33 @@ Test(ota_e2e, an_image_never_confirmed_is_rolled_back_and_push_reports_it) {
   char *log = read_file(dev_log, NULL);
   cr_expect(strstr(log, "rolled back to the confirmed image, firmware 1.0.0"), "%s", log);
   free(log);
+}
+
+Test(ota_e2e, an_image_not_confirmed_within_the_trial_time_limit_is_rolled_back_and_the_device_reboots) {
+  start(64 * 1024, "10m");
+  sign(key, "1.1.0", "iotkit");
+  no_confirm = true;
+  trial_timeout = "1";
+  pid_t dev = device_start(0);
+  pid_t push = push_start();
+  /* No kill, no restart by the test: the client's time limit rolls back and the simulator reboots itself. */
+  expect_push(push, 60000, 5, "update to 1.1.0 rolled back", "IOTKIT_ERR_OTA_TRIAL_TIMEOUT");
+  cr_assert(peer_wait_for(peer, 0, STATUS_TOPIC, "\"state\":\"rolled_back\"", 10000, NULL), "no rolled_back report");
+  /* Back on the confirmed image after the reboot: online again, running 1.0.0. */
+  size_t after = 0;
+  cr_assert(peer_wait_for(peer, 0, "iotkit/v1/" DEV_ID "/status", "online", 15000, &after));
+  char *log = NULL;
+  bool rebooted = false;
+  for (int i = 0; i < 100 && !rebooted; i++) {
+    free(log);
+    log = read_file(dev_log, NULL);
+    rebooted = log && strstr(log, "not confirmed in time: rebooting into the confirmed image") &&
+               strstr(log, "update to 1.1.0 was rolled back");
+    if (!rebooted) test_msleep(100);
+  }
+  cr_assert(rebooted, "%s", log);
+  const char *again = strstr(log, "not confirmed in time");
+  cr_expect(strstr(again, "boot: slot 0, confirmed image, firmware 1.0.0"), "%s", log);
+  free(log);
+  test_kill_wait(dev, SIGTERM);
 }

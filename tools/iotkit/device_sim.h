@@ -22,6 +22,7 @@ typedef struct sim {
   /* OTA (sim_ota.c) */
   const char *trust_key, *trust_key_id, *fw_version, *device_type;
   bool no_confirm;
+  unsigned long trial_timeout_s; /* --trial-timeout (default IOTKIT_OTA_TRIAL_TIMEOUT_S) */
   char **argv; /* the whole command line, for the simulated reboot */
   struct sim_ota *ota;
 } sim_t;

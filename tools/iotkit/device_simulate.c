@@ -18,6 +18,7 @@
 
 static int parse(sim_t *s, int argc, char **argv) {
   const char *count = "0", *interval = "1000", *qos = "1", *rate = NULL, *drain = NULL, *format = "json";
+  const char *trial = NULL;
   const cli_opt_t opts[] = {
       {"uri", &s->uri, NULL},           {"id", &s->id, NULL},
       {"count", &count, NULL},          {"interval-ms", &interval, NULL},
@@ -26,7 +27,7 @@ static int parse(sim_t *s, int argc, char **argv) {
       {"quiet", NULL, &s->quiet},       {"reconnect", NULL, &s->reconnect},
       {"trust-key", &s->trust_key, NULL}, {"trust-key-id", &s->trust_key_id, NULL},
       {"fw-version", &s->fw_version, NULL}, {"device-type", &s->device_type, NULL},
-      {"no-confirm", NULL, &s->no_confirm},
+      {"no-confirm", NULL, &s->no_confirm}, {"trial-timeout", &trial, NULL},
       {"drain-rate", &rate, NULL},      {"drain-timeout-ms", &drain, NULL},
       {"format", &format, NULL},
   };
@@ -41,6 +42,8 @@ static int parse(sim_t *s, int argc, char **argv) {
       !cli_parse_num("interval-ms", interval, 0, 86400000ul, &s->interval_ms) ||
       !cli_parse_num("qos", qos, 0, 2, &s->qos) || !sim_parse_format(s, format))
     return CLI_EXIT_USAGE;
+  s->trial_timeout_s = IOTKIT_OTA_TRIAL_TIMEOUT_S;
+  if (trial && !cli_parse_num("trial-timeout", trial, 0, 86400ul, &s->trial_timeout_s)) return CLI_EXIT_USAGE;
   s->drain_rate = IOTKIT_TELEMETRY_DRAIN_RATE_DEFAULT;
   s->drain_timeout_ms = DRAIN_TIMEOUT_MS;
   if ((rate && !cli_parse_num("drain-rate", rate, 0, 1000000ul, &s->drain_rate)) ||

@@ -7,7 +7,8 @@
  * downloaded into the other slot; once it is pending the process "reboots" by
  * executing itself again with the same arguments; the new image then runs on
  * trial and is confirmed after a self-test (unless --no-confirm, which lets
- * the bootloader roll it back after MAX_TRIAL_BOOTS boots). */
+ * the OTA client roll it back after --trial-timeout seconds, rebooting into
+ * the confirmed image, or the bootloader after MAX_TRIAL_BOOTS boots). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct sim_ota {
   iotkit_ota_t *ota;
   char version[IOTKIT_OTA_MAX_VERSION + 1];
   uint64_t next_try; /* monotonic ms: after a failed run, wait before resuming */
+  bool on_trial;     /* this boot runs an image on trial */
 };
 
 #define RETRY_MS 2000u
@@ -86,10 +88,12 @@ int sim_ota_boot(sim_t *s, iotkit_hal_t *hal) {
   oc.retry_base_ms = 200;
   oc.retry_max_ms = 2000;
   oc.timeout_ms = 10000;
+  oc.trial_timeout_s = (uint32_t)s->trial_timeout_s;
   err = iotkit_ota_new(&oc, &s->ota->ota);
   if (err != IOTKIT_OK) return cli_crypto_error("device simulate: OTA client", err, CLI_EXIT_USAGE);
   iotkit_ota_status_t st;
   iotkit_ota_status(s->ota->ota, &st);
+  s->ota->on_trial = st.state == IOTKIT_OTA_TRIAL;
   if (st.state == IOTKIT_OTA_TRIAL && !s->no_confirm) {
     /* The self-test of a simulated sensor: its model starts and the image is the one the manifest named. */
     if (!s->quiet) printf("self-test of %s passed: confirming\n", s->ota->version);
@@ -104,16 +108,8 @@ int sim_ota_boot(sim_t *s, iotkit_hal_t *hal) {
 
 iotkit_err_t sim_ota_attach(sim_t *s) { return s->ota ? iotkit_device_ota_attach(s->dev, s->ota->ota) : IOTKIT_OK; }
 
-/* Record the version of the pending slot, end the session and execute this program again. */
-static void reboot_into(sim_t *s, iotkit_hal_t *hal) {
-  iotkit_ota_status_t st;
-  iotkit_slot_info_t info;
-  iotkit_ota_status(s->ota->ota, &st);
-  char key[32];
-  if (hal->slot_query(hal->ctx, &info) != IOTKIT_OK || info.pending < 0) return;
-  slot_key(info.pending, key, sizeof key);
-  if (hal->kv_set(hal->ctx, key, st.target_version, strlen(st.target_version)) != IOTKIT_OK) return;
-  if (!s->quiet) printf("update %s pending: rebooting\n", st.target_version);
+/* End the session and execute this program again: the simulated reboot. */
+static void restart(sim_t *s, iotkit_hal_t *hal) {
   fflush(stdout);
   fflush(stderr);
   if (iotkit_device_is_connected(s->dev)) (void)iotkit_device_disconnect(s->dev);
@@ -126,10 +122,30 @@ static void reboot_into(sim_t *s, iotkit_hal_t *hal) {
   _exit(CLI_EXIT_USAGE);
 }
 
+/* Record the version of the pending slot, end the session and execute this program again. */
+static void reboot_into(sim_t *s, iotkit_hal_t *hal) {
+  iotkit_ota_status_t st;
+  iotkit_slot_info_t info;
+  iotkit_ota_status(s->ota->ota, &st);
+  char key[32];
+  if (hal->slot_query(hal->ctx, &info) != IOTKIT_OK || info.pending < 0) return;
+  slot_key(info.pending, key, sizeof key);
+  if (hal->kv_set(hal->ctx, key, st.target_version, strlen(st.target_version)) != IOTKIT_OK) return;
+  if (!s->quiet) printf("update %s pending: rebooting\n", st.target_version);
+  restart(s, hal);
+}
+
 void sim_ota_step(sim_t *s, iotkit_hal_t *hal) {
   if (!s->ota || !s->dev) return;
   iotkit_ota_status_t st;
   iotkit_ota_status(s->ota->ota, &st);
+  if (s->ota->on_trial && st.state == IOTKIT_OTA_ROLLED_BACK) {
+    /* The trial's time limit passed (iotkit_device_poll() rolled it back): boot the confirmed image. */
+    if (!s->quiet) printf("update %s not confirmed in time: rebooting into the confirmed image\n", st.target_version);
+    for (int i = 0; i < 5 && iotkit_device_is_connected(s->dev); i++) (void)iotkit_device_poll(s->dev, 20);
+    restart(s, hal);
+    return;
+  }
   if (st.state < IOTKIT_OTA_DOWNLOADING || st.state > IOTKIT_OTA_PENDING) return;
   if (st.state != IOTKIT_OTA_PENDING && !iotkit_device_is_connected(s->dev)) return; /* report as it goes */
   if (hal->monotonic_ms(hal->ctx) < s->ota->next_try) return;
