@@ -88,7 +88,7 @@ static iotkit_err_t sync_active(iotkit_telemetry_queue_t *q) {
   return IOTKIT_OK;
 }
 
-/* Sync when the policy says it is time (SYNC_INTERVAL), or always (SYNC_EVERY_RECORD). */
+/* Sync once the policy's interval has passed (SYNC_INTERVAL), or always (SYNC_EVERY_RECORD). */
 static iotkit_err_t sync_due(iotkit_telemetry_queue_t *q, bool every) {
   if (q->cfg.sync_policy == IOTKIT_TELEMETRY_SYNC_EVERY_RECORD) return every ? sync_active(q) : IOTKIT_OK;
   if (q->cfg.sync_policy != IOTKIT_TELEMETRY_SYNC_INTERVAL || !q->dirty) return IOTKIT_OK;

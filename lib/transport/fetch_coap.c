@@ -50,12 +50,17 @@ typedef struct cfetch {
   uint32_t num;
   bool more;
   unsigned szx;
-  bool has_etag;
   uint8_t etag[8];
   size_t etag_len;
   uint8_t data[1280]; /* one block of up to 1024 bytes, or a whole small resource in one datagram */
   size_t len;
   bool too_big;
+  /* the download */
+  uint64_t pos;  /* next byte wanted */
+  unsigned bszx; /* block size asked for (SZX) */
+  bool done;     /* the last block came */
+  size_t first_etag_len; /* the ETag of the first answer that had one (0: none yet) */
+  uint8_t first_etag[8];
 } cfetch_t;
 
 static void on_connected(void *user) { ((cfetch_t *)user)->connected = true; }
@@ -87,8 +92,7 @@ static void read_options(cfetch_t *f, const coap_pdu_t *pdu) {
     f->szx = v & 7u;
   }
   opt = coap_check_option(pdu, COAP_OPTION_ETAG, &it);
-  f->has_etag = opt && coap_opt_length(opt) <= sizeof f->etag;
-  f->etag_len = f->has_etag ? coap_opt_length(opt) : 0;
+  f->etag_len = opt && coap_opt_length(opt) <= sizeof f->etag ? coap_opt_length(opt) : 0;
   if (f->etag_len) memcpy(f->etag, coap_opt_value(opt), f->etag_len);
 }
 
@@ -220,10 +224,9 @@ static iotkit_err_t refuse(cfetch_t *f, iotkit_err_t rc, const char *why) {
   return rc;
 }
 
-/* Check the answer for the block at *pos and hand its new bytes to the sink;
-   *done when it was the last. */
-static iotkit_err_t take_block(cfetch_t *f, uint64_t *pos, unsigned *szx, bool *done, bool *etag_set,
-                               uint8_t *etag, size_t *etag_len) {
+/* Check the answer for the block at f->pos and hand its new bytes to the sink;
+   f->done when it was the last. */
+static iotkit_err_t take_block(cfetch_t *f) {
   iotkit_err_t rc = iotkit__coap_fetch_code_to_err(f->code);
   if (rc != IOTKIT_OK) {
     char text[48];
@@ -232,47 +235,44 @@ static iotkit_err_t take_block(cfetch_t *f, uint64_t *pos, unsigned *szx, bool *
   }
   if (f->too_big) return refuse(f, IOTKIT_ERR_PROTOCOL, "a response larger than one block");
   if (f->has_block && f->szx > SZX_MAX) return refuse(f, IOTKIT_ERR_PROTOCOL, "a Block2 size above 1024");
-  if (*etag_set && (f->etag_len != *etag_len || memcmp(f->etag, etag, *etag_len) != 0)) {
+  if (f->first_etag_len &&
+      (f->etag_len != f->first_etag_len || memcmp(f->etag, f->first_etag, f->first_etag_len) != 0)) {
     return refuse(f, IOTKIT_ERR_PROTOCOL, "the ETag changed during the download (the resource changed)");
   }
-  if (!*etag_set && f->has_etag) {
-    *etag_set = true;
-    *etag_len = f->etag_len;
-    memcpy(etag, f->etag, f->etag_len);
+  if (!f->first_etag_len && f->etag_len) {
+    f->first_etag_len = f->etag_len;
+    memcpy(f->first_etag, f->etag, f->etag_len);
   }
   /* Without Block2 the response is the whole resource, from byte 0. */
   uint64_t size = f->has_block ? 1u << (f->szx + 4) : 0;
   uint64_t start = f->has_block ? (uint64_t)f->num * size : 0;
   bool more = f->has_block && f->more;
   if (more && f->len != size) return refuse(f, IOTKIT_ERR_PROTOCOL, "a short block that is not the last");
-  if (start > *pos || *pos > start + f->len) {
+  if (start > f->pos || f->pos > start + f->len) {
     return refuse(f, IOTKIT_ERR_PROTOCOL, "the block does not hold the bytes asked for");
   }
-  size_t skip = (size_t)(*pos - start);
+  size_t skip = (size_t)(f->pos - start);
   if (more && skip == f->len) return refuse(f, IOTKIT_ERR_PROTOCOL, "a block without new bytes");
   rc = iotkit__fetch_buf_put(&f->out, f->data + skip, f->len - skip);
-  *pos = start + f->len;
-  if (f->has_block && f->szx < *szx) {
+  f->pos = start + f->len;
+  if (f->has_block && f->szx < f->bszx) {
     iotkit__transport_logf(f->opts->hal, IOTKIT_LOG_DEBUG, "coap: the server uses blocks of %u bytes",
                            1u << (f->szx + 4));
-    *szx = f->szx;
+    f->bszx = f->szx;
   }
-  *done = !more;
+  f->done = !more;
   return rc;
 }
 
 static iotkit_err_t download(cfetch_t *f) {
-  uint64_t pos = f->opts->offset;
-  unsigned szx = SZX_MAX;
-  bool done = false, etag_set = false;
-  uint8_t etag[8];
-  size_t etag_len = 0;
-  while (!done) {
+  f->pos = f->opts->offset;
+  f->bszx = SZX_MAX;
+  while (!f->done) {
     if (aborted(f)) return IOTKIT_ERR_BUSY;
-    uint64_t num = pos >> (szx + 4);
+    uint64_t num = f->pos >> (f->bszx + 4);
     if (num >= BLOCK_NUM_LIMIT) return refuse(f, IOTKIT_ERR_TOO_LARGE, "the offset is beyond Block2's reach");
-    iotkit_err_t rc = request_block(f, (uint32_t)num, szx);
-    if (rc == IOTKIT_OK) rc = take_block(f, &pos, &szx, &done, &etag_set, etag, &etag_len);
+    iotkit_err_t rc = request_block(f, (uint32_t)num, f->bszx);
+    if (rc == IOTKIT_OK) rc = take_block(f);
     if (rc != IOTKIT_OK) return rc;
   }
   return IOTKIT_OK;
