@@ -45,6 +45,13 @@ typedef enum iotkit_log_level {
  */
 IOTKIT_API const char *iotkit_log_level_name(iotkit_log_level_t level);
 
+/**
+ * A log sink: receives one line (no trailing newline, no time stamp) at a time,
+ * from whichever thread logs, possibly several at once. @p line is valid during
+ * the call only. Must not call back into the object that logs.
+ */
+typedef void (*iotkit_log_cb)(void *user, iotkit_log_level_t level, const char *line);
+
 #ifdef __cplusplus
 }
 #endif

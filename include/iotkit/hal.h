@@ -64,6 +64,9 @@ typedef void (*iotkit_thread_fn)(void *arg);
  * iotkit_device_new() to accept the HAL.
  */
 typedef struct iotkit_hal {
+  /** sizeof(iotkit_hal_t) as the integrator was compiled (set by iotkit_hal_init());
+      0 means the layout of 0.2.0. Operations beyond it are taken as absent. */
+  size_t struct_size;
   /** Passed as first argument to every operation. */
   void *ctx;
 
@@ -211,10 +214,16 @@ typedef struct iotkit_hal {
    * next reboot. ::IOTKIT_ERR_STATE if the running image is confirmed.
    */
   iotkit_err_t (*slot_revert)(void *ctx);
+
+  /**
+   * Optional (needed for the callback guarantees of device.h): an id of the
+   * calling thread, never 0, different for threads alive at the same time.
+   */
+  uint64_t (*thread_self)(void *ctx);
 } iotkit_hal_t;
 
 /**
- * @brief Zero a HAL struct so that every operation starts as NULL.
+ * @brief Zero a HAL struct so that every operation starts as NULL, and set its struct_size.
  * @param hal the struct to clear; NULL is ignored.
  */
 IOTKIT_API void iotkit_hal_init(iotkit_hal_t *hal);
@@ -292,6 +301,11 @@ typedef struct iotkit_hal_posix_config {
    * "2026-11-25T15:00:00.123Z iotkit[info] text" (UTC, milliseconds).
    */
   int log_fd;
+  /** Optional: also (or, with log_fd -1, only) hand each line at or above
+      log_level to this sink, without the time stamp (see ::iotkit_log_cb). */
+  iotkit_log_cb log_cb;
+  /** Passed to log_cb. */
+  void *log_user;
 } iotkit_hal_posix_config_t;
 
 /** @brief Fill @p cfg with defaults. NULL is ignored. */
@@ -338,6 +352,10 @@ typedef struct iotkit_hal_memory_config {
   bool manual_clock;
   /** Lowest level kept in the captured log (default ::IOTKIT_LOG_DEBUG). */
   iotkit_log_level_t log_level;
+  /** Optional: also hand each kept line to this sink (see ::iotkit_log_cb). */
+  iotkit_log_cb log_cb;
+  /** Passed to log_cb. */
+  void *log_user;
 } iotkit_hal_memory_config_t;
 
 /** @brief Fill @p cfg with defaults. NULL is ignored. */
@@ -407,6 +425,13 @@ IOTKIT_API unsigned iotkit_hal_memory_reboot_count(const iotkit_hal_t *hal);
  *        ignores others, but the owner of a hand-filled HAL releases it.
  */
 IOTKIT_API void iotkit_hal_free(iotkit_hal_t *hal);
+
+/**
+ * @brief Log one line of text through @p hal's log operation (if set), as
+ * given: the non-variadic entry point, for bindings. Lines longer than 1 KiB
+ * are truncated. Never logs secrets: callers must not pass them.
+ */
+IOTKIT_API void iotkit_hal_log(const iotkit_hal_t *hal, iotkit_log_level_t level, const char *text);
 
 /**
  * @brief Log a formatted line through @p hal's log operation (if set).

@@ -97,6 +97,9 @@ typedef struct iotkit_tls_config {
   /** Verify the server certificate chain and host name (default true).
       Turning it off logs a warning on every connect. */
   bool verify_peer;
+  /** Reserved, keep zero. This struct is embedded by value in other configs,
+      so its size never changes: options added later take these slots. */
+  const void *reserved[6];
 } iotkit_tls_config_t;
 
 /** The message a last will publishes when the connection is lost. */
@@ -108,8 +111,15 @@ typedef struct iotkit_will {
   bool retain;          /**< retain the will */
 } iotkit_will_t;
 
-/** What a backend is created with. Strings are valid during create() only: copy them. */
+/**
+ * What a backend is created with. Strings are valid during create() only: copy them.
+ * Fill with iotkit_transport_config_init() (TLS verification on, the defaults of
+ * options.h), then set what differs.
+ */
 typedef struct iotkit_transport_config {
+  /** sizeof(iotkit_transport_config_t) as the caller was compiled (set by _init;
+      see "Structs that grow" in docs/architecture.md). */
+  size_t struct_size;
   const iotkit_uri_t *uri;  /**< parsed endpoint */
   const iotkit_hal_t *hal;  /**< the HAL: clocks, log, locks */
   const char *client_id;    /**< client identifier (the device id) */
@@ -124,20 +134,70 @@ typedef struct iotkit_transport_config {
   iotkit_tls_config_t tls;  /**< TLS options (used for secure schemes) */
 } iotkit_transport_config_t;
 
-/** One message to send. */
+/**
+ * @brief Fill @p cfg with defaults: struct_size, keepalive
+ * IOTKIT_KEEPALIVE_DEFAULT_S, clean session, MQTT 3.1.1, connect timeout
+ * IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS, max_payload IOTKIT_MAX_PAYLOAD_DEFAULT,
+ * no will, TLS verification on (tls.verify_peer true). NULL is ignored.
+ */
+IOTKIT_API void iotkit_transport_config_init(iotkit_transport_config_t *cfg);
+
+/** One MQTT 5 user property (name and value, UTF-8). */
+typedef struct iotkit_user_property {
+  const char *name;  /**< property name */
+  const char *value; /**< property value */
+} iotkit_user_property_t;
+
+/**
+ * MQTT 5 properties of a message (all optional: NULL or 0 when absent).
+ * Backends of other protocols ignore them on send and leave them absent on receipt.
+ */
+typedef struct iotkit_message_props {
+  const char *content_type;     /**< Content Type, or NULL */
+  const char *response_topic;   /**< Response Topic, or NULL */
+  const void *correlation_data; /**< Correlation Data, or NULL */
+  size_t correlation_len;       /**< its length */
+  uint32_t expiry_s;            /**< Message Expiry Interval in seconds; 0: none */
+  const iotkit_user_property_t *user_props; /**< user properties, or NULL */
+  size_t n_user_props;          /**< how many */
+} iotkit_message_props_t;
+
+/** One message to send. Unset fields (designated initializers) mean "absent". */
 typedef struct iotkit_message {
   const char *channel;  /**< logical channel */
   const void *payload;  /**< bytes (may be NULL when len is 0) */
   size_t len;           /**< payload length */
   int qos;              /**< 0 at most once, 1 at least once, 2 exactly once */
   bool retain;          /**< ask the server to retain it (where supported) */
+  /** MQTT 5 properties, or NULL for none (ignored with MQTT 3.1.1 and other protocols). */
+  const iotkit_message_props_t *props;
 } iotkit_message_t;
+
+/** A message as it arrived, with what the protocol says about it (message_ex()). */
+typedef struct iotkit_transport_msg {
+  size_t struct_size;   /**< sizeof as the backend was compiled: read fields only within it */
+  const char *channel;  /**< channel (topic) it arrived on */
+  const void *payload;  /**< bytes (may be NULL when len is 0) */
+  size_t len;           /**< payload length */
+  int qos;              /**< QoS it was delivered with (0 where the protocol has none) */
+  bool retain;          /**< the server delivered a retained message (MQTT: sent when the
+                             subscription was made), not a live one */
+  iotkit_message_props_t props; /**< MQTT 5 properties (absent otherwise) */
+} iotkit_transport_msg_t;
+
+/** Bits of iotkit_transport_ops_t::fd_events() and iotkit_device_fd_events(). */
+#define IOTKIT_FD_READ 1
+/** See ::IOTKIT_FD_READ. */
+#define IOTKIT_FD_WRITE 2
 
 /**
  * Upward events from a backend. Pointers passed to them are valid during the
  * call only. @p user is the events' user pointer.
  */
 typedef struct iotkit_transport_events {
+  /** sizeof(iotkit_transport_events_t) as the caller was compiled; 0 means the
+      layout of 0.2.0 (see "Structs that grow" in docs/architecture.md). */
+  size_t struct_size;
   void *user; /**< passed back as first argument */
   /** The session is up (after CONNACK or its equivalent). */
   void (*connected)(void *user);
@@ -156,10 +216,16 @@ typedef struct iotkit_transport_events {
       ERROR log line). Raised by backends whose protocol confirms
       subscriptions (MQTT); the loopback never raises it. */
   void (*subscribed)(void *user, const char *channel, iotkit_err_t status);
+  /** Optional: when set, a backend calls it for each arriving message instead of
+      message(), with the retain flag, QoS and MQTT 5 properties. */
+  void (*message_ex)(void *user, const iotkit_transport_msg_t *msg);
 } iotkit_transport_events_t;
 
 /** A transport backend: a name, the schemes it serves and its operations. */
 typedef struct iotkit_transport_ops {
+  /** sizeof(iotkit_transport_ops_t) as the backend was compiled; 0 means the
+      layout of 0.2.0. Operations beyond it are taken as absent. */
+  size_t struct_size;
   const char *name;             /**< e.g. "mqtt-mosquitto" */
   const char *const *schemes;   /**< NULL-terminated list of schemes served */
   /** Create a context; copy what it needs from @p cfg. */
@@ -182,10 +248,23 @@ typedef struct iotkit_transport_ops {
       once when there is no connection (and never blocks for the loopback);
       connection failures arrive as disconnected(), not as poll()'s result. */
   iotkit_err_t (*poll)(void *ctx, int timeout_ms);
-  /** Socket to watch for readability in an external event loop, or -1. */
+  /** Descriptor to watch in an external event loop (for the events of
+      fd_events(), readability if that is NULL), or -1. It stays the same for
+      the life of the context, also while connecting. */
   int (*fd)(void *ctx);
   /** Detail of the last failure, or "" (never NULL, never a secret). */
   const char *(*last_error)(void *ctx);
+  /** Optional: remove a subscription made with subscribe() (the same channel
+      text). ::IOTKIT_ERR_NOT_FOUND if there is none; ::IOTKIT_ERR_NOT_CONNECTED
+      without a session. A NULL operation means the backend cannot. */
+  iotkit_err_t (*unsubscribe)(void *ctx, const char *channel);
+  /** Optional: the longest an external loop may wait before the next poll(),
+      in ms (0: poll now), or -1 when only fd() activity needs a poll. NULL:
+      poll at least every 100 ms. */
+  int (*timeout_ms)(void *ctx);
+  /** Optional: the events fd() is to be watched for now (::IOTKIT_FD_READ,
+      ::IOTKIT_FD_WRITE); NULL means ::IOTKIT_FD_READ. */
+  int (*fd_events)(void *ctx);
 } iotkit_transport_ops_t;
 
 /** A set of transport backends, searched by scheme. Opaque. */

@@ -9,7 +9,9 @@
 #include "iotkit/options.h"
 
 void iotkit_hal_init(iotkit_hal_t *hal) {
-  if (hal) memset(hal, 0, sizeof(*hal));
+  if (!hal) return;
+  memset(hal, 0, sizeof(*hal));
+  hal->struct_size = sizeof(*hal);
 }
 
 iotkit_err_t iotkit_hal_validate(const iotkit_hal_t *hal) {
@@ -17,6 +19,13 @@ iotkit_err_t iotkit_hal_validate(const iotkit_hal_t *hal) {
   bool ok = hal->monotonic_ms && hal->wall_ms && hal->random && hal->kv_get && hal->kv_set && hal->kv_erase &&
             hal->log && hal->mutex_new && hal->mutex_lock && hal->mutex_unlock && hal->mutex_free;
   return ok ? IOTKIT_OK : IOTKIT_ERR_INVALID_ARG;
+}
+
+void iotkit_hal_log(const iotkit_hal_t *hal, iotkit_log_level_t level, const char *text) {
+  if (!hal || !hal->log || !text) return;
+  char line[1024];
+  iotkit__fmt(line, sizeof(line), "%s", text);
+  hal->log(hal->ctx, level, line);
 }
 
 void iotkit_hal_logf(const iotkit_hal_t *hal, iotkit_log_level_t level, const char *fmt, ...) {

@@ -161,3 +161,15 @@ void iotkit__transport_explain_scheme(const iotkit_transport_registry_t *reg, co
   iotkit__fmt(buf, cap, "no transport for scheme '%s': register a backend for it with iotkit_transport_register()",
               scheme);
 }
+
+void iotkit_transport_config_init(iotkit_transport_config_t *cfg) {
+  if (!cfg) return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->struct_size = sizeof *cfg;
+  cfg->keepalive_s = IOTKIT_KEEPALIVE_DEFAULT_S;
+  cfg->clean_session = true;
+  cfg->protocol_version = 311;
+  cfg->connect_timeout_ms = IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS;
+  cfg->max_payload = IOTKIT_MAX_PAYLOAD_DEFAULT;
+  cfg->tls.verify_peer = true; /* secure by default: a zeroed config would not verify */
+}

@@ -344,8 +344,12 @@ Test(hub_coap, twenty_percent_loss_every_confirmable_message_arrives_once, .time
   loss_rec_t rec = {0};
   iotkit_transport_config_t cfg = {.uri = &uri, .hal = test_hal_get(th), .client_id = "sensor-1",
                                    .connect_timeout_ms = 10000};
-  iotkit_transport_events_t ev = {&rec, loss_on_connected, loss_on_disconnected, loss_on_message, loss_on_delivery,
-                                  NULL};
+  iotkit_transport_events_t ev = {.struct_size = sizeof ev,
+                                  .user = &rec,
+                                  .connected = loss_on_connected,
+                                  .disconnected = loss_on_disconnected,
+                                  .message = loss_on_message,
+                                  .delivery = loss_on_delivery};
   const iotkit_transport_ops_t *ops = iotkit_transport_coap();
   void *ctx = NULL;
   cr_assert_eq(ops->create(&cfg, &ev, &ctx), IOTKIT_OK);

@@ -49,7 +49,12 @@ void transport_rec_init(transport_rec_t *rec) {
 }
 
 iotkit_transport_events_t transport_rec_events(transport_rec_t *rec) {
-  return (iotkit_transport_events_t){rec, rec_connected, rec_disconnected, rec_message, rec_delivery};
+  return (iotkit_transport_events_t){.struct_size = sizeof(iotkit_transport_events_t),
+                                     .user = rec,
+                                     .connected = rec_connected,
+                                     .disconnected = rec_disconnected,
+                                     .message = rec_message,
+                                     .delivery = rec_delivery};
 }
 
 int transport_rec_read(transport_rec_t *rec, const int *counter) {
