@@ -24,6 +24,7 @@
 #include "core.h"
 #include "hal.h"
 #include "transport.h"
+#include "protocol.h"
 #include "device.h"
 #include "telemetry.h"
 #include "crypto.h"

@@ -6,6 +6,7 @@
 
 #include "core/util.h"
 #include "device/device_internal.h"
+#include "iotkit/protocol.h"
 
 void iotkit_device_config_init(iotkit_device_config_t *cfg) {
   if (!cfg) return;
@@ -141,12 +142,12 @@ static bool copy_strings(iotkit_device_t *dev, const iotkit_device_config_t *cfg
       (tls->key_file && !dev->key_file) || (tls->psk_identity && !dev->psk_identity) ||
       (tls->psk_key_hex && !dev->psk_key_hex))
     return false;
-  dev->telemetry_channel = iotkit__device_channel(dev, "telemetry");
-  dev->status_channel = iotkit__device_channel(dev, "status");
-  dev->reported_channel = iotkit__device_channel(dev, "state/reported");
-  dev->desired_channel = iotkit__device_channel(dev, "state/desired");
-  dev->response_channel = iotkit__device_channel(dev, "commands/response");
-  dev->request_channel = iotkit__device_channel(dev, "commands/request");
+  dev->telemetry_channel = iotkit__device_channel(dev, iotkit_channel_name(IOTKIT_CHANNEL_TELEMETRY));
+  dev->status_channel = iotkit__device_channel(dev, iotkit_channel_name(IOTKIT_CHANNEL_STATUS));
+  dev->reported_channel = iotkit__device_channel(dev, iotkit_channel_name(IOTKIT_CHANNEL_STATE_REPORTED));
+  dev->desired_channel = iotkit__device_channel(dev, iotkit_channel_name(IOTKIT_CHANNEL_STATE_DESIRED));
+  dev->response_channel = iotkit__device_channel(dev, iotkit_channel_name(IOTKIT_CHANNEL_COMMANDS_RESPONSE));
+  dev->request_channel = iotkit__device_channel(dev, iotkit_channel_name(IOTKIT_CHANNEL_COMMANDS_REQUEST));
   dev->channel_base = iotkit__device_channel(dev, "");
   return dev->telemetry_channel && dev->status_channel && dev->reported_channel && dev->desired_channel &&
          dev->response_channel && dev->request_channel && dev->channel_base;

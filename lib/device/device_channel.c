@@ -1,43 +1,27 @@
-/* Channel names below a device: "<prefix>/<device id>/<suffix>". */
+/* Channel names below a device: "<prefix>/<device id>/<suffix>", built by the
+   protocol layer (iotkit/protocol.h). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
 #include "device/device_internal.h"
+#include "iotkit/protocol.h"
 
-/* A suffix is one or more '/'-separated segments: none empty (so no leading,
-   trailing or doubled '/'), none "." or "..", no control characters. With
-   wildcards allowed (subscriptions), '+' and '#' may appear only as a whole
-   segment, and '#' only as the last one; otherwise they are refused. */
 bool iotkit__device_suffix_ok(const char *suffix, bool allow_wildcards) {
-  if (!suffix || !*suffix) return false;
-  const char *seg = suffix;
-  for (;;) {
-    const char *end = strchr(seg, '/');
-    size_t n = end ? (size_t)(end - seg) : strlen(seg);
-    if (n == 0) return false;
-    if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) return false;
-    for (size_t i = 0; i < n; i++) {
-      unsigned char c = (unsigned char)seg[i];
-      if (c < 0x20 || c == 0x7f) return false;
-      if (c == '+' || c == '#') {
-        if (!allow_wildcards || n != 1) return false;
-        if (c == '#' && end) return false;
-      }
-    }
-    if (!end) return true;
-    seg = end + 1;
-  }
+  return iotkit_protocol_suffix_valid(suffix, allow_wildcards);
 }
 
 char *iotkit__device_channel(const iotkit_device_t *dev, const char *suffix) {
-  size_t a = strlen(dev->topic_prefix), b = strlen(dev->device_id), c = strlen(suffix);
-  char *ch = malloc(a + b + c + 3);
+  size_t cap = strlen(dev->topic_prefix) + strlen(dev->device_id) + strlen(suffix) + 4; /* room for "#" when the suffix is empty */
+  char *ch = malloc(cap);
   if (!ch) return NULL;
-  memcpy(ch, dev->topic_prefix, a);
-  ch[a] = '/';
-  memcpy(ch + a + 1, dev->device_id, b);
-  ch[a + 1 + b] = '/';
-  memcpy(ch + a + b + 2, suffix, c + 1);
+  /* An empty suffix gives the base "<prefix>/<id>/" that incoming topics are compared with;
+     a subscription's suffix may hold wildcards, so the filter builder (which takes names too). */
+  iotkit_err_t err = *suffix ? iotkit_protocol_filter(dev->topic_prefix, dev->device_id, suffix, ch, cap)
+                             : iotkit_protocol_filter(dev->topic_prefix, dev->device_id, "#", ch, cap);
+  if (err != IOTKIT_OK) {
+    free(ch);
+    return NULL;
+  }
+  if (!*suffix) ch[strlen(ch) - 1] = '\0'; /* "<prefix>/<id>/#" without the '#' */
   return ch;
 }

@@ -7,36 +7,21 @@
 #include "core/util.h"
 #include "device/device_internal.h"
 #include "device/device_json.h"
+#include "protocol/documents.h"
 
 /* Store {"version":N,"state":S} under IOTKIT__DEVICE_DESIRED_KEY. */
 static void persist(iotkit_device_t *dev, uint64_t version, const cJSON *state) {
-  char *s = iotkit__json_print(state);
-  char head[48];
-  iotkit__fmt(head, sizeof(head), "{\"version\":%" PRIu64 ",\"state\":", version);
-  size_t a = strlen(head), b = s ? strlen(s) : 0;
-  char *doc = s ? malloc(a + b + 2) : NULL;
-  iotkit_err_t err = IOTKIT_ERR_NOMEM;
-  if (doc) {
-    memcpy(doc, head, a);
-    memcpy(doc + a, s, b);
-    doc[a + b] = '}';
-    err = dev->hal->kv_set(dev->hal->ctx, IOTKIT__DEVICE_DESIRED_KEY, doc, a + b + 1);
-  }
+  char *doc = iotkit__desired_json(version, state);
+  iotkit_err_t err = doc ? dev->hal->kv_set(dev->hal->ctx, IOTKIT__DEVICE_DESIRED_KEY, doc, strlen(doc)) : IOTKIT_ERR_NOMEM;
   if (err != IOTKIT_OK)
     iotkit_hal_logf(dev->hal, IOTKIT_LOG_ERROR, "device %s: desired state version %" PRIu64 " not persisted (%s)",
                     dev->device_id, version, iotkit_err_name(err));
   free(doc);
-  cJSON_free(s);
 }
 
-/* Check {"version":N,"state":{...}}; on success *version and *state (borrowed from doc). */
+/* Check {"version":N,"state":{...}} as the protocol layer reads it. */
 static const char *check_doc(const cJSON *doc, uint64_t *version, const cJSON **state) {
-  if (!cJSON_IsObject(doc)) return "not a JSON object";
-  if (!iotkit__json_uint(cJSON_GetObjectItemCaseSensitive(doc, "version"), version) || *version == 0)
-    return "no version (a whole number from 1)";
-  *state = cJSON_GetObjectItemCaseSensitive(doc, "state");
-  if (!cJSON_IsObject(*state)) return "no state object";
-  return NULL;
+  return iotkit__desired_check(doc, version, state);
 }
 
 static void deliver(iotkit_device_t *dev, const cJSON *delta, uint64_t version) {

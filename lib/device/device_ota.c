@@ -11,10 +11,11 @@
 #include "core/util.h"
 #include "device/device_internal.h"
 #include "iotkit/ota.h"
+#include "iotkit/protocol.h"
 #include "ota/internal.h"
 
-#define MANIFEST_SUFFIX "ota/manifest"
-#define STATUS_SUFFIX "ota/status"
+#define MANIFEST_SUFFIX iotkit_channel_name(IOTKIT_CHANNEL_OTA_MANIFEST)
+#define STATUS_SUFFIX iotkit_channel_name(IOTKIT_CHANNEL_OTA_STATUS)
 
 struct iotkit__device_ota {
   iotkit_ota_t *ota;

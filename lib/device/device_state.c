@@ -7,25 +7,12 @@
 #include "core/util.h"
 #include "device/device_internal.h"
 #include "device/device_json.h"
+#include "protocol/documents.h"
 
 /* ------------------------------------------------------------ reported -- */
 
 /* {"state":S,"ts":N}; the lock is held. */
-static char *reported_json(const iotkit_device_t *dev) {
-  char *state = iotkit__json_print(dev->reported);
-  if (!state) return NULL;
-  char tail[40];
-  iotkit__fmt(tail, sizeof(tail), ",\"ts\":%" PRId64 "}", dev->reported_ts);
-  size_t a = strlen(state), b = strlen(tail);
-  char *out = malloc(a + b + 10);
-  if (out) {
-    memcpy(out, "{\"state\":", 9);
-    memcpy(out + 9, state, a);
-    memcpy(out + 9 + a, tail, b + 1);
-  }
-  cJSON_free(state);
-  return out;
-}
+static char *reported_json(const iotkit_device_t *dev) { return iotkit__reported_json(dev->reported, dev->reported_ts); }
 
 void iotkit__device_state_resend(iotkit_device_t *dev) {
   dev->hal->mutex_lock(dev->hal->ctx, dev->report_lock);

@@ -6,7 +6,6 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/device_e2e.c
   ${CMAKE_CURRENT_LIST_DIR}/device_events.c
   ${CMAKE_CURRENT_LIST_DIR}/device_io.c
-  ${CMAKE_CURRENT_LIST_DIR}/device_json.c
   ${CMAKE_CURRENT_LIST_DIR}/device_loop.c
   ${CMAKE_CURRENT_LIST_DIR}/device_ota.c
   ${CMAKE_CURRENT_LIST_DIR}/device_state.c

@@ -1,19 +1,21 @@
-/* MQTT topic filters, shared by the transports and the device layer. */
+/* MQTT topic filters for the transports: thin wrappers over the public protocol
+   layer (iotkit/protocol.h), kept so that the backends' internal names stay. */
 #ifndef IOTKIT__TRANSPORT_TOPIC_H
 #define IOTKIT__TRANSPORT_TOPIC_H
 
 #include <stdbool.h>
 
-/* True if @p filter is a valid MQTT subscription filter: non-empty, '+' fills a
-   whole level, '#' fills a whole level and is the last one. */
-bool iotkit__topic_filter_valid(const char *filter);
+#include "iotkit/protocol.h"
 
-/* True if @p topic is a valid topic to publish on: non-empty, no wildcards. */
-bool iotkit__topic_name_valid(const char *topic);
+/* iotkit_topic_filter_valid(). */
+static inline bool iotkit__topic_filter_valid(const char *filter) { return iotkit_topic_filter_valid(filter); }
 
-/* True if @p topic matches @p filter by MQTT rules ('+' one level, '#' the rest,
-   including the parent level; topics starting with '$' are not matched by a
-   leading wildcard). False for NULL or invalid arguments. */
-bool iotkit__topic_match(const char *filter, const char *topic);
+/* iotkit_topic_name_valid(). */
+static inline bool iotkit__topic_name_valid(const char *topic) { return iotkit_topic_name_valid(topic); }
+
+/* iotkit_topic_match(). */
+static inline bool iotkit__topic_match(const char *filter, const char *topic) {
+  return iotkit_topic_match(filter, topic);
+}
 
 #endif

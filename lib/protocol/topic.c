@@ -1,9 +1,9 @@
-/* MQTT topic filter matching (MQTT 3.1.1 section 4.7). */
-#include "transport/topic.h"
-
+/* MQTT topic names, filters and matching (MQTT 3.1.1 section 4.7). */
 #include <string.h>
 
-bool iotkit__topic_filter_valid(const char *filter) {
+#include "iotkit/protocol.h"
+
+bool iotkit_topic_filter_valid(const char *filter) {
   if (!filter || !*filter) return false;
   for (const char *p = filter; *p; p++) {
     bool level_start = p == filter || p[-1] == '/';
@@ -14,12 +14,10 @@ bool iotkit__topic_filter_valid(const char *filter) {
   return true;
 }
 
-bool iotkit__topic_name_valid(const char *topic) {
-  return topic && *topic && !strpbrk(topic, "+#");
-}
+bool iotkit_topic_name_valid(const char *topic) { return topic && *topic && !strpbrk(topic, "+#"); }
 
-bool iotkit__topic_match(const char *filter, const char *topic) {
-  if (!iotkit__topic_filter_valid(filter) || !iotkit__topic_name_valid(topic)) return false;
+bool iotkit_topic_match(const char *filter, const char *topic) {
+  if (!iotkit_topic_filter_valid(filter) || !iotkit_topic_name_valid(topic)) return false;
   if (topic[0] == '$' && (filter[0] == '+' || filter[0] == '#')) return false;
   const char *f = filter;
   const char *t = topic;

@@ -1,22 +1,10 @@
-/* JSON helpers of the device model: strict parsing, merge patches (RFC 7396). */
-#include "device/device_json.h"
-
+/* RFC 7396 JSON merge patches: apply and diff, on cJSON trees and on JSON text. */
+#include <stdlib.h>
 #include <string.h>
 
-#include "iotkit/error.h"
-
-cJSON *iotkit__json_parse(const void *buf, size_t len) {
-  if (!buf || len == 0 || memchr(buf, '\0', len)) return NULL;
-  const char *end = NULL;
-  cJSON *v = cJSON_ParseWithLengthOpts(buf, len, &end, false);
-  if (!v) return NULL;
-  /* cJSON stops after the value and any whitespace: anything else left is not JSON. */
-  if (end != (const char *)buf + len) {
-    cJSON_Delete(v);
-    return NULL;
-  }
-  return v;
-}
+#include "iotkit/core.h"
+#include "iotkit/protocol.h"
+#include "protocol/json.h"
 
 bool iotkit__json_merge(cJSON *target, const cJSON *patch) {
   for (const cJSON *p = patch->child; p; p = p->next) {
@@ -84,19 +72,64 @@ cJSON *iotkit__json_diff(const cJSON *from, const cJSON *to) {
   return d;
 }
 
-bool iotkit__json_uint(const cJSON *item, uint64_t *out) {
-  if (!cJSON_IsNumber(item)) return false;
-  double v = item->valuedouble;
-  if (!(v >= 0.0 && v <= 9007199254740992.0) || v != (double)(uint64_t)v) return false;
-  *out = (uint64_t)v;
-  return true;
+/* Parse NUL-terminated API text; *err says why on NULL. */
+static cJSON *parse_text(const char *text, iotkit_err_t *err) {
+  cJSON *v = iotkit__json_parse(text, strlen(text));
+  if (!v) *err = IOTKIT_ERR_BAD_ENCODING;
+  return v;
 }
 
-char *iotkit__json_print(const cJSON *item) { return cJSON_PrintUnformatted(item); }
-
-int iotkit__json_from_api(const char *text, cJSON **out) {
-  cJSON *v = text ? iotkit__json_parse(text, strlen(text)) : cJSON_CreateObject();
-  if (!v) return text ? IOTKIT_ERR_BAD_ENCODING : IOTKIT_ERR_NOMEM;
-  *out = v;
+static iotkit_err_t give(cJSON *doc, char **out) {
+  char *text = doc ? iotkit__json_print_malloc(doc) : NULL;
+  cJSON_Delete(doc);
+  if (!text) return IOTKIT_ERR_NOMEM;
+  *out = text;
   return IOTKIT_OK;
+}
+
+iotkit_err_t iotkit_json_merge_patch(const char *target, const char *patch, char **out) {
+  if (!patch || !out) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_err_t err = IOTKIT_ERR_NOMEM;
+  cJSON *p = parse_text(patch, &err);
+  cJSON *t = target ? parse_text(target, &err) : cJSON_CreateObject();
+  if (!p || !t) {
+    cJSON_Delete(p);
+    cJSON_Delete(t);
+    return err;
+  }
+  if (!cJSON_IsObject(p)) {
+    cJSON_Delete(t);
+    return give(p, out); /* a non-object patch is the result */
+  }
+  if (!cJSON_IsObject(t)) {
+    cJSON_Delete(t);
+    t = cJSON_CreateObject();
+  }
+  bool ok = t && iotkit__json_merge(t, p);
+  cJSON_Delete(p);
+  if (!ok) {
+    cJSON_Delete(t);
+    return IOTKIT_ERR_NOMEM;
+  }
+  return give(t, out);
+}
+
+iotkit_err_t iotkit_json_diff(const char *from, const char *to, char **patch) {
+  if (!from || !to || !patch) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_err_t err = IOTKIT_ERR_NOMEM;
+  cJSON *f = parse_text(from, &err);
+  cJSON *t = f ? parse_text(to, &err) : NULL;
+  if (!f || !t) {
+    cJSON_Delete(f);
+    return err;
+  }
+  cJSON *d;
+  if (cJSON_IsObject(f) && cJSON_IsObject(t)) {
+    d = iotkit__json_diff(f, t);
+    cJSON_Delete(t);
+  } else {
+    d = t; /* replacing the whole document */
+  }
+  cJSON_Delete(f);
+  return give(d, patch);
 }

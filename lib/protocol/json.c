@@ -1,0 +1,53 @@
+/* JSON helpers: strict parsing, printing into malloc'd memory. */
+#include "protocol/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "iotkit/error.h"
+
+cJSON *iotkit__json_parse(const void *buf, size_t len) {
+  if (!buf || len == 0 || memchr(buf, '\0', len)) return NULL;
+  const char *end = NULL;
+  cJSON *v = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+  if (!v) return NULL;
+  /* cJSON stops after the value and any whitespace: anything else left is not JSON. */
+  if (end != (const char *)buf + len) {
+    cJSON_Delete(v);
+    return NULL;
+  }
+  return v;
+}
+
+bool iotkit__json_uint(const cJSON *item, uint64_t *out) {
+  if (!cJSON_IsNumber(item)) return false;
+  double v = item->valuedouble;
+  if (!(v >= 0.0 && v <= 9007199254740992.0) || v != (double)(uint64_t)v) return false;
+  *out = (uint64_t)v;
+  return true;
+}
+
+char *iotkit__json_print(const cJSON *item) { return cJSON_PrintUnformatted(item); }
+
+char *iotkit__json_print_malloc(const cJSON *item) { return iotkit__json_wrap("", item, ""); }
+
+char *iotkit__json_wrap(const char *head, const cJSON *value, const char *tail) {
+  char *v = cJSON_PrintUnformatted(value);
+  if (!v) return NULL;
+  size_t a = strlen(head), b = strlen(v), c = strlen(tail);
+  char *out = malloc(a + b + c + 1);
+  if (out) {
+    memcpy(out, head, a);
+    memcpy(out + a, v, b);
+    memcpy(out + a + b, tail, c + 1);
+  }
+  cJSON_free(v);
+  return out;
+}
+
+int iotkit__json_from_api(const char *text, cJSON **out) {
+  cJSON *v = text ? iotkit__json_parse(text, strlen(text)) : cJSON_CreateObject();
+  if (!v) return text ? IOTKIT_ERR_BAD_ENCODING : IOTKIT_ERR_NOMEM;
+  *out = v;
+  return IOTKIT_OK;
+}
