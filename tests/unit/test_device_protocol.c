@@ -7,43 +7,7 @@
 #include <string.h>
 
 #include "model_fixture.h"
-
-typedef struct example {
-  char channel[128]; /* "" if the marker names none */
-  char *json;
-} example_t;
-
-static char *doc_text;
-
-static char *read_doc(void) {
-  FILE *fp = fopen(IOTKIT_SOURCE_DIR "/docs/protocol.md", "rb");
-  cr_assert_not_null(fp);
-  static char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-  fclose(fp);
-  buf[n] = '\0';
-  return buf;
-}
-
-/* The ```json block after "<!-- example: NAME[ channel=C] -->". */
-static example_t example(const char *name) {
-  if (!doc_text) doc_text = read_doc();
-  char marker[96];
-  snprintf(marker, sizeof(marker), "<!-- example: %s ", name);
-  const char *at = strstr(doc_text, marker);
-  cr_assert_not_null(at, "no example '%s' in docs/protocol.md", name);
-  example_t ex = {0};
-  const char *end = strstr(at, "-->");
-  const char *ch = strstr(at, "channel=");
-  if (ch && ch < end) sscanf(ch + 8, "%127[^ ]", ex.channel);
-  const char *open = strstr(end, "```json\n");
-  cr_assert_not_null(open);
-  open += 8;
-  const char *close = strstr(open, "\n```");
-  cr_assert_not_null(close);
-  ex.json = strndup(open, (size_t)(close - open));
-  return ex;
-}
+#include "protocol_examples.h"
 
 static model_fixture_t fx;
 static void setup(void) { model_fixture_init(&fx); }
@@ -51,7 +15,7 @@ static void teardown(void) { model_fixture_fini(&fx); }
 TestSuite(device_protocol, .init = setup, .fini = teardown);
 
 static void expect_sent(const char *name) {
-  example_t ex = example(name);
+  example_t ex = protocol_example(name);
   const capture_msg_t *m = capture_last_on(ex.channel);
   cr_assert_not_null(m, "nothing sent on %s for example %s", ex.channel, name);
   cr_assert_str_eq(m->payload, ex.json, "example %s:\n sent     %s\n document %s", name, m->payload, ex.json);
@@ -59,7 +23,7 @@ static void expect_sent(const char *name) {
 }
 
 static void inject_example(const char *name) {
-  example_t ex = example(name);
+  example_t ex = protocol_example(name);
   capture_inject(ex.channel, ex.json, strlen(ex.json));
   free(ex.json);
   model_fixture_pump(&fx);
@@ -92,7 +56,7 @@ Test(device_protocol, every_example_matches_what_the_device_sends) {
   model_fixture_connect(&fx);
   expect_sent("status-online");
 
-  example_t will = example("status-will");
+  example_t will = protocol_example("status-will");
   cr_assert_str_eq(capture_will_channel(), will.channel);
   cr_assert_str_eq(capture_will_payload(), will.json);
   cr_assert(capture_will_retained());
@@ -123,7 +87,7 @@ Test(device_protocol, every_example_matches_what_the_device_sends) {
   cr_assert_eq(iotkit_command_complete(slow_cmd, "{}"), IOTKIT_ERR_TIMEOUT);
 
   model_fixture_inject(&fx, "state/desired", "{\"version\":8,\"state\":{\"interval_ms\":5000,\"led\":\"off\",\"mode\":\"eco\"}}");
-  example_t delta = example("desired-delta");
+  example_t delta = protocol_example("desired-delta");
   cr_assert_str_eq(last_delta, delta.json);
   free(delta.json);
 
