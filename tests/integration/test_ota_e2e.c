@@ -138,21 +138,9 @@ static pid_t push_start(void) {
   return pid;
 }
 
-/* Exit status of @p pid, waiting up to @p ms (then killed: -1). */
-static int wait_exit(pid_t pid, int ms) {
-  uint64_t end = test_now_ms() + (uint64_t)ms;
-  int st = 0;
-  while (test_now_ms() < end) {
-    if (waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    test_msleep(50);
-  }
-  test_kill_wait(pid, SIGKILL);
-  return -1;
-}
-
 /* Wait for push to end with @p want, its output naming @p a and @p b (NULL: not checked). */
 static void expect_push(pid_t push, int ms, int want, const char *a, const char *b) {
-  int code = wait_exit(push, ms);
+  int code = test_wait_exit(push, ms);
   char *out = read_file(push_log, NULL);
   cr_assert_eq(code, want, "push: %s", out);
   cr_expect(!a || strstr(out, a), "%s", out);

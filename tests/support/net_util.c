@@ -99,6 +99,17 @@ bool test_exited(pid_t pid) {
   return pid <= 0 || waitpid(pid, &status, WNOHANG) == pid;
 }
 
+int test_wait_exit(pid_t pid, int ms) {
+  uint64_t end = test_now_ms() + (uint64_t)ms;
+  int st = 0;
+  while (test_now_ms() < end) {
+    if (waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    test_msleep(50);
+  }
+  test_kill_wait(pid, SIGKILL);
+  return -1;
+}
+
 bool test_proc_run(const char *log_path, char *const argv[]) {
   pid_t pid = test_spawn(argv, log_path);
   int status = 0;

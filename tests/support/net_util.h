@@ -37,6 +37,10 @@ void test_kill_wait(pid_t pid, int sig);
 /* True if @p pid has exited (and is reaped now). */
 bool test_exited(pid_t pid);
 
+/* Exit status of @p pid, waiting up to @p ms (then it is killed and reaped: -1;
+   -1 as well if it did not exit normally). */
+int test_wait_exit(pid_t pid, int ms);
+
 /* Run @p argv[0] (an absolute path) with @p argv to its end, its stdout and
    stderr appended to @p log_path (or /dev/null for NULL); true if it exited with 0. */
 bool test_proc_run(const char *log_path, char *const argv[]);

@@ -9,12 +9,12 @@
 #include "hub.h"
 
 static const hub_channel_t k_channels[] = {
-    {"telemetry", false, true, false, NULL, 0, false},
-    {"state/reported", true, false, true, "state", cJSON_Object, true},
-    {"status", true, true, true, "status", cJSON_String, true},
-    {"commands/response", false, true, false, "id", cJSON_String, true},
-    {"events/", false, true, false, NULL, 0, true},
-    {"ota/status", false, true, false, NULL, 0, true},
+    {IOTKIT_CHANNEL_TELEMETRY, false, true, false, NULL, 0, false},
+    {IOTKIT_CHANNEL_STATE_REPORTED, true, false, true, "state", cJSON_Object, true},
+    {IOTKIT_CHANNEL_STATUS, true, true, true, "status", cJSON_String, true},
+    {IOTKIT_CHANNEL_COMMANDS_RESPONSE, false, true, false, "id", cJSON_String, true},
+    {IOTKIT_CHANNEL_EVENTS, false, true, false, NULL, 0, true},
+    {IOTKIT_CHANNEL_OTA_STATUS, false, true, false, NULL, 0, true},
 };
 
 static int fail(char *diag, size_t cap, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -28,28 +28,19 @@ static int fail(char *diag, size_t cap, int status, const char *fmt, ...) {
 }
 
 bool hub_route_split(const hub_t *hub, const char *path, const char **id, size_t *id_len, const char **name) {
-  size_t pl = strlen(hub->cfg.prefix);
-  if (strncmp(path, hub->cfg.prefix, pl) != 0 || path[pl] != '/') return false;
-  const char *start = path + pl + 1;
-  const char *slash = strchr(start, '/');
-  if (!slash || !hub_id_valid(start, (size_t)(slash - start))) return false;
-  *id = start;
-  *id_len = (size_t)(slash - start);
-  *name = slash + 1;
+  const char *suffix = NULL;
+  if (iotkit_protocol_topic_parse(hub->cfg.prefix, path, NULL, 0, &suffix, NULL) != IOTKIT_OK) return false;
+  *id = path + strlen(hub->cfg.prefix) + 1;
+  *id_len = (size_t)(suffix - 1 - *id);
+  *name = suffix;
   return true;
 }
 
 int hub_channel_route(const char *name, bool put, const hub_channel_t **out, char *diag, size_t cap) {
   const hub_channel_t *rule = NULL;
-  for (size_t i = 0; !rule && i < sizeof k_channels / sizeof k_channels[0]; i++) {
-    const char *rn = k_channels[i].name;
-    size_t n = strlen(rn);
-    if (rn[n - 1] == '/') {
-      size_t tl = strlen(name) >= n ? strlen(name + n) : 0;
-      if (strncmp(name, rn, n) == 0 && tl <= 64 && hub_id_valid(name + n, tl)) rule = &k_channels[i];
-    } else if (strcmp(name, rn) == 0) {
-      rule = &k_channels[i];
-    }
+  iotkit_channel_t ch = iotkit_channel_from_suffix(name);
+  for (size_t i = 0; !rule && ch != IOTKIT_CHANNEL_OTHER && i < sizeof k_channels / sizeof k_channels[0]; i++) {
+    if (k_channels[i].channel == ch) rule = &k_channels[i];
   }
   if (!rule) return fail(diag, cap, 404, "no such channel: %s", name);
   if ((put && !rule->put) || (!put && !rule->post)) {
@@ -74,7 +65,7 @@ int hub_channel_payload(const hub_channel_t *rule, const char *name, const void 
     cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, rule->member);
     if (!m || (m->type & 0xFF) != rule->member_type) {
       status = fail(diag, cap, 400, "%s: the JSON object needs a member \"%s\" of the right type", name, rule->member);
-    } else if (strcmp(rule->name, "status") == 0) {
+    } else if (rule->channel == IOTKIT_CHANNEL_STATUS) {
       *online = strcmp(m->valuestring, "online") == 0;
     }
   }

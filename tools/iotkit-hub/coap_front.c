@@ -83,7 +83,7 @@ static void hnd_get_retained(coap_resource_t *r, coap_session_t *s, const coap_p
 
 static void hnd_get_commands(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req, const coap_string_t *q,
                              coap_pdu_t *resp) {
-  hub_device_t *d = owner_or_403(r, s, resp, "commands/request");
+  hub_device_t *d = owner_or_403(r, s, resp, HUB_CMD_REQUEST);
   if (!d) return;
   hub_t *hub = hub_of_session(s);
   hub_cmd_t *c = hub_device_pop_command(d);
@@ -103,9 +103,8 @@ static void hnd_get_commands(coap_resource_t *r, coap_session_t *s, const coap_p
 
 static coap_resource_t *make_observable(hub_t *hub, hub_device_t *d, const char *name, coap_method_handler_t get) {
   char path[512];
-  int n = snprintf(path, sizeof path, "%s/%s/%s", hub->cfg.prefix, d->id, name);
-  if (n < 0 || (size_t)n >= sizeof path) return NULL;
-  coap_str_const_t *uri = coap_new_str_const((const uint8_t *)path, (size_t)n);
+  if (iotkit_protocol_topic(hub->cfg.prefix, d->id, name, path, sizeof path) != IOTKIT_OK) return NULL;
+  coap_str_const_t *uri = coap_new_str_const((const uint8_t *)path, strlen(path));
   if (!uri) return NULL;
   coap_resource_t *r = coap_resource_init(uri, COAP_RESOURCE_FLAGS_RELEASE_URI | COAP_RESOURCE_FLAGS_NOTIFY_CON);
   if (!r) {
@@ -126,7 +125,7 @@ bool hub_coap_add_device(hub_t *hub, hub_device_t *dev) {
     if (!r->res) r->res = make_observable(hub, dev, hub_retained_name((hub_ret_t)i), hnd_get_retained);
     ok = ok && r->res;
   }
-  if (!dev->res_commands) dev->res_commands = make_observable(hub, dev, "commands/request", hnd_get_commands);
+  if (!dev->res_commands) dev->res_commands = make_observable(hub, dev, HUB_CMD_REQUEST, hnd_get_commands);
   return ok && dev->res_commands;
 }
 

@@ -101,7 +101,7 @@ static unsigned ingest(ingest_t *in) {
   int online = -1;
   status = hub_channel_payload(rule, name, data, len, declared_json, &online, diag, sizeof diag);
   if (status) return refuse_status(in, status, diag);
-  int qos = strcmp(rule->name, "telemetry") == 0 && coap_pdu_get_type(in->req) == COAP_MESSAGE_NON ? 0 : 1;
+  int qos = rule->channel == IOTKIT_CHANNEL_TELEMETRY && coap_pdu_get_type(in->req) == COAP_MESSAGE_NON ? 0 : 1;
   if (!hub_mqtt_publish(hub, in->path, data, len, qos, rule->retain)) {
     hub_coap_answer(in->resp, 5, 3, "the hub's MQTT broker is not connected: try again");
     hub_log(HUB_LOG_WARN, "device %s (%s): %s %s: 5.03, MQTT not connected", id, in->addr, in->method, name);
@@ -165,10 +165,13 @@ void hub_coap_session_gone(hub_t *hub, coap_session_t *s, const char *ident, con
     d->status_session = NULL;
     if (!d->status_online) continue;
     d->status_online = false;
-    static const char will[] = "{\"status\":\"offline\",\"reason\":\"connection_lost\"}";
     char topic[512];
-    snprintf(topic, sizeof topic, "%s/%s/status", hub->cfg.prefix, d->id);
-    bool ok = hub_mqtt_publish(hub, topic, will, sizeof will - 1, 1, true);
+    char *will = NULL;
+    bool ok = iotkit_protocol_topic(hub->cfg.prefix, d->id, iotkit_channel_name(IOTKIT_CHANNEL_STATUS), topic,
+                                    sizeof topic) == IOTKIT_OK &&
+              iotkit_protocol_status_build(false, "connection_lost", IOTKIT_PROTOCOL_NO_TS, &will) == IOTKIT_OK &&
+              hub_mqtt_publish(hub, topic, will, strlen(will), 1, true);
+    iotkit_free(will);
     hub_log(HUB_LOG_INFO, "device %s (%s): session ended without a goodbye: last will %s", d->id, addr,
             ok ? "published" : "not published (MQTT down)");
   }

@@ -72,7 +72,7 @@ bool hub_config_set(hub_config_t *cfg, const char *key, const char *value) {
   if (key_is(key, "allow_insecure_http")) return parse_bool(value, &cfg->allow_insecure_http);
   if (key_is(key, "mqtt_uri")) return set_str(&cfg->mqtt_uri, value);
   if (key_is(key, "psk_file")) return set_str(&cfg->psk_file, value);
-  if (key_is(key, "topic_prefix")) return value[0] && value[0] != '/' && set_str(&cfg->prefix, value);
+  if (key_is(key, "topic_prefix")) return iotkit_protocol_prefix_valid(value) && set_str(&cfg->prefix, value);
   if (key_is(key, "client_id")) return value[0] && set_str(&cfg->client_id, value);
   if (key_is(key, "packet_loss")) return set_str(&cfg->packet_loss, value);
   if (key_is(key, "allow_insecure_coap")) return parse_bool(value, &cfg->allow_insecure_coap);
@@ -141,7 +141,7 @@ static const char k_usage[] =
     "  --allow-insecure-http    accept --http-listen without TLS (tokens in clear: tests, development)\n"
     "  --psk-file FILE          device keys: one 'device-id hexkey' per line ('#' comments)\n"
     "  --mqtt-uri URI           broker, mqtt://[user:password@]host[:port] (default mqtt://127.0.0.1:1883)\n"
-    "  --topic-prefix P         channel prefix (default iotkit/v1)\n"
+    "  --topic-prefix P         channel prefix (default " IOTKIT_TOPIC_PREFIX_DEFAULT ")\n"
     "  --client-id ID           MQTT client id (default iotkit-hub-<pid>)\n"
     "  --max-payload BYTES      largest request body (default 262144)\n"
     "  --command-queue N        commands kept per device until it fetches them (default 16)\n"
@@ -186,7 +186,7 @@ int hub_config_from_args(hub_config_t *cfg, int argc, char **argv) {
       return 2;
     }
   }
-  if (!cfg->prefix && !set_str(&cfg->prefix, "iotkit/v1")) return 2;
+  if (!cfg->prefix && !set_str(&cfg->prefix, IOTKIT_TOPIC_PREFIX_DEFAULT)) return 2;
   if (!cfg->mqtt_uri && !set_str(&cfg->mqtt_uri, "mqtt://127.0.0.1:1883")) return 2;
   if (!cfg->client_id) {
     char id[48];

@@ -6,14 +6,11 @@
 #include "hub.h"
 
 bool hub_id_valid(const char *id, size_t len) {
-  if (!id || len == 0 || len > 128) return false;
-  for (size_t i = 0; i < len; i++) {
-    char c = id[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-';
-    if (!ok) return false;
-  }
-  return !(len == 1 && id[0] == '.') && !(len == 2 && id[0] == '.' && id[1] == '.');
+  char buf[IOTKIT_MAX_DEVICE_ID + 1];
+  if (!id || len == 0 || len > IOTKIT_MAX_DEVICE_ID || memchr(id, '\0', len)) return false;
+  memcpy(buf, id, len);
+  buf[len] = '\0';
+  return iotkit_protocol_device_id_valid(buf);
 }
 
 hub_device_t *hub_device_find(hub_t *hub, const char *id, size_t len) {

@@ -53,7 +53,7 @@ static enum MHD_Result hold(hub_t *hub, http_req_t *q) {
   http_wait_t *w = calloc(1, sizeof *w);
   if (!w) return hub_http_reply(q->conn, 204, NULL, "", 0, NULL);
   hub_log(HUB_LOG_DEBUG, "device %s (%s): GET %s held until something comes", q->dev->id, q->addr,
-          q->retained < 0 ? "commands/request" : hub_retained_name((hub_ret_t)q->retained));
+          q->retained < 0 ? HUB_CMD_REQUEST : hub_retained_name((hub_ret_t)q->retained));
   w->q = q;
   w->next = h->waiters;
   h->waiters = w;
@@ -65,7 +65,7 @@ static enum MHD_Result hold(hub_t *hub, http_req_t *q) {
 enum MHD_Result hub_http_get(hub_t *hub, http_req_t *q, hub_device_t *dev, const char *name) {
   q->dev = dev;
   q->retained = hub_retained_find(name);
-  if (q->retained < 0 && strcmp(name, "commands/request") != 0) {
+  if (q->retained < 0 && strcmp(name, HUB_CMD_REQUEST) != 0) {
     const hub_channel_t *rule = NULL;
     char diag[300];
     bool exists = hub_channel_route(name, false, &rule, diag, sizeof diag) != 404 ||

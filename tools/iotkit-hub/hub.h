@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <coap3/coap.h>
+#include <iotkit/iotkit.h>
 
 /* ------------------------------------------------------------- logging -- */
 typedef enum { HUB_LOG_ERROR, HUB_LOG_WARN, HUB_LOG_INFO, HUB_LOG_DEBUG } hub_log_level_t;
@@ -144,7 +145,7 @@ hub_cmd_t *hub_device_pop_command(hub_device_t *dev);
 /* ------------------------------------------------------------- channels -- */
 /* A device -> cloud channel: methods, MQTT retain, payload rule. */
 typedef struct hub_channel {
-  const char *name;   /* exact, or a prefix ending in '/' (events/<type>) */
+  iotkit_channel_t channel; /* its name: iotkit_channel_name() (events: "events/<type>") */
   bool put, post;     /* methods accepted */
   bool retain;        /* published retained (QoS is 1, but see telemetry) */
   const char *member; /* a JSON object with this member is required, or NULL */
@@ -154,6 +155,8 @@ typedef struct hub_channel {
 
 /* Split "<prefix>/<id>/<name>"; false if @p path is not under the prefix or the id is invalid. */
 bool hub_route_split(const hub_t *hub, const char *path, const char **id, size_t *id_len, const char **name);
+/* The name of a channel (the protocol layer's), e.g. HUB_CMD_REQUEST. */
+#define HUB_CMD_REQUEST iotkit_channel_name(IOTKIT_CHANNEL_COMMANDS_REQUEST)
 /* The channel @p name for a PUT (@p put) or POST: 0 and *out, or 404/405 with a diagnostic. */
 int hub_channel_route(const char *name, bool put, const hub_channel_t **out, char *diag, size_t cap);
 /* Check a payload: 0, or 400 with a diagnostic. *online: for status, 1 online / 0 not; else -1. */

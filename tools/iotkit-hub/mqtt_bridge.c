@@ -51,8 +51,9 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc) {
   char filters[HUB_RET_COUNT + 1][512];
   char *topics[HUB_RET_COUNT + 1];
   for (int i = 0; i <= HUB_RET_COUNT; i++) {
-    const char *name = i < HUB_RET_COUNT ? hub_retained_name((hub_ret_t)i) : "commands/request";
-    snprintf(filters[i], sizeof filters[i], "%s/+/%s", hub->cfg.prefix, name);
+    const char *name = i < HUB_RET_COUNT ? hub_retained_name((hub_ret_t)i) : HUB_CMD_REQUEST;
+    if (iotkit_protocol_filter(hub->cfg.prefix, NULL, name, filters[i], sizeof filters[i]) != IOTKIT_OK)
+      filters[i][0] = '\0'; /* cannot happen: the prefix was checked by the configuration */
     topics[i] = filters[i];
   }
   pthread_mutex_lock(&m->lock);
@@ -194,12 +195,9 @@ int hub_mqtt_wake_fd(hub_t *hub) { return hub->mqtt ? hub->mqtt->pipe[0] : -1; }
 
 /* "<prefix>/<id>/<name>": the device and the name, or false. */
 static hub_device_t *device_of(hub_t *hub, const char *topic, const char **name) {
-  size_t pl = strlen(hub->cfg.prefix);
-  if (strncmp(topic, hub->cfg.prefix, pl) != 0 || topic[pl] != '/') return NULL;
-  const char *id = topic + pl + 1;
-  const char *slash = strchr(id, '/');
-  if (!slash) return NULL;
-  *name = slash + 1;
+  if (iotkit_protocol_topic_parse(hub->cfg.prefix, topic, NULL, 0, name, NULL) != IOTKIT_OK) return NULL;
+  const char *id = topic + strlen(hub->cfg.prefix) + 1;
+  const char *slash = *name - 1;
   hub_device_t *d = hub_device_find(hub, id, (size_t)(slash - id));
   if (!d && hub->cfg.allow_insecure_coap) {
     /* Plain coap:// devices need not be listed: keep what comes for any id. */
@@ -229,7 +227,7 @@ void hub_mqtt_drain(hub_t *hub) {
       hub_log(HUB_LOG_DEBUG, "MQTT: %s is not for a device of this hub: ignored", in->topic);
     } else if (retained >= 0) {
       hub_device_set_retained(hub, d, (hub_ret_t)retained, in->payload, in->len);
-    } else if (strcmp(name, "commands/request") == 0 && in->len > 0) {
+    } else if (strcmp(name, HUB_CMD_REQUEST) == 0 && in->len > 0) {
       hub_device_push_command(hub, d, in->payload, in->len);
     }
     free(in->topic);

@@ -8,25 +8,25 @@
 #include "hub.h"
 
 static const struct {
-  const char *name;
+  iotkit_channel_t channel;
   size_t max; /* largest document kept, or 0: no limit of its own */
 } k_retained[HUB_RET_COUNT] = {
-    [HUB_RET_DESIRED] = {"state/desired", 0},
-    [HUB_RET_MANIFEST] = {"ota/manifest", HUB_OTA_MANIFEST_MAX},
+    [HUB_RET_DESIRED] = {IOTKIT_CHANNEL_STATE_DESIRED, 0},
+    [HUB_RET_MANIFEST] = {IOTKIT_CHANNEL_OTA_MANIFEST, HUB_OTA_MANIFEST_MAX},
 };
 
 int hub_retained_find(const char *name) {
   for (int i = 0; i < HUB_RET_COUNT; i++) {
-    if (strcmp(name, k_retained[i].name) == 0) return i;
+    if (strcmp(name, iotkit_channel_name(k_retained[i].channel)) == 0) return i;
   }
   return -1;
 }
 
-const char *hub_retained_name(hub_ret_t which) { return k_retained[which].name; }
+const char *hub_retained_name(hub_ret_t which) { return iotkit_channel_name(k_retained[which].channel); }
 
 void hub_device_set_retained(hub_t *hub, hub_device_t *dev, hub_ret_t which, const void *doc, size_t len) {
   hub_retained_t *r = &dev->retained[which];
-  const char *name = k_retained[which].name;
+  const char *name = hub_retained_name(which);
   size_t max = k_retained[which].max;
   if (max && len > max) {
     /* The broker now retains this one: forget the one before, as a device

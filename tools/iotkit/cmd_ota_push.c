@@ -5,13 +5,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "cli.h"
 
 #define SLICE_MS 100
 #define BAR_WIDTH 30
-#define CHANNEL_MAX 200 /* "iotkit/v1/" + a device id of at most 128 bytes + "/ota/manifest" */
+#define CHANNEL_MAX 512 /* "<prefix>/<device id>/ota/manifest": --prefix is at most 256 bytes, the id 128 */
+#define PREFIX_MAX 256
 
 typedef struct push {
   bool connected, down, published, acked;
@@ -52,35 +51,27 @@ static void draw(push_t *p, const char *state, double bytes, double total, int p
 static void ev_message(void *user, const char *channel, const void *payload, size_t len) {
   push_t *p = user;
   if (p->result >= 0 || strcmp(channel, p->status_channel) != 0) return;
-  cJSON *o = cJSON_ParseWithLength(payload, len);
-  const char *state = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "state"));
-  const cJSON *target = cJSON_GetObjectItemCaseSensitive(o, "target_version");
-  const char *tv = cJSON_GetStringValue(target);
+  iotkit_ota_report_t r;
+  if (iotkit_protocol_ota_status_parse(payload, len, &r) != IOTKIT_OK) return;
   /* Reports of another update are not this one's; a manifest refused unparsed has no target. */
-  bool ours = state && (tv ? strcmp(tv, p->version) == 0 : strcmp(state, "failed") == 0);
+  bool ours = r.target_version ? strcmp(r.target_version, p->version) == 0 : strcmp(r.state, "failed") == 0;
   if (ours) {
-    const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(o, "bytes");
-    const cJSON *total = cJSON_GetObjectItemCaseSensitive(o, "total");
-    const cJSON *percent = cJSON_GetObjectItemCaseSensitive(o, "percent");
-    int pc = cJSON_IsNumber(percent) ? percent->valueint : 0;
-    if (pc != p->last_percent || strcmp(state, p->last_state) != 0)
-      draw(p, state, cJSON_IsNumber(bytes) ? bytes->valuedouble : 0, cJSON_IsNumber(total) ? total->valuedouble : 0,
-           pc);
+    int pc = (int)r.percent;
+    if (pc != p->last_percent || strcmp(r.state, p->last_state) != 0)
+      draw(p, r.state, (double)r.bytes, (double)r.total, pc);
     p->last_percent = pc;
-    snprintf(p->last_state, sizeof p->last_state, "%s", state);
-    const char *err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "error"));
-    const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "reason"));
-    if (strcmp(state, "confirmed") == 0) {
+    snprintf(p->last_state, sizeof p->last_state, "%s", r.state);
+    if (strcmp(r.state, "confirmed") == 0) {
       printf("%supdate to %s confirmed by the device\n", p->tty ? "\n" : "", p->version);
       p->result = CLI_EXIT_OK;
-    } else if (strcmp(state, "failed") == 0 || strcmp(state, "rolled_back") == 0) {
+    } else if (strcmp(r.state, "failed") == 0 || strcmp(r.state, "rolled_back") == 0) {
       printf("%supdate to %s %s: %s (%s)\n", p->tty ? "\n" : "", p->version,
-             strcmp(state, "failed") == 0 ? "failed" : "rolled back", reason ? reason : "no reason given",
-             err ? err : "-");
+             strcmp(r.state, "failed") == 0 ? "failed" : "rolled back", r.reason ? r.reason : "no reason given",
+             r.error ? r.error : "-");
       p->result = CLI_EXIT_UPDATE;
     }
   }
-  cJSON_Delete(o);
+  iotkit_protocol_ota_status_clear(&r);
 }
 
 static iotkit_err_t make_hal(iotkit_hal_t **out) {
@@ -104,7 +95,8 @@ static bool is_acked(const push_t *p) { return p->acked; }
 static bool is_over(const push_t *p) { return p->result >= 0; }
 static bool is_down(const push_t *p) { return p->down; }
 
-static int run(push_t *p, const char *uri_text, const char *id, const char *manifest, size_t len, unsigned long timeout) {
+static int run(push_t *p, const char *uri_text, const char *prefix, const char *id, const char *manifest, size_t len,
+               unsigned long timeout) {
   iotkit_uri_t uri;
   memset(&uri, 0, sizeof uri);
   if (iotkit_uri_parse(uri_text, &uri) != IOTKIT_OK) return cli_usage_error("ota push: bad --uri '%s'", uri_text);
@@ -116,7 +108,8 @@ static int run(push_t *p, const char *uri_text, const char *id, const char *mani
   char client_id[64];
   snprintf(client_id, sizeof client_id, "iotkit-ota-push-%ld", (long)getpid());
   char manifest_channel[CHANNEL_MAX];
-  snprintf(manifest_channel, sizeof manifest_channel, "iotkit/v1/%s/ota/manifest", id);
+  (void)iotkit_protocol_topic(prefix, id, iotkit_channel_name(IOTKIT_CHANNEL_OTA_MANIFEST), manifest_channel,
+                              sizeof manifest_channel); /* checked in cmd_ota_push() */
   iotkit_transport_config_t tc;
   memset(&tc, 0, sizeof tc);
   tc.uri = &uri;
@@ -168,16 +161,20 @@ out:
 }
 
 int cmd_ota_push(int argc, char **argv) {
-  const char *uri = NULL, *id = NULL, *timeout_text = "600";
-  const cli_opt_t opts[] = {{"uri", &uri, NULL}, {"id", &id, NULL}, {"timeout", &timeout_text, NULL}};
+  const char *uri = NULL, *id = NULL, *timeout_text = "600", *prefix = IOTKIT_TOPIC_PREFIX_DEFAULT;
+  const cli_opt_t opts[] = {
+      {"uri", &uri, NULL}, {"id", &id, NULL}, {"timeout", &timeout_text, NULL}, {"prefix", &prefix, NULL}};
   const char *pos[1];
   size_t npos = 0;
   if (cli_parse_positional(argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos) != CLI_EXIT_OK)
     return CLI_EXIT_USAGE;
   unsigned long timeout = 0;
   if (!uri || !id || npos != 1) return cli_usage_error("ota push: --uri, --id and the MANIFEST are required");
-  if (strlen(id) > 128 || strchr(id, '/') || strchr(id, '+') || strchr(id, '#'))
+  if (!iotkit_protocol_device_id_valid(id))
     return cli_usage_error("ota push: --id wants a device id (1..128 of [A-Za-z0-9._-])");
+  if (!iotkit_protocol_prefix_valid(prefix) || strlen(prefix) > PREFIX_MAX)
+    return cli_usage_error("ota push: --prefix wants a channel prefix such as %s ('/'-separated, no wildcards)",
+                           IOTKIT_TOPIC_PREFIX_DEFAULT);
   if (!cli_parse_num("timeout", timeout_text, 1, 86400, &timeout)) return CLI_EXIT_USAGE;
   size_t len = 0;
   char *text = cli_read_manifest(pos[0], &len);
@@ -196,9 +193,10 @@ int cmd_ota_push(int argc, char **argv) {
   p.last_percent = -1;
   p.version = img.version;
   p.tty = isatty(STDOUT_FILENO);
-  snprintf(p.status_channel, sizeof p.status_channel, "iotkit/v1/%s/ota/status", id);
+  (void)iotkit_protocol_topic(prefix, id, iotkit_channel_name(IOTKIT_CHANNEL_OTA_STATUS), p.status_channel,
+                              sizeof p.status_channel);
   cli_catch_stop_signals();
-  int code = run(&p, uri, id, text, len, timeout);
+  int code = run(&p, uri, prefix, id, text, len, timeout);
   iotkit_ota_manifest_free(m);
   free(text);
   return code;

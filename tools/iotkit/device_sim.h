@@ -8,6 +8,7 @@
 
 typedef struct sim {
   const char *uri, *id, *state_dir, *username, *password;
+  const char *prefix; /* --prefix: the channel prefix (NULL: the library's default) */
   unsigned long count, interval_ms, qos;
   unsigned long drain_rate, drain_timeout_ms; /* durable queue (--state-dir) */
   iotkit_telemetry_format_t format;

@@ -29,7 +29,7 @@ static int parse(sim_t *s, int argc, char **argv) {
       {"fw-version", &s->fw_version, NULL}, {"device-type", &s->device_type, NULL},
       {"no-confirm", NULL, &s->no_confirm}, {"trial-timeout", &trial, NULL},
       {"drain-rate", &rate, NULL},      {"drain-timeout-ms", &drain, NULL},
-      {"format", &format, NULL},
+      {"format", &format, NULL},        {"prefix", &s->prefix, NULL},
   };
   s->trust_key_id = "iotkit";
   s->fw_version = "1.0.0";
@@ -38,6 +38,8 @@ static int parse(sim_t *s, int argc, char **argv) {
   if (rc != CLI_EXIT_OK) return rc;
   if (!s->uri) return cli_usage_error("device simulate: --uri is required");
   if (!s->id) return cli_usage_error("device simulate: --id is required");
+  if (s->prefix && !iotkit_protocol_prefix_valid(s->prefix))
+    return cli_usage_error("device simulate: --prefix wants a channel prefix such as %s", IOTKIT_TOPIC_PREFIX_DEFAULT);
   if (!cli_parse_num("count", count, 0, 0xFFFFFFFFul, &s->count) ||
       !cli_parse_num("interval-ms", interval, 0, 86400000ul, &s->interval_ms) ||
       !cli_parse_num("qos", qos, 0, 2, &s->qos) || !sim_parse_format(s, format))
@@ -225,6 +227,7 @@ int cmd_device_simulate(int argc, char **argv) {
   iotkit_device_config_t cfg;
   iotkit_device_config_init(&cfg);
   cfg.device_id = s.id;
+  if (s.prefix) cfg.topic_prefix = s.prefix;
   cfg.uri = s.uri;
   cfg.username = s.username;
   cfg.password = s.password;
@@ -279,7 +282,13 @@ int cmd_device_simulate(int argc, char **argv) {
     iotkit_hal_free(hal);
     return CLI_EXIT_CONNECT;
   }
-  if (!s.quiet) printf("connected as %s, publishing on iotkit/v1/%s/telemetry\n", s.id, s.id);
+  if (!s.quiet) {
+    char topic[512];
+    if (iotkit_protocol_topic(s.prefix, s.id, iotkit_channel_name(IOTKIT_CHANNEL_TELEMETRY), topic, sizeof topic) !=
+        IOTKIT_OK)
+      snprintf(topic, sizeof topic, "(a topic too long to show)");
+    printf("connected as %s, publishing on %s\n", s.id, topic);
+  }
 
   publish_loop(&s);
   if (s.state_dir) return finish_durable(&s, hal);
