@@ -308,6 +308,13 @@ IOTKIT_API iotkit_err_t iotkit_transport_find(const iotkit_transport_registry_t 
  * ::IOTKIT_ERR_CONNECT; @c drop_after=N loses the connection
  * (disconnected(::IOTKIT_ERR_CONNECTION_LOST)) after the Nth send of each
  * connection. Retained messages are not kept.
+ *
+ * message_ex() gets qos = min(the send's QoS, the highest QoS of the matching
+ * subscriptions), retain always false, no MQTT 5 properties. unsubscribe()
+ * forgets the filter (::IOTKIT_ERR_NOT_FOUND if it was not subscribed,
+ * ::IOTKIT_ERR_NOT_CONNECTED without a session) and drops its echoes not yet
+ * delivered. timeout_ms() is 0 while events wait for poll(), else -1; fd() is
+ * -1 (nothing to watch) and fd_events() is not provided.
  */
 IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_loopback(void);
 

@@ -9,6 +9,13 @@
  *                  disconnected(IOTKIT_ERR_CONNECTION_LOST)); counts restart on
  *                  every connect.
  * Retained messages are not kept. poll() never blocks.
+ *
+ * message_ex() (when set) gets qos = min(the send's QoS, the highest QoS of the
+ * matching subscriptions), as an MQTT broker grants it, retain false (nothing is
+ * retained) and no MQTT 5 properties (they are not carried). unsubscribe() also
+ * drops the echoes of that filter still queued for the next poll, so nothing
+ * arrives for it after the call. timeout_ms() is 0 while events wait for poll(),
+ * else -1; there is no descriptor (fd() -1).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +32,18 @@ typedef struct loop_event {
   ev_kind_t kind;
   iotkit_err_t status;
   uint32_t id;
+  int qos; /* EV_MESSAGE: as delivered */
   char *channel;
   void *payload;
   size_t len;
 } loop_event_t;
 
 typedef enum { ST_DOWN, ST_CONNECTING, ST_UP } loop_state_t;
+
+typedef struct loop_sub {
+  char *filter;
+  int qos;
+} loop_sub_t;
 
 typedef struct loop_ctx {
   iotkit_transport_events_t ev;
@@ -42,7 +55,7 @@ typedef struct loop_ctx {
   loop_state_t state;
   unsigned long sends; /* in this connection */
   uint32_t next_id;
-  char **subs;
+  loop_sub_t *subs;
   size_t nsubs;
   loop_event_t *head;
   loop_event_t *tail;
@@ -74,7 +87,7 @@ static iotkit_err_t push(loop_ctx_t *c, ev_kind_t kind, iotkit_err_t status, uin
   return IOTKIT_OK;
 }
 
-static iotkit_err_t push_message(loop_ctx_t *c, const iotkit_message_t *msg) {
+static iotkit_err_t push_message(loop_ctx_t *c, const iotkit_message_t *msg, int qos) {
   char *channel = iotkit__strdup(msg->channel);
   void *payload = malloc(msg->len ? msg->len : 1);
   if (!channel || !payload || push(c, EV_MESSAGE, IOTKIT_OK, 0) != IOTKIT_OK) {
@@ -86,11 +99,12 @@ static iotkit_err_t push_message(loop_ctx_t *c, const iotkit_message_t *msg) {
   c->tail->channel = channel;
   c->tail->payload = payload;
   c->tail->len = msg->len;
+  c->tail->qos = qos;
   return IOTKIT_OK;
 }
 
 static void clear_subs(loop_ctx_t *c) {
-  for (size_t i = 0; i < c->nsubs; i++) free(c->subs[i]);
+  for (size_t i = 0; i < c->nsubs; i++) free(c->subs[i].filter);
   free(c->subs);
   c->subs = NULL;
   c->nsubs = 0;
@@ -175,11 +189,12 @@ static bool message_valid(const iotkit_message_t *msg) {
 
 /* Queue the echo and the confirmation of one send; the lock is held. */
 static iotkit_err_t queue_send(loop_ctx_t *c, const iotkit_message_t *msg, uint32_t *msg_id) {
+  int granted = -1; /* one copy, however many filters match, at the best QoS granted */
   for (size_t i = 0; i < c->nsubs; i++) {
-    if (!iotkit__topic_match(c->subs[i], msg->channel)) continue;
-    if (push_message(c, msg) != IOTKIT_OK) return IOTKIT_ERR_NOMEM;
-    break; /* one copy, however many filters match */
+    if (iotkit__topic_match(c->subs[i].filter, msg->channel) && c->subs[i].qos > granted) granted = c->subs[i].qos;
   }
+  if (granted >= 0 && push_message(c, msg, msg->qos < granted ? msg->qos : granted) != IOTKIT_OK)
+    return IOTKIT_ERR_NOMEM;
   if (++c->next_id == 0) c->next_id = 1;
   if (push(c, EV_DELIVERY, IOTKIT_OK, c->next_id) != IOTKIT_OK) return IOTKIT_ERR_NOMEM;
   *msg_id = c->next_id;
@@ -214,17 +229,21 @@ static iotkit_err_t loop_subscribe(void *ctx, const char *channel, int qos) {
   if (!c || !iotkit__topic_filter_valid(channel) || qos < 0 || qos > 2) return IOTKIT_ERR_INVALID_ARG;
   iotkit_err_t rc = IOTKIT_OK;
   iotkit__transport_lock_acquire(&c->lock);
-  bool known = false;
-  for (size_t i = 0; i < c->nsubs; i++) known = known || strcmp(c->subs[i], channel) == 0;
+  loop_sub_t *known = NULL;
+  for (size_t i = 0; i < c->nsubs; i++) {
+    if (strcmp(c->subs[i].filter, channel) == 0) known = &c->subs[i];
+  }
   if (c->state != ST_UP) {
     iotkit__fmt(c->err, sizeof c->err, "loop: subscribe while not connected");
     rc = IOTKIT_ERR_NOT_CONNECTED;
-  } else if (!known) {
+  } else if (known) {
+    known->qos = qos; /* as MQTT: a new subscription to the same filter replaces it */
+  } else {
     char *copy = iotkit__strdup(channel);
-    char **grown = copy ? realloc(c->subs, (c->nsubs + 1) * sizeof *grown) : NULL;
+    loop_sub_t *grown = copy ? realloc(c->subs, (c->nsubs + 1) * sizeof *grown) : NULL;
     if (grown) {
       c->subs = grown;
-      c->subs[c->nsubs++] = copy;
+      c->subs[c->nsubs++] = (loop_sub_t){copy, qos};
     } else {
       free(copy);
       rc = IOTKIT_ERR_NOMEM;
@@ -232,6 +251,62 @@ static iotkit_err_t loop_subscribe(void *ctx, const char *channel, int qos) {
   }
   iotkit__transport_lock_release(&c->lock);
   return rc;
+}
+
+/* True if some subscription still matches @p channel; the lock is held. */
+static bool subscribed_to(const loop_ctx_t *c, const char *channel) {
+  for (size_t i = 0; i < c->nsubs; i++) {
+    if (iotkit__topic_match(c->subs[i].filter, channel)) return true;
+  }
+  return false;
+}
+
+/* Drop the queued echoes no subscription matches any more; the lock is held. */
+static void drop_unmatched(loop_ctx_t *c) {
+  loop_event_t **at = &c->head;
+  c->tail = NULL;
+  while (*at) {
+    loop_event_t *e = *at;
+    if (e->kind == EV_MESSAGE && !subscribed_to(c, e->channel)) {
+      *at = e->next;
+      c->queued--;
+      event_free(e);
+      continue;
+    }
+    c->tail = e;
+    at = &e->next;
+  }
+}
+
+static iotkit_err_t loop_unsubscribe(void *ctx, const char *channel) {
+  loop_ctx_t *c = ctx;
+  if (!c || !iotkit__topic_filter_valid(channel)) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_err_t rc = IOTKIT_ERR_NOT_FOUND;
+  iotkit__transport_lock_acquire(&c->lock);
+  if (c->state != ST_UP) {
+    iotkit__fmt(c->err, sizeof c->err, "loop: unsubscribe while not connected");
+    rc = IOTKIT_ERR_NOT_CONNECTED;
+  }
+  for (size_t i = 0; rc == IOTKIT_ERR_NOT_FOUND && i < c->nsubs; i++) {
+    if (strcmp(c->subs[i].filter, channel) != 0) continue;
+    free(c->subs[i].filter);
+    c->subs[i] = c->subs[--c->nsubs];
+    drop_unmatched(c);
+    rc = IOTKIT_OK;
+  }
+  if (rc == IOTKIT_ERR_NOT_FOUND) iotkit__fmt(c->err, sizeof c->err, "loop: no subscription to %s", channel);
+  iotkit__transport_lock_release(&c->lock);
+  return rc;
+}
+
+static void deliver_message(const iotkit_transport_events_t *ev, const loop_event_t *e) {
+  if (ev->message_ex) {
+    iotkit_transport_msg_t m = {.struct_size = sizeof m, .channel = e->channel, .payload = e->payload,
+                                .len = e->len, .qos = e->qos, .retain = false};
+    ev->message_ex(ev->user, &m);
+  } else if (ev->message) {
+    ev->message(ev->user, e->channel, e->payload, e->len);
+  }
 }
 
 static void deliver(loop_ctx_t *c, const loop_event_t *e) {
@@ -246,7 +321,7 @@ static void deliver(loop_ctx_t *c, const loop_event_t *e) {
       }
       break;
     case EV_MESSAGE:
-      if (ev->message) ev->message(ev->user, e->channel, e->payload, e->len);
+      deliver_message(ev, e);
       break;
     case EV_DELIVERY:
       if (ev->delivery) ev->delivery(ev->user, e->id, e->status);
@@ -282,6 +357,10 @@ static iotkit_err_t loop_poll(void *ctx, int timeout_ms) {
   for (; budget > 0; budget--) {
     iotkit__transport_lock_acquire(&c->lock);
     loop_event_t *e = c->head;
+    if (!e) { /* an unsubscribe() from a callback dropped some */
+      iotkit__transport_lock_release(&c->lock);
+      break;
+    }
     c->head = e->next;
     if (!c->head) c->tail = NULL;
     c->queued--;
@@ -298,6 +377,11 @@ static iotkit_err_t loop_poll(void *ctx, int timeout_ms) {
   return IOTKIT_OK;
 }
 
+static int loop_timeout_ms(void *ctx) {
+  loop_ctx_t *c = ctx;
+  return c && queued_now(c) > 0 ? 0 : -1;
+}
+
 static int loop_fd(void *ctx) {
   (void)ctx;
   return -1;
@@ -311,6 +395,7 @@ static const char *loop_last_error(void *ctx) {
 static const char *const k_loop_schemes[] = {"loop", NULL};
 
 static const iotkit_transport_ops_t k_loop_ops = {
+    .struct_size = sizeof(iotkit_transport_ops_t),
     .name = "loopback",
     .schemes = k_loop_schemes,
     .create = loop_create,
@@ -322,6 +407,8 @@ static const iotkit_transport_ops_t k_loop_ops = {
     .poll = loop_poll,
     .fd = loop_fd,
     .last_error = loop_last_error,
+    .unsubscribe = loop_unsubscribe,
+    .timeout_ms = loop_timeout_ms,
 };
 
 const iotkit_transport_ops_t *iotkit_transport_loopback(void) { return &k_loop_ops; }
