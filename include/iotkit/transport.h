@@ -470,6 +470,18 @@ IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_http(void);
  * removed) that sends lines logged outside any libiotkit call to stderr, as
  * libcoap's default handler does; an application that installs its own
  * handler afterwards simply takes over. libcoap's log level is not changed.
+ *
+ * message_ex(): qos 1 for a notification that came confirmable (CON, or the
+ * first one, piggybacked on the ACK of the registration), 0 for a NON one;
+ * retain is always false (CoAP retains nothing: the first notification of a
+ * registration is the resource's current state, the hub's retained document
+ * for state/desired and ota/manifest, but it is not marked so); no MQTT 5
+ * properties. unsubscribe() cancels the observation (libcoap's
+ * coap_cancel_observe(), a GET with Observe deregister, RFC 7641 3.6) and
+ * drops its notifications not yet handed out; a later notification for it is
+ * answered with a RST. timeout_ms() is 0 while events wait for poll(), else
+ * the nearest of libcoap's next timer, the DTLS handshake deadline and the
+ * next observation refresh, or -1; fd_events() is not provided (readability).
  */
 IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_coap(void);
 

@@ -68,8 +68,8 @@ void iotkit__coap_unlock(coap_ctx_t *c) {
   iotkit__transport_lock_release(&c->lock);
 }
 
-void iotkit__coap_push(coap_ctx_t *c, coap_ev_kind_t kind, iotkit_err_t status, uint32_t id, const char *text,
-                       const void *payload, size_t len) {
+coap_ev_t *iotkit__coap_push(coap_ctx_t *c, coap_ev_kind_t kind, iotkit_err_t status, uint32_t id, const char *text,
+                             const void *payload, size_t len) {
   coap_ev_t *e = calloc(1, sizeof *e);
   if (e) {
     e->kind = kind;
@@ -87,7 +87,7 @@ void iotkit__coap_push(coap_ctx_t *c, coap_ev_kind_t kind, iotkit_err_t status, 
   }
   if (!e) {
     iotkit__transport_logf(c->hal, IOTKIT_LOG_ERROR, "coap: out of memory: an event was dropped");
-    return;
+    return NULL;
   }
   if (len) memcpy(e->payload, payload, len);
   if (c->ev_tail) {
@@ -96,6 +96,7 @@ void iotkit__coap_push(coap_ctx_t *c, coap_ev_kind_t kind, iotkit_err_t status, 
     c->ev_head = e;
   }
   c->ev_tail = e;
+  return e;
 }
 
 static void free_events(coap_ev_t *e) {
@@ -124,7 +125,15 @@ static void dispatch(coap_ctx_t *c) {
         if (ev->disconnected) ev->disconnected(ev->user, it->status, it->text ? it->text : "");
         break;
       case CEV_MESSAGE:
-        if (ev->message) ev->message(ev->user, it->text, it->payload, it->len);
+        if (ev->message_ex) {
+          /* CoAP keeps nothing retained: a registration's first notification is the
+             resource's current state, but not a retained message. */
+          iotkit_transport_msg_t m = {.struct_size = sizeof m, .channel = it->text, .payload = it->payload,
+                                      .len = it->len, .qos = it->qos, .retain = false};
+          ev->message_ex(ev->user, &m);
+        } else if (ev->message) {
+          ev->message(ev->user, it->text, it->payload, it->len);
+        }
         break;
       case CEV_DELIVERY:
         if (ev->delivery) ev->delivery(ev->user, it->id, it->status);
@@ -388,6 +397,42 @@ static int coap_fd(void *ctx) {
   return fd;
 }
 
+/* The longest an external loop may wait (lock held): 0 with events to hand out
+   or a session to release; else the nearest of libcoap's next timer (its
+   retransmissions, which coap_io_prepare_epoll() also arms on the timerfd
+   behind fd()), the DTLS handshake deadline and the observation upkeep; -1 if
+   none. */
+static int next_timeout(coap_ctx_t *c) {
+  if (c->ev_head || c->session_dead) return 0;
+  if (c->state == CST_DOWN) return -1;
+  long best = -1;
+  uint64_t now = iotkit__transport_now_ms(c->hal);
+  if (c->state == CST_CONNECTING && c->connect_timeout_ms) {
+    uint64_t end = c->connect_started + c->connect_timeout_ms;
+    best = now >= end ? 0 : (long)(end - now);
+  }
+  int obs = c->state == CST_UP ? iotkit__coap_obs_next_ms(c, now) : -1;
+  if (obs >= 0 && (best < 0 || obs < best)) best = obs;
+  if (coap_context_get_coap_fd(c->cctx) >= 0) {
+    coap_tick_t ticks;
+    coap_ticks(&ticks);
+    unsigned lib = coap_io_prepare_epoll(c->cctx, ticks); /* 0: no timer */
+    if (lib && (best < 0 || (long)lib < best)) best = (long)lib;
+  } else if (best < 0 || best > 100) {
+    best = 100; /* no epoll descriptor carries libcoap's timers: poll now and then */
+  }
+  return best > INT32_MAX ? INT32_MAX : (int)best;
+}
+
+static int coap_timeout_ms(void *ctx) {
+  coap_ctx_t *c = ctx;
+  if (!c) return -1;
+  iotkit__coap_lock(c);
+  int ms = next_timeout(c);
+  iotkit__coap_unlock(c);
+  return ms;
+}
+
 static const char *coap_last_error(void *ctx) {
   coap_ctx_t *c = ctx;
   return c ? c->err : "";
@@ -396,6 +441,7 @@ static const char *coap_last_error(void *ctx) {
 static const char *const k_coap_schemes[] = {"coap", "coaps", NULL};
 
 static const iotkit_transport_ops_t k_coap_ops = {
+    .struct_size = sizeof(iotkit_transport_ops_t),
     .name = "coap-libcoap",
     .schemes = k_coap_schemes,
     .create = coap_create,
@@ -407,6 +453,8 @@ static const iotkit_transport_ops_t k_coap_ops = {
     .poll = coap_poll,
     .fd = coap_fd,
     .last_error = coap_last_error,
+    .unsubscribe = iotkit__coap_unsubscribe,
+    .timeout_ms = coap_timeout_ms,
 };
 
 const iotkit_transport_ops_t *iotkit_transport_coap(void) { return &k_coap_ops; }

@@ -22,6 +22,7 @@ typedef struct coap_ev {
   coap_ev_kind_t kind;
   iotkit_err_t status;
   uint32_t id;
+  int qos;    /* message: 1 if it came reliably (CON, or piggybacked on an ACK), 0 for NON */
   char *text; /* channel (message) or detail (disconnected) */
   void *payload;
   size_t len;
@@ -95,8 +96,8 @@ void iotkit__coap_lock(coap_ctx_t *c);
 void iotkit__coap_unlock(coap_ctx_t *c);
 
 /* Queue an event (lock held). Copies @p text and @p payload. NOMEM drops it
-   and logs. */
-void iotkit__coap_push(coap_ctx_t *c, coap_ev_kind_t kind, iotkit_err_t status, uint32_t id, const char *text,
+   and logs (NULL returned); else the event, for the caller to complete. */
+coap_ev_t *iotkit__coap_push(coap_ctx_t *c, coap_ev_kind_t kind, iotkit_err_t status, uint32_t id, const char *text,
                        const void *payload, size_t len);
 
 /* Record @p detail as the last error and log it at @p level (lock held). */
@@ -138,11 +139,18 @@ iotkit_err_t iotkit__coap_nack_status(coap_nack_reason_t reason, const char **wh
    milliseconds until the next one is due, or @p cap. */
 uint32_t iotkit__coap_obs_upkeep(coap_ctx_t *c, uint64_t now, uint32_t cap);
 
+/* Milliseconds until the next observation is due for registering again
+   (0: now), or -1 if none is waiting (lock held). Does nothing itself. */
+int iotkit__coap_obs_next_ms(const coap_ctx_t *c, uint64_t now);
+
 /* Free every pending request and observation (lock held). */
 void iotkit__coap_requests_clear(coap_ctx_t *c);
 
 /* send() and subscribe() of the ops table. */
 iotkit_err_t iotkit__coap_send(void *ctx, const iotkit_message_t *msg, uint32_t *msg_id);
 iotkit_err_t iotkit__coap_subscribe(void *ctx, const char *channel, int qos);
+/* unsubscribe() of the ops table: cancel the observation (libcoap's
+   coap_cancel_observe(): a GET with Observe deregister) and forget it. */
+iotkit_err_t iotkit__coap_unsubscribe(void *ctx, const char *channel);
 
 #endif

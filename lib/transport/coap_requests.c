@@ -92,7 +92,11 @@ static void on_notification(coap_ctx_t *c, coap_obs_t *o, const coap_pdu_t *pdu)
   const uint8_t *data = NULL;
   if (!coap_get_data_large(pdu, &len, &data, &offset, &total)) len = 0;
   /* No payload: the server has nothing there yet (e.g. no command waiting), not a message. */
-  if (len > 0) iotkit__coap_push(c, CEV_MESSAGE, IOTKIT_OK, 0, o->channel, data, len);
+  if (len > 0) {
+    coap_ev_t *e = iotkit__coap_push(c, CEV_MESSAGE, IOTKIT_OK, 0, o->channel, data, len);
+    /* Reliable (CON, or the piggybacked ACK of our CON registration) is QoS 1; NON is 0. */
+    if (e) e->qos = coap_pdu_get_type(pdu) == COAP_MESSAGE_NON ? 0 : 1;
+  }
   coap_opt_iterator_t it;
   if (!coap_check_option(pdu, COAP_OPTION_OBSERVE, &it)) {
     obs_retry_later(c, o, "the server answered without registering the observation");
@@ -346,6 +350,17 @@ uint32_t iotkit__coap_obs_upkeep(coap_ctx_t *c, uint64_t now, uint32_t cap) {
   return cap;
 }
 
+int iotkit__coap_obs_next_ms(const coap_ctx_t *c, uint64_t now) {
+  int best = -1;
+  for (const coap_obs_t *o = c->obs; o; o = o->next) {
+    if (o->state == OBS_REGISTERING) continue;
+    uint64_t left = o->due_ms > now ? o->due_ms - now : 0;
+    if (left > INT32_MAX) left = INT32_MAX;
+    if (best < 0 || (int)left < best) best = (int)left;
+  }
+  return best;
+}
+
 iotkit_err_t iotkit__coap_subscribe(void *ctx, const char *channel, int qos) {
   coap_ctx_t *c = ctx;
   if (!c || !iotkit__topic_filter_valid(channel) || qos < 0 || qos > 2) return IOTKIT_ERR_INVALID_ARG;
@@ -376,6 +391,58 @@ iotkit_err_t iotkit__coap_subscribe(void *ctx, const char *channel, int qos) {
     c->obs = o;
   } else {
     obs_free(o);
+  }
+  iotkit__coap_unlock(c);
+  return rc;
+}
+
+/* Drop the queued messages of @p channel not yet handed out (lock held). */
+static void drop_messages(coap_ctx_t *c, const char *channel) {
+  coap_ev_t *prev = NULL;
+  for (coap_ev_t *e = c->ev_head; e;) {
+    coap_ev_t *next = e->next;
+    if (e->kind == CEV_MESSAGE && strcmp(e->text, channel) == 0) {
+      if (prev) {
+        prev->next = next;
+      } else {
+        c->ev_head = next;
+      }
+      if (c->ev_tail == e) c->ev_tail = prev;
+      free(e->text);
+      free(e->payload);
+      free(e);
+    } else {
+      prev = e;
+    }
+    e = next;
+  }
+}
+
+iotkit_err_t iotkit__coap_unsubscribe(void *ctx, const char *channel) {
+  coap_ctx_t *c = ctx;
+  if (!c || !iotkit__topic_filter_valid(channel)) return IOTKIT_ERR_INVALID_ARG;
+  iotkit__coap_lock(c);
+  iotkit_err_t rc = IOTKIT_ERR_NOT_FOUND;
+  coap_obs_t **at = &c->obs;
+  while (*at && strcmp((*at)->channel, channel) != 0) at = &(*at)->next;
+  if (c->state != CST_UP || !c->session) {
+    iotkit__fmt(c->err, sizeof c->err, "coap: unsubscribe while not connected");
+    rc = IOTKIT_ERR_NOT_CONNECTED;
+  } else if (!*at) {
+    iotkit__fmt(c->err, sizeof c->err, "coap: no observation of %s", channel);
+  } else {
+    coap_obs_t *o = *at;
+    *at = o->next;
+    /* Deregister (RFC 7641 3.6) with the latest registration's token. If libcoap no
+       longer tracks it, the next notification finds no observation here and is
+       answered with a RST (on_response), which ends it on the server as well. */
+    coap_binary_t token = {o->token_len, o->token};
+    bool sent = o->state != OBS_WAIT_RETRY && coap_cancel_observe(c->session, &token, COAP_MESSAGE_CON);
+    iotkit__transport_logf(c->hal, IOTKIT_LOG_INFO, "coap: observation of %s %s", o->path,
+                           sent ? "cancelled" : "forgotten (no registration to cancel)");
+    drop_messages(c, channel);
+    obs_free(o);
+    rc = IOTKIT_OK;
   }
   iotkit__coap_unlock(c);
   return rc;

@@ -1,5 +1,6 @@
 /* The CoAP backend against libcoap's own coap-server-openssl on 127.0.0.1. */
 #include <criterion/criterion.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ typedef struct rec {
   char channel[128];
   unsigned char payload[8192];
   size_t len;
+  int qos;     /* of the last message, with message_ex */
+  bool retain; /* the same */
   int deliveries;
   int delivered_ok;
   uint32_t ids[MAX_IDS];
@@ -56,6 +59,13 @@ static void on_message(void *u, const char *channel, const void *payload, size_t
   r->len = len < sizeof r->payload ? len : sizeof r->payload;
   memcpy(r->payload, payload, r->len);
 }
+static void on_message_ex(void *u, const iotkit_transport_msg_t *m) {
+  rec_t *r = u;
+  on_message(u, m->channel, m->payload, m->len);
+  r->qos = m->qos;
+  r->retain = m->retain;
+}
+static bool use_message_ex; /* open clients with message_ex() set */
 static void on_delivery(void *u, uint32_t id, iotkit_err_t status) {
   rec_t *r = u;
   if (r->deliveries < MAX_IDS) {
@@ -99,7 +109,8 @@ static iotkit_err_t open_client_cfg(client_t *c, const char *uri_text, const iot
   };
   if (tls) cfg.tls = *tls;
   iotkit_transport_events_t ev = {.user = &c->rec, .connected = on_connected, .disconnected = on_disconnected,
-                                  .message = on_message, .delivery = on_delivery};
+                                  .message = on_message, .delivery = on_delivery,
+                                  .message_ex = use_message_ex ? on_message_ex : NULL};
   return ops->create(&cfg, &ev, &c->ctx);
 }
 
@@ -436,4 +447,95 @@ Test(coap_transport, send_from_another_thread_while_polling) {
   pump_until(&dev.rec.deliveries, 50, 20000);
   cr_assert_eq(dev.rec.deliveries, 50);
   cr_assert_eq(dev.rec.delivered_ok, 50);
+}
+
+/* ------------------------------------------- unsubscribe, message_ex, timeout_ms -- */
+
+Test(coap_transport, ops_table_carries_its_size_and_the_new_ops) {
+  cr_assert_eq(ops->struct_size, sizeof(iotkit_transport_ops_t));
+  cr_assert_not_null(ops->unsubscribe);
+  cr_assert_not_null(ops->timeout_ms);
+  cr_assert_null(ops->fd_events); /* UDP: only readability */
+}
+
+Test(coap_transport, unsubscribe_cancels_the_observation) {
+  observe_existing("dev-1/a", "a1", NULL);
+  cr_assert_eq(client_put("/dev-1/b", "b1"), 0);
+  cr_assert_eq(ops->subscribe(dev.ctx, "dev-1/b", 1), IOTKIT_OK);
+  pump_until(&dev.rec.messages, 2, 5000);
+  cr_assert_eq(dev.rec.messages, 2);
+  cr_assert_eq(ops->unsubscribe(dev.ctx, "dev-1/a"), IOTKIT_OK);
+  /* A change of a, then one of b: only b's notification arrives. */
+  cr_assert_eq(client_put("/dev-1/a", "a2"), 0);
+  cr_assert_eq(client_put("/dev-1/b", "b2"), 0);
+  pump_until(&dev.rec.messages, 3, 5000);
+  cr_assert_eq(dev.rec.messages, 3);
+  cr_assert_str_eq(dev.rec.channel, "dev-1/b");
+  cr_assert_eq(memcmp(dev.rec.payload, "b2", 2), 0);
+  cr_assert_eq(client_put("/dev-1/b", "b3"), 0);
+  pump_until(&dev.rec.messages, 4, 5000);
+  cr_assert_eq(dev.rec.messages, 4);
+  cr_assert_str_eq(dev.rec.channel, "dev-1/b", "a notification of the cancelled a arrived");
+}
+
+Test(coap_transport, unsubscribe_unknown_channel_is_not_found) {
+  observe_existing("dev-1/a", "a1", NULL);
+  cr_assert_eq(ops->unsubscribe(dev.ctx, "dev-1/other"), IOTKIT_ERR_NOT_FOUND);
+  cr_assert(strstr(ops->last_error(dev.ctx), "dev-1/other"), "%s", ops->last_error(dev.ctx));
+  cr_assert_eq(ops->unsubscribe(dev.ctx, "dev-1/a"), IOTKIT_OK);
+  cr_assert_eq(ops->unsubscribe(dev.ctx, "dev-1/a"), IOTKIT_ERR_NOT_FOUND);
+}
+
+Test(coap_transport, unsubscribe_bad_filter_or_no_session) {
+  cr_assert(coap_srv_start(srv));
+  cr_assert_eq(open_client_cfg(&dev, coap_srv_uri(srv), NULL, 5000), IOTKIT_OK);
+  cr_assert_eq(ops->unsubscribe(dev.ctx, "a/#/b"), IOTKIT_ERR_INVALID_ARG);
+  cr_assert_eq(ops->unsubscribe(dev.ctx, NULL), IOTKIT_ERR_INVALID_ARG);
+  cr_assert_eq(ops->unsubscribe(dev.ctx, "dev-1/a"), IOTKIT_ERR_NOT_CONNECTED);
+}
+
+Test(coap_transport, message_ex_has_qos_and_no_retain) {
+  use_message_ex = true;
+  observe_existing("dev-1/state/desired", "v1", NULL);
+  cr_assert_eq(dev.rec.qos, 1, "the registration's response comes piggybacked on the ACK of a CON");
+  cr_assert_not(dev.rec.retain);
+  cr_assert_eq(client_put("/dev-1/state/desired", "v2"), 0);
+  pump_until(&dev.rec.messages, 2, 5000);
+  cr_assert_eq(dev.rec.messages, 2);
+  cr_assert(dev.rec.qos == 0 || dev.rec.qos == 1);
+  cr_assert_not(dev.rec.retain, "CoAP retains nothing");
+}
+
+Test(coap_transport, timeout_ms_follows_events_and_observations) {
+  cr_assert(coap_srv_start(srv));
+  cr_assert_eq(open_client_cfg(&dev, coap_srv_uri(srv), NULL, 5000), IOTKIT_OK);
+  cr_assert_eq(ops->timeout_ms(dev.ctx), -1, "nothing to do before connect");
+  cr_assert_eq(ops->connect(dev.ctx), IOTKIT_OK);
+  cr_assert_eq(ops->timeout_ms(dev.ctx), 0, "connected() waits for poll");
+  pump_until(&dev.rec.connected, 1, 5000);
+  cr_assert_eq(client_put("/dev-1/a", "x"), 0);
+  cr_assert_eq(ops->subscribe(dev.ctx, "dev-1/a", 1), IOTKIT_OK);
+  pump_until(&dev.rec.messages, 1, 5000);
+  cr_assert_eq(dev.rec.messages, 1);
+  /* An active observation is registered again after Max-Age (60 s) + 2 s without news. */
+  int ms = ops->timeout_ms(dev.ctx);
+  cr_assert(ms > 0 && ms <= 62000, "%d", ms);
+  cr_assert_eq(ops->timeout_ms(NULL), -1);
+}
+
+Test(coap_transport, an_external_loop_on_fd_and_timeout_ms_gets_the_confirmation) {
+  cr_assert(coap_srv_start(srv));
+  connect_client(&dev, coap_srv_uri(srv), NULL);
+  int fd = ops->fd(dev.ctx);
+  cr_assert_geq(fd, 0);
+  send_msg(&dev, "dev-1/telemetry", "t", 1, 1);
+  uint64_t end = now_ms() + 10000;
+  while (dev.rec.deliveries == 0 && now_ms() < end) {
+    int ms = ops->timeout_ms(dev.ctx);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    poll(&p, 1, ms < 0 || ms > 1000 ? 1000 : ms);
+    cr_assert_eq(ops->poll(dev.ctx, 0), IOTKIT_OK);
+  }
+  cr_assert_eq(dev.rec.deliveries, 1);
+  cr_assert_eq(dev.rec.statuses[0], IOTKIT_OK);
 }
