@@ -392,9 +392,19 @@ IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_mqtt(void);
  *   key_file (both or neither) for mutual TLS. verify_peer=false logs a
  *   warning on every connect(). HTTP/2 is negotiated by ALPN when libcurl has
  *   it; plain http uses HTTP/1.1. Connections are kept alive and reused.
- * - poll() never blocks longer than asked. fd() returns -1: a context may use
- *   several sockets at once (one per concurrent HTTP/1.1 transfer), so an
- *   external loop should call poll() with its own timeout instead.
+ * - poll() never blocks longer than asked. fd() is an epoll descriptor that
+ *   holds every socket libcurl uses (a context may use several at once, one
+ *   per concurrent HTTP/1.1 transfer) and an eventfd that send() signals: it
+ *   is the same for the life of the context and becomes readable whenever
+ *   poll() has work (watch it for reading: fd_events() is not provided).
+ *   timeout_ms() is 0 with a send queued or a request due, else the nearer of
+ *   libcurl's next timer and the next due request (a retry, a long-poll
+ *   interval), or -1; an external loop that waits on fd() for timeout_ms()
+ *   and then calls poll(ctx, 0) misses nothing.
+ * - unsubscribe() stops that channel's long-poll (a GET in flight is
+ *   aborted; its answer is never delivered). message_ex() gets qos 0 and
+ *   retain false (HTTP has neither: a front answers a retained channel's
+ *   GET with its current document, but the answer does not say so).
  * - URI query options override the defaults: attempts=N, backoff_ms=N,
  *   wait=S (long-poll), poll_ms=N (least interval between empty polls),
  *   timeout_ms=N (per request, on top of wait), inflight=N (concurrent sends;

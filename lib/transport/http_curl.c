@@ -1,12 +1,14 @@
 /* The HTTP backend on libcurl (schemes http, https); the behaviour it promises
  * is documented at iotkit_transport_http() in include/iotkit/transport.h.
  *
- * Driving: one libcurl multi handle per context, so poll() never blocks longer
- * than asked (curl_multi_poll with the caller's timeout) and every transfer
- * shares its connection cache (keep-alive, HTTP/2 multiplexing). send() only
- * appends to a locked queue and wakes the multi handle (curl_multi_wakeup is
- * safe from any thread); poll() moves the queue into transfers, so libcurl
- * itself is only ever used from the polling thread.
+ * Driving: one libcurl multi handle per context, driven through its socket
+ * interface (curl_multi_socket_action) over an epoll set of its sockets
+ * (http_fd.c), so poll() never blocks longer than asked, fd() is one stable
+ * descriptor for an external loop, and every transfer shares its connection
+ * cache (keep-alive, HTTP/2 multiplexing). send() only appends to a locked
+ * queue and signals an eventfd in that set (safe from any thread); poll()
+ * moves the queue into transfers, so libcurl itself is only ever used from
+ * the polling thread.
  */
 #include "transport/http_curl.h"
 
@@ -94,6 +96,7 @@ static void http_destroy(void *ctx) {
   iotkit__transport_http_req_free(c, c->probe);
   iotkit__transport_http_idle_free(c);
   if (c->multi) curl_multi_cleanup(c->multi);
+  iotkit__transport_http_fd_free(c);
   iotkit__transport_lock_destroy(&c->lock);
   free(c->base);
   free(c->host);
@@ -181,6 +184,7 @@ static iotkit_err_t http_create(const iotkit_transport_config_t *cfg, const iotk
   c->tune = tune;
   c->next_id = 1;
   c->incoming_tail = &c->incoming;
+  c->epfd = c->wakefd = -1;
   iotkit_err_t rc = copy_config(c, cfg);
   c->multi = rc == IOTKIT_OK ? curl_multi_init() : NULL;
   if (!c->multi) {
@@ -188,6 +192,11 @@ static iotkit_err_t http_create(const iotkit_transport_config_t *cfg, const iotk
     return rc == IOTKIT_OK ? IOTKIT_ERR_NOMEM : rc;
   }
   curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+  rc = iotkit__transport_http_fd_init(c);
+  if (rc != IOTKIT_OK) {
+    http_destroy(c);
+    return rc;
+  }
   *ctx = c;
   return IOTKIT_OK;
 }
@@ -273,7 +282,7 @@ static iotkit_err_t http_send(void *ctx, const iotkit_message_t *msg, uint32_t *
   c->incoming_tail = &r->next;
   *msg_id = r->msg_id;
   iotkit__transport_lock_release(&c->lock);
-  curl_multi_wakeup(c->multi);
+  iotkit__transport_http_fd_wake(c);
   return IOTKIT_OK;
 }
 
@@ -300,9 +309,30 @@ static iotkit_err_t http_subscribe(void *ctx, const char *channel, int qos) {
   return IOTKIT_OK;
 }
 
+/* Stop that channel's long-poll; the polling thread owns c->polls, as for subscribe(). */
+static iotkit_err_t http_unsubscribe(void *ctx, const char *channel) {
+  http_ctx_t *c = ctx;
+  if (!c || !iotkit__transport_http_channel_valid(channel)) return IOTKIT_ERR_INVALID_ARG;
+  if (iotkit__transport_http_state(c) != HTTP_UP) {
+    iotkit__transport_http_set_err(c, "http: unsubscribe while not connected");
+    return IOTKIT_ERR_NOT_CONNECTED;
+  }
+  for (http_req_t **p = &c->polls; *p; p = &(*p)->next) {
+    if (strcmp((*p)->channel, channel) != 0) continue;
+    http_req_t *r = *p;
+    *p = r->next;
+    iotkit__transport_http_req_free(c, r); /* aborts the GET in flight */
+    return IOTKIT_OK;
+  }
+  char detail[IOTKIT__TRANSPORT_ERR_MAX];
+  iotkit__fmt(detail, sizeof detail, "http: no subscription to %s", channel);
+  iotkit__transport_http_set_err(c, detail);
+  return IOTKIT_ERR_NOT_FOUND;
+}
+
 static int http_fd(void *ctx) {
-  (void)ctx;
-  return -1;
+  http_ctx_t *c = ctx;
+  return c ? c->epfd : -1;
 }
 
 static const char *http_last_error(void *ctx) {
@@ -313,6 +343,7 @@ static const char *http_last_error(void *ctx) {
 static const char *const k_http_schemes[] = {"http", "https", NULL};
 
 static const iotkit_transport_ops_t k_http_ops = {
+    .struct_size = sizeof(iotkit_transport_ops_t),
     .name = "http-curl",
     .schemes = k_http_schemes,
     .create = http_create,
@@ -324,6 +355,8 @@ static const iotkit_transport_ops_t k_http_ops = {
     .poll = iotkit__transport_http_poll,
     .fd = http_fd,
     .last_error = http_last_error,
+    .unsubscribe = http_unsubscribe,
+    .timeout_ms = iotkit__transport_http_timeout_ms,
 };
 
 const iotkit_transport_ops_t *iotkit_transport_http(void) { return &k_http_ops; }

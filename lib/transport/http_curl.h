@@ -1,7 +1,8 @@
 /* Internal parts of the HTTP backend on libcurl, shared by its files:
  *   http_curl.c     the operations table, session state, send/subscribe;
  *   http_request.c  building one libcurl easy transfer, URLs, status mapping;
- *   http_loop.c     poll(): driving the multi handle, retries, long-polls.
+ *   http_loop.c     poll(): driving the multi handle, retries, long-polls;
+ *   http_fd.c       the epoll descriptor of fd() for an external loop.
  */
 #ifndef IOTKIT__TRANSPORT_HTTP_CURL_H
 #define IOTKIT__TRANSPORT_HTTP_CURL_H
@@ -13,8 +14,7 @@
 
 #include "transport/common.h"
 
-/* curl_easy_header (7.83), CURLOPT_PROTOCOLS_STR (7.85), curl_multi_poll and
-   CURLINFO_RETRY_AFTER (7.66), curl_multi_wakeup (7.68). */
+/* curl_easy_header (7.83), CURLOPT_PROTOCOLS_STR (7.85), CURLINFO_RETRY_AFTER (7.66). */
 #if LIBCURL_VERSION_NUM < 0x075500
 #error "the HTTP backend needs libcurl 7.85 or later"
 #endif
@@ -128,6 +128,9 @@ typedef struct http_ctx {
   http_req_t *probe;
   CURL *idle[IOTKIT__HTTP_IDLE_EASY];
   size_t nidle;
+  int epfd;   /* fd(): epoll set of libcurl's sockets and wakefd (http_fd.c) */
+  int wakefd; /* eventfd signalled by send() */
+  uint64_t timer_due; /* libcurl's next timer (monotonic ms), UINT64_MAX: none */
   char err[IOTKIT__TRANSPORT_ERR_MAX];
 } http_ctx_t;
 
@@ -167,5 +170,19 @@ uint64_t iotkit__transport_http_backoff_ms(const http_ctx_t *c, unsigned attempt
 
 /* --- http_loop.c --- */
 iotkit_err_t iotkit__transport_http_poll(void *ctx, int timeout_ms);
+/* timeout_ms() of the ops table: 0 with sends queued or requests due, else the
+   nearer of libcurl's next timer (its CURLMOPT_TIMERFUNCTION) and the next due request
+   (retry, long-poll interval), or -1. Called from the polling thread. */
+int iotkit__transport_http_timeout_ms(void *ctx);
+
+/* --- http_fd.c --- */
+/* Make the epoll set and the eventfd and hook libcurl's socket callback; IO on failure. */
+iotkit_err_t iotkit__transport_http_fd_init(http_ctx_t *c);
+/* Close both descriptors (safe when they were never made: -1). */
+void iotkit__transport_http_fd_free(http_ctx_t *c);
+/* Make fd() readable (from any thread). */
+void iotkit__transport_http_fd_wake(http_ctx_t *c);
+/* Consume the wakeup (from poll()). */
+void iotkit__transport_http_fd_drain(http_ctx_t *c);
 
 #endif

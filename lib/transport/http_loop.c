@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "core/util.h"
 #include "transport/http_curl.h"
@@ -161,10 +162,17 @@ static void send_done(http_ctx_t *c, http_req_t *r, const http_outcome_t *o, uin
    taken out of @p r first: the handler may disconnect, which frees @p r. */
 static void deliver(http_ctx_t *c, http_req_t *r, unsigned char *body, size_t len) {
   char *channel = iotkit__strdup(r->channel);
+  const void *payload = body ? body : (unsigned char *)"";
   if (!channel) {
     iotkit__transport_logf(c->hal, IOTKIT_LOG_ERROR, "http: out of memory; message on %s dropped", r->channel);
+  } else if (c->ev.message_ex) {
+    /* HTTP has no QoS and says nothing of retention (a front may answer a retained
+       channel's GET with its current document, but the answer does not tell). */
+    iotkit_transport_msg_t m = {.struct_size = sizeof m, .channel = channel, .payload = payload, .len = len,
+                                .qos = 0, .retain = false};
+    c->ev.message_ex(c->ev.user, &m);
   } else if (c->ev.message) {
-    c->ev.message(c->ev.user, channel, body ? body : (unsigned char *)"", len);
+    c->ev.message(c->ev.user, channel, payload, len);
   }
   free(channel);
 }
@@ -262,24 +270,70 @@ static void finish_done(http_ctx_t *c) {
   }
 }
 
+/* libcurl's timer, if it is due. */
+static iotkit_err_t run_timer(http_ctx_t *c) {
+  if (c->timer_due > iotkit__transport_now_ms(c->hal)) return IOTKIT_OK;
+  c->timer_due = UINT64_MAX; /* the action sets the next one */
+  int running = 0;
+  return curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running) == CURLM_OUT_OF_MEMORY
+             ? IOTKIT_ERR_NOMEM
+             : IOTKIT_OK;
+}
+
+/* Wait up to @p wait_ms on the epoll set and hand each ready socket to libcurl. */
+static iotkit_err_t run_sockets(http_ctx_t *c, uint64_t wait_ms) {
+  struct epoll_event evs[16];
+  int n = epoll_wait(c->epfd, evs, 16, (int)(wait_ms > INT32_MAX ? INT32_MAX : wait_ms));
+  for (int i = 0; i < n; i++) {
+    if (evs[i].data.fd == c->wakefd) continue; /* drained by the next turn */
+    int bits = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) | (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+               (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+    int running = 0;
+    if (curl_multi_socket_action(c->multi, evs[i].data.fd, bits, &running) == CURLM_OUT_OF_MEMORY)
+      return IOTKIT_ERR_NOMEM;
+  }
+  return IOTKIT_OK;
+}
+
 iotkit_err_t iotkit__transport_http_poll(void *ctx, int timeout_ms) {
   http_ctx_t *c = ctx;
   if (!c || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
   uint64_t deadline = iotkit__transport_now_ms(c->hal) + (uint64_t)timeout_ms;
   for (;;) {
+    iotkit__transport_http_fd_drain(c); /* before taking the queue: a later send() signals again */
     take_incoming(c);
     iotkit_err_t rc = start_due(c, iotkit__transport_now_ms(c->hal));
+    if (rc == IOTKIT_OK) rc = run_timer(c);
     if (rc != IOTKIT_OK) return rc;
-    int running = 0;
-    if (curl_multi_perform(c->multi, &running) == CURLM_OUT_OF_MEMORY) return IOTKIT_ERR_NOMEM;
     finish_done(c);
     uint64_t now = iotkit__transport_now_ms(c->hal);
-    if (now >= deadline) return IOTKIT_OK;
-    uint64_t wait = deadline - now;
+    uint64_t wait = deadline > now ? deadline - now : 0;
     uint64_t due = next_due(c);
-    if (due <= now) continue;
-    if (due - now < wait) wait = due - now;
-    /* Returns early on socket activity, libcurl's own timers or a send()'s wakeup. */
-    curl_multi_poll(c->multi, NULL, 0, (int)(wait > INT32_MAX ? INT32_MAX : wait), NULL);
+    if (due < now + wait) wait = due > now ? due - now : 0;
+    if (c->timer_due < now + wait) wait = c->timer_due > now ? c->timer_due - now : 0;
+    /* Wakes early on socket activity or a send()'s eventfd; with wait 0 it only
+       takes what is ready, so poll(0) from an external loop does the work. */
+    rc = run_sockets(c, wait);
+    if (rc == IOTKIT_OK) rc = run_timer(c);
+    if (rc != IOTKIT_OK) return rc;
+    finish_done(c);
+    if (iotkit__transport_now_ms(c->hal) >= deadline) return IOTKIT_OK;
   }
+}
+
+int iotkit__transport_http_timeout_ms(void *ctx) {
+  http_ctx_t *c = ctx;
+  if (!c) return -1;
+  iotkit__transport_lock_acquire(&c->lock);
+  bool queued = c->incoming != NULL;
+  iotkit__transport_lock_release(&c->lock);
+  if (queued) return 0;
+  long best = -1;
+  uint64_t due = next_due(c), now = iotkit__transport_now_ms(c->hal);
+  if (c->timer_due != UINT64_MAX) best = c->timer_due > now ? (long)(c->timer_due - now) : 0;
+  if (due != UINT64_MAX) {
+    uint64_t left = due > now ? due - now : 0;
+    if (best < 0 || left < (uint64_t)best) best = left > INT32_MAX ? INT32_MAX : (long)left;
+  }
+  return best > INT32_MAX ? INT32_MAX : (int)best;
 }

@@ -18,6 +18,7 @@ if(IOTKIT_WITH_HTTP)
     ${CMAKE_CURRENT_LIST_DIR}/http_curl.c
     ${CMAKE_CURRENT_LIST_DIR}/http_request.c
     ${CMAKE_CURRENT_LIST_DIR}/http_loop.c
+    ${CMAKE_CURRENT_LIST_DIR}/http_fd.c
   )
 endif()
 if(IOTKIT_WITH_HTTP)

@@ -98,7 +98,7 @@ Test(http, registry_serves_http_and_https) {
 Test(http, connect_probes_base_path) {
   http_fx_open(&fx, base, NULL);
   http_fx_connect(&fx);
-  cr_assert_eq(fx.ops->fd(fx.ctx), -1);
+  cr_assert_geq(fx.ops->fd(fx.ctx), 0);
   nginx_request_t r[4];
   cr_assert_eq(nginx_server_requests(srv, r, 4), 1);
   cr_assert_str_eq(r[0].method, "HEAD");

@@ -30,7 +30,7 @@ void http_fx_open(http_fx_t *fx, const char *uri, const http_fx_opts_t *o) {
       .tls = o->tls,
   };
   cfg.tls.verify_peer = !o->verify_off;
-  iotkit_transport_events_t ev = transport_rec_events(&fx->rec);
+  iotkit_transport_events_t ev = o->message_ex ? transport_rec_events_ex(&fx->rec) : transport_rec_events(&fx->rec);
   cr_assert_eq(fx->ops->create(&cfg, &ev, &fx->ctx), IOTKIT_OK);
 }
 

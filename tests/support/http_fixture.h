@@ -24,6 +24,7 @@ typedef struct http_fx_opts {
   size_t max_payload;
   iotkit_tls_config_t tls;
   bool verify_off; /* tls.verify_peer = false */
+  bool message_ex; /* events with message_ex() (transport_rec_events_ex) */
 } http_fx_opts_t;
 
 /* Create the HAL and recorder; the context is made by http_fx_open(). */

@@ -32,6 +32,16 @@ static void rec_message(void *u, const char *channel, const void *payload, size_
   pthread_mutex_unlock(&r->lock);
 }
 
+static void rec_message_ex(void *u, const iotkit_transport_msg_t *m) {
+  transport_rec_t *r = u;
+  rec_message(u, m->channel, m->payload, m->len);
+  pthread_mutex_lock(&r->lock);
+  r->ex_messages++;
+  r->qos = m->qos;
+  r->retain = m->retain;
+  pthread_mutex_unlock(&r->lock);
+}
+
 static void rec_delivery(void *u, uint32_t id, iotkit_err_t status) {
   transport_rec_t *r = u;
   pthread_mutex_lock(&r->lock);
@@ -55,6 +65,12 @@ iotkit_transport_events_t transport_rec_events(transport_rec_t *rec) {
                                      .disconnected = rec_disconnected,
                                      .message = rec_message,
                                      .delivery = rec_delivery};
+}
+
+iotkit_transport_events_t transport_rec_events_ex(transport_rec_t *rec) {
+  iotkit_transport_events_t ev = transport_rec_events(rec);
+  ev.message_ex = rec_message_ex;
+  return ev;
 }
 
 int transport_rec_read(transport_rec_t *rec, const int *counter) {

@@ -26,6 +26,9 @@ typedef struct transport_rec {
   char channel[256];        /* of the last message */
   unsigned char payload[4096];
   size_t len;
+  int ex_messages; /* of messages, those that came through message_ex() */
+  int qos;         /* message_ex(): QoS of the last message */
+  bool retain;     /* message_ex(): its retain flag */
   int deliveries;
   uint32_t ids[TRANSPORT_REC_MAX];
   iotkit_err_t statuses[TRANSPORT_REC_MAX];
@@ -36,6 +39,9 @@ void transport_rec_init(transport_rec_t *rec);
 
 /* Events that record into @p rec. */
 iotkit_transport_events_t transport_rec_events(transport_rec_t *rec);
+
+/* The same, with message_ex() set (it records into messages too, and qos, retain). */
+iotkit_transport_events_t transport_rec_events_ex(transport_rec_t *rec);
 
 /* Read a counter of @p rec under its lock. */
 int transport_rec_read(transport_rec_t *rec, const int *counter);

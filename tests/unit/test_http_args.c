@@ -219,10 +219,22 @@ Test(http_args, poll_when_down_does_nothing) {
   cr_assert_eq(rec.connected + rec.disconnected + rec.deliveries + rec.messages, 0);
 }
 
-Test(http_args, fd_is_minus_one) {
+Test(http_args, fd_is_one_stable_descriptor) {
   create();
-  cr_assert_eq(ops->fd(ctx), -1);
+  int fd = ops->fd(ctx);
+  cr_assert_geq(fd, 0, "the epoll set an external loop watches");
+  cr_assert_eq(ops->fd(ctx), fd);
   cr_assert_eq(ops->fd(NULL), -1);
+  cr_assert_eq(ops->timeout_ms(ctx), -1, "nothing to do while down");
+  cr_assert_eq(ops->timeout_ms(NULL), -1);
+}
+
+Test(http_args, unsubscribe_bad_arguments) {
+  create();
+  cr_assert_eq(ops->unsubscribe(ctx, "a/+"), IOTKIT_ERR_INVALID_ARG);
+  cr_assert_eq(ops->unsubscribe(ctx, NULL), IOTKIT_ERR_INVALID_ARG);
+  cr_assert_eq(ops->unsubscribe(NULL, "a"), IOTKIT_ERR_INVALID_ARG);
+  cr_assert_eq(ops->unsubscribe(ctx, "a"), IOTKIT_ERR_NOT_CONNECTED);
 }
 
 Test(http_args, last_error_null_is_empty) { cr_assert_str_eq(ops->last_error(NULL), ""); }
