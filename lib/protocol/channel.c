@@ -4,6 +4,7 @@
 
 #include "core/util.h"
 #include "iotkit/protocol.h"
+#include "protocol/channel_internal.h"
 
 static const char *const names[] = {
     [IOTKIT_CHANNEL_TELEMETRY] = "telemetry",
@@ -29,6 +30,13 @@ iotkit_channel_t iotkit_channel_from_suffix(const char *suffix) {
   for (size_t i = 1; i < NAMES_N; i++)
     if (i != IOTKIT_CHANNEL_EVENTS && strcmp(suffix, names[i]) == 0) return (iotkit_channel_t)i;
   return IOTKIT_CHANNEL_OTHER;
+}
+
+bool iotkit__channel_ends_with(const char *topic, iotkit_channel_t channel) {
+  const char *name = iotkit_channel_name(channel);
+  size_t n = topic ? strlen(topic) : 0, s = name ? strlen(name) : 0;
+  if (!s || n < s || strcmp(topic + n - s, name) != 0) return false;
+  return n == s || topic[n - s - 1] == '/';
 }
 
 /* A suffix is one or more '/'-separated segments: none empty (so no leading,

@@ -5,13 +5,10 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "protocol/channel_internal.h"
 
 bool iotkit__coap_channel_uses_put(const char *channel) {
-  static const char suffix[] = "state/reported";
-  size_t n = channel ? strlen(channel) : 0;
-  size_t s = sizeof suffix - 1;
-  if (n < s || strcmp(channel + n - s, suffix) != 0) return false;
-  return n == s || channel[n - s - 1] == '/';
+  return iotkit__channel_ends_with(channel, IOTKIT_CHANNEL_STATE_REPORTED);
 }
 
 iotkit_err_t iotkit__coap_code_to_err(unsigned code) {

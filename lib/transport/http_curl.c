@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "protocol/channel_internal.h"
 
 /* libcurl needs one process-wide curl_global_init() before any handle is made
    (it initialises OpenSSL and the socket layer). A pthread_once is the only
@@ -258,10 +259,7 @@ static iotkit_err_t http_send(void *ctx, const iotkit_message_t *msg, uint32_t *
   if (!r) return IOTKIT_ERR_NOMEM;
   r->kind = HTTP_REQ_SEND;
   r->len = msg->len;
-  size_t clen = strlen(msg->channel);
-  const char *suffix = "state/reported";
-  r->put = clen >= strlen(suffix) && strcmp(msg->channel + clen - strlen(suffix), suffix) == 0 &&
-           (clen == strlen(suffix) || msg->channel[clen - strlen(suffix) - 1] == '/');
+  r->put = iotkit__channel_ends_with(msg->channel, IOTKIT_CHANNEL_STATE_REPORTED);
   r->channel = iotkit__strdup(msg->channel);
   r->body = malloc(msg->len ? msg->len : 1);
   if (!r->channel || !r->body) {
