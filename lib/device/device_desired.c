@@ -19,11 +19,6 @@ static void persist(iotkit_device_t *dev, uint64_t version, const cJSON *state) 
   free(doc);
 }
 
-/* Check {"version":N,"state":{...}} as the protocol layer reads it. */
-static const char *check_doc(const cJSON *doc, uint64_t *version, const cJSON **state) {
-  return iotkit__desired_check(doc, version, state);
-}
-
 static void deliver(iotkit_device_t *dev, const cJSON *delta, uint64_t version) {
   iotkit__device_lock(dev);
   iotkit_desired_cb cb = dev->closing ? NULL : dev->on_desired;
@@ -40,7 +35,7 @@ void iotkit__device_desired_in(iotkit_device_t *dev, const void *payload, size_t
   cJSON *doc = iotkit__json_parse(payload, len);
   uint64_t version = 0;
   const cJSON *state = NULL;
-  const char *why = doc ? check_doc(doc, &version, &state) : "not JSON";
+  const char *why = doc ? iotkit__desired_check(doc, &version, &state) : "not JSON";
   if (why) {
     iotkit__device_set_error(dev, "ignored a desired state on %s: %s", dev->desired_channel, why);
     iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: ignored a desired state: %s", dev->device_id, why);
@@ -100,7 +95,7 @@ static void load(iotkit_device_t *dev) {
   free(buf);
   uint64_t version = 0;
   const cJSON *state = NULL;
-  cJSON *copy = doc && !check_doc(doc, &version, &state) ? cJSON_Duplicate(state, true) : NULL;
+  cJSON *copy = doc && !iotkit__desired_check(doc, &version, &state) ? cJSON_Duplicate(state, true) : NULL;
   if (copy) {
     cJSON_Delete(dev->desired);
     dev->desired = copy;
