@@ -418,6 +418,7 @@ static int next_timeout(coap_ctx_t *c) {
     coap_ticks(&ticks);
     unsigned lib = coap_io_prepare_epoll(c->cctx, ticks); /* 0: no timer */
     if (lib && (best < 0 || (long)lib < best)) best = (long)lib;
+    if (c->ev_head || c->session_dead) best = 0; /* what it just did (a NACK) waits for poll() */
   } else if (best < 0 || best > 100) {
     best = 100; /* no epoll descriptor carries libcoap's timers: poll now and then */
   }
