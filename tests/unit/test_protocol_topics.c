@@ -164,7 +164,7 @@ Test(protocol_topics, parse_bad_arguments) {
 }
 
 Test(protocol_topics, parse_id_buffer_too_small) {
-  char id[8];
+  char id[16];
   memset(id, 'x', sizeof id);
   const char *suffix = "untouched";
   cr_assert_eq(iotkit_protocol_topic_parse(NULL, "iotkit/v1/sensor-1/status", id, 8, &suffix, NULL),
