@@ -295,8 +295,8 @@ typedef struct iotkit_device_telemetry_stats {
  * C code calls iotkit_device_telemetry_stats().
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (NULL, or @p size 0). Thread-safe.
  */
-IOTKIT_API iotkit_err_t iotkit_device_telemetry_stats_sized(iotkit_device_t *dev, iotkit_device_telemetry_stats_t *stats,
-                                                            size_t size);
+IOTKIT_API iotkit_err_t iotkit_device_telemetry_stats_sized(iotkit_device_t *dev,
+                                                            iotkit_device_telemetry_stats_t *stats, size_t size);
 
 /** @brief Read the telemetry counters: iotkit_device_telemetry_stats_sized() with sizeof *(stats). */
 #define iotkit_device_telemetry_stats(dev, stats) iotkit_device_telemetry_stats_sized((dev), (stats), sizeof *(stats))

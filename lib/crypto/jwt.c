@@ -76,7 +76,8 @@ static iotkit_err_t check_claims(const cJSON *obj, const iotkit_jwt_verify_opts_
 iotkit_err_t iotkit_jwt_verify(const char *token, const iotkit_jwt_verify_opts_t *user_opts,
                                iotkit_jwt_claims_t **claims) {
   iotkit_jwt_verify_opts_t full;
-  if (!user_opts || IOTKIT__STRUCT_IN(full, iotkit_jwt_verify_opts_init, user_opts, IOTKIT__JWT_VERIFY_OPTS) != IOTKIT_OK)
+  if (!user_opts ||
+      IOTKIT__STRUCT_IN(full, iotkit_jwt_verify_opts_init, user_opts, IOTKIT__JWT_VERIFY_OPTS) != IOTKIT_OK)
     return IOTKIT_ERR_INVALID_ARG;
   const iotkit_jwt_verify_opts_t *opts = &full;
   if (!token || !opts->key || opts->leeway_s > IOTKIT_JWT_MAX_LEEWAY_S) return IOTKIT_ERR_INVALID_ARG;

@@ -118,17 +118,14 @@ static int run(push_t *p, const char *uri_text, const char *id, const char *mani
   char manifest_channel[CHANNEL_MAX];
   snprintf(manifest_channel, sizeof manifest_channel, "iotkit/v1/%s/ota/manifest", id);
   iotkit_transport_config_t tc;
-  memset(&tc, 0, sizeof tc);
+  iotkit_transport_config_init(&tc);
   tc.uri = &uri;
   tc.hal = hal;
   tc.client_id = client_id;
   tc.username = uri.user;
   tc.password = uri.password;
   tc.keepalive_s = 30;
-  tc.clean_session = true;
-  tc.protocol_version = 311;
   tc.connect_timeout_ms = 10000;
-  tc.tls.verify_peer = true;
   iotkit_transport_events_t ev = {
       .user = p, .connected = ev_connected, .disconnected = ev_disconnected, .message = ev_message, .delivery = ev_delivery};
   const iotkit_transport_ops_t *ops = iotkit_transport_mqtt();
