@@ -581,6 +581,9 @@ IOTKIT_API iotkit_err_t iotkit_jwt_create(const iotkit_jwt_claims_t *claims, iot
 
 /** What iotkit_jwt_verify() expects. Fill with iotkit_jwt_verify_opts_init(). */
 typedef struct iotkit_jwt_verify_opts {
+  /** sizeof(iotkit_jwt_verify_opts_t) as the caller was compiled (set by the _init function);
+      0 means the layout of 0.2.0. See "Structs that grow" in docs/architecture.md. */
+  size_t struct_size;
   /** (required) The algorithm the token must use; the header never picks it. */
   iotkit_jwt_alg_t alg;
   /** (required) The verification key, of @c alg's type. Not copied: must outlive the call. */
@@ -645,6 +648,9 @@ typedef struct iotkit_jwt_provider iotkit_jwt_provider_t;
 
 /** Options of iotkit_jwt_provider_new(). Fill with iotkit_jwt_provider_config_init(). */
 typedef struct iotkit_jwt_provider_config {
+  /** sizeof(iotkit_jwt_provider_config_t) as the caller was compiled (set by the _init function);
+      0 means the layout of 0.2.0. See "Structs that grow" in docs/architecture.md. */
+  size_t struct_size;
   /** (required) The device's key pair, of @c alg's type. Not copied: it must outlive the provider. */
   const iotkit_key_t *key;
   /** (required) The algorithm: ::IOTKIT_JWT_EDDSA, ::IOTKIT_JWT_ES256 or ::IOTKIT_JWT_RS256. */
@@ -763,6 +769,9 @@ typedef struct iotkit_envelope iotkit_envelope_t;
 
 /** Options of iotkit_envelope_new(). Fill with iotkit_envelope_config_init(). */
 typedef struct iotkit_envelope_config {
+  /** sizeof(iotkit_envelope_config_t) as the caller was compiled (set by the _init function);
+      0 means the layout of 0.2.0. See "Structs that grow" in docs/architecture.md. */
+  size_t struct_size;
   /** (required) The 32-byte AES-256 key. Copied; the copy is wiped on free. */
   const uint8_t *key;
   /** (required) Its key id, 1 to ::IOTKIT_ENVELOPE_MAX_KID bytes of [A-Za-z0-9._-]. Copied. */

@@ -67,6 +67,9 @@ typedef struct iotkit_device iotkit_device_t;
 
 /** How a device is created. Fill with iotkit_device_config_init(); every string is copied. */
 typedef struct iotkit_device_config {
+  /** sizeof(iotkit_device_config_t) as the caller was compiled (set by the _init function);
+      0 means the layout of 0.2.0. See "Structs that grow" in docs/architecture.md. */
+  size_t struct_size;
   /** Device id: 1..IOTKIT_MAX_DEVICE_ID bytes of [A-Za-z0-9._-]. Required. */
   const char *device_id;
   /** Endpoint, e.g. "mqtt://127.0.0.1:1883". Required. */
@@ -272,7 +275,8 @@ IOTKIT_API iotkit_err_t iotkit_device_send_telemetry(iotkit_device_t *dev, const
 IOTKIT_API iotkit_err_t iotkit_device_send_batch(iotkit_device_t *dev, iotkit_telemetry_batch_t *batch,
                                                  iotkit_telemetry_format_t format, uint64_t *seq, uint32_t *msg_id);
 
-/** Telemetry counters of a device since it was created. */
+/** Telemetry counters of a device since it was created. Read with
+    iotkit_device_telemetry_stats(); fields are only ever appended. */
 typedef struct iotkit_device_telemetry_stats {
   bool durable;         /**< whether the device has a durable queue */
   uint64_t accepted;    /**< messages accepted by send_telemetry / send_batch */
@@ -285,10 +289,17 @@ typedef struct iotkit_device_telemetry_stats {
 } iotkit_device_telemetry_stats_t;
 
 /**
- * @brief Read the telemetry counters.
- * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG. Thread-safe.
+ * @brief Read the telemetry counters into the first @p size bytes of @p stats
+ * (the caller's sizeof: a caller built against an older, smaller struct gets
+ * only the fields it knows; nothing beyond @p size is written). For bindings;
+ * C code calls iotkit_device_telemetry_stats().
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (NULL, or @p size 0). Thread-safe.
  */
-IOTKIT_API iotkit_err_t iotkit_device_telemetry_stats(iotkit_device_t *dev, iotkit_device_telemetry_stats_t *stats);
+IOTKIT_API iotkit_err_t iotkit_device_telemetry_stats_sized(iotkit_device_t *dev,
+                                                            iotkit_device_telemetry_stats_t *stats, size_t size);
+
+/** @brief Read the telemetry counters: iotkit_device_telemetry_stats_sized() with sizeof *(stats). */
+#define iotkit_device_telemetry_stats(dev, stats) iotkit_device_telemetry_stats_sized((dev), (stats), sizeof *(stats))
 
 /**
  * @brief Publish @p len bytes on the device's channel "<prefix>/<device id>/<suffix>".

@@ -289,6 +289,9 @@ IOTKIT_API iotkit_err_t iotkit_hal_boot(iotkit_hal_t *hal, uint32_t max_trial_bo
 
 /** Options of the POSIX HAL. Fill with iotkit_hal_posix_config_init(). */
 typedef struct iotkit_hal_posix_config {
+  /** sizeof(iotkit_hal_posix_config_t) as the caller was compiled (set by the _init function);
+      0 means the layout of 0.2.0. See "Structs that grow" in docs/architecture.md. */
+  size_t struct_size;
   /** Directory for state (created if missing, mode 0700; its parent must exist). Copied. Required. */
   const char *state_dir;
   /** Capacity of each firmware slot in bytes (default 64 MiB). */
@@ -339,6 +342,9 @@ IOTKIT_API iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cf
 
 /** Options of the memory HAL. Fill with iotkit_hal_memory_config_init(). */
 typedef struct iotkit_hal_memory_config {
+  /** sizeof(iotkit_hal_memory_config_t) as the caller was compiled (set by the _init function);
+      0 means the layout of 0.2.0. See "Structs that grow" in docs/architecture.md. */
+  size_t struct_size;
   /** Capacity of each firmware slot in bytes (default 16 MiB). */
   uint64_t slot_capacity;
   /** Seed of the deterministic random generator (0: fixed default seed). */

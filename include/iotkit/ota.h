@@ -189,6 +189,7 @@ IOTKIT_API const char *iotkit_ota_state_name(iotkit_ota_state_t state);
 
 /** A snapshot of an update. Strings are valid until the next call on the handle. */
 typedef struct iotkit_ota_status {
+  size_t struct_size;       /**< sizeof(iotkit_ota_status_t) as the library was compiled: read fields only within it */
   iotkit_ota_state_t state; /**< current state */
   uint64_t bytes;           /**< bytes of the image in the slot */
   uint64_t total;           /**< image size (0 without a manifest) */
@@ -236,6 +237,9 @@ typedef struct iotkit_ota_fetcher {
 
 /** How an OTA client is made. Fill with iotkit_ota_config_init(). */
 typedef struct iotkit_ota_config {
+  /** sizeof(iotkit_ota_config_t) as the caller was compiled (set by the _init function);
+      0 means the layout of 0.2.0. See "Structs that grow" in docs/architecture.md. */
+  size_t struct_size;
   /** (required) The HAL with slots and KV store. Not copied: must outlive the handle. */
   iotkit_hal_t *hal;
   /** (required) The trusted keys. Not copied: must outlive the handle. */
@@ -408,10 +412,16 @@ IOTKIT_API iotkit_err_t iotkit_ota_cancel(iotkit_ota_t *ota);
 IOTKIT_API iotkit_err_t iotkit_ota_set_security_floor(iotkit_ota_t *ota, const char *version);
 
 /**
- * @brief A snapshot of the update.
- * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG.
+ * @brief A snapshot of the update, written into the first @p size bytes of
+ * @p status (the caller's sizeof; fields beyond it are not written, and
+ * status->struct_size receives how many bytes were). For bindings; C code
+ * calls iotkit_ota_status().
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (NULL, or @p size 0). Same thread rules as the handle.
  */
-IOTKIT_API iotkit_err_t iotkit_ota_status(iotkit_ota_t *ota, iotkit_ota_status_t *status);
+IOTKIT_API iotkit_err_t iotkit_ota_status_sized(iotkit_ota_t *ota, iotkit_ota_status_t *status, size_t size);
+
+/** @brief A snapshot of the update: iotkit_ota_status_sized() with sizeof *(status). */
+#define iotkit_ota_status(ota, status) iotkit_ota_status_sized((ota), (status), sizeof *(status))
 
 /**
  * @brief The status document of the ota/status channel (docs/protocol.md).

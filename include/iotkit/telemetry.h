@@ -260,6 +260,9 @@ typedef enum iotkit_telemetry_sync_policy {
 
 /** Options of a queue. Fill with iotkit_telemetry_queue_config_init(). */
 typedef struct iotkit_telemetry_queue_config {
+  /** sizeof(iotkit_telemetry_queue_config_t) as the caller was compiled (set by the _init function);
+      0 means the layout of 0.2.0. See "Structs that grow" in docs/architecture.md. */
+  size_t struct_size;
   /** The HAL with seg_* operations and kv_get/kv_set. Required; not copied: must outlive the queue. */
   const iotkit_hal_t *hal;
   /**
@@ -280,7 +283,9 @@ typedef struct iotkit_telemetry_queue_config {
   uint32_t sync_interval_ms;
 } iotkit_telemetry_queue_config_t;
 
-/** Counters of a queue since it was opened (recovered records count as queued). */
+/** Counters of a queue since it was opened (recovered records count as queued).
+    Read with iotkit_telemetry_queue_stats(). Its size is frozen: it is embedded by
+    value in ::iotkit_device_telemetry_stats_t. */
 typedef struct iotkit_telemetry_queue_stats {
   uint64_t queued;         /**< records accepted (appended, or recovered at open) */
   uint64_t sent;           /**< records handed out by iotkit_telemetry_queue_next() */
@@ -387,11 +392,17 @@ IOTKIT_API iotkit_err_t iotkit_telemetry_queue_poll(iotkit_telemetry_queue_t *q)
 IOTKIT_API iotkit_err_t iotkit_telemetry_queue_sync(iotkit_telemetry_queue_t *q);
 
 /**
- * @brief Read the counters.
- * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG.
+ * @brief Read the counters into the first @p size bytes of @p stats (the
+ * caller's sizeof: a caller built against an older, smaller struct gets only
+ * the fields it knows; nothing beyond @p size is written). For bindings; C code
+ * calls iotkit_telemetry_queue_stats().
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (NULL, or @p size 0). Thread-safe.
  */
-IOTKIT_API iotkit_err_t iotkit_telemetry_queue_stats(iotkit_telemetry_queue_t *q,
-                                                     iotkit_telemetry_queue_stats_t *stats);
+IOTKIT_API iotkit_err_t iotkit_telemetry_queue_stats_sized(iotkit_telemetry_queue_t *q,
+                                                           iotkit_telemetry_queue_stats_t *stats, size_t size);
+
+/** @brief Read the counters: iotkit_telemetry_queue_stats_sized() with sizeof *(stats). */
+#define iotkit_telemetry_queue_stats(q, stats) iotkit_telemetry_queue_stats_sized((q), (stats), sizeof *(stats))
 
 #ifdef __cplusplus
 }

@@ -45,3 +45,23 @@ void iotkit__free_secret(char *s) {
   iotkit__memzero(s, strlen(s));
   free(s);
 }
+
+static size_t claimed_size(const void *src, size_t size_0_2) {
+  size_t size;
+  memcpy(&size, src, sizeof size); /* struct_size is the first field of every struct that grows */
+  return size ? size : size_0_2;
+}
+
+iotkit_err_t iotkit__struct_check(const void *src, size_t size_0_2, size_t required) {
+  if (!src || claimed_size(src, size_0_2) < required) return IOTKIT_ERR_INVALID_ARG;
+  return IOTKIT_OK;
+}
+
+iotkit_err_t iotkit__struct_copy(void *dst, size_t dst_size, const void *src, size_t size_0_2, size_t required) {
+  if (!dst || dst_size < sizeof(size_t) || iotkit__struct_check(src, size_0_2, required) != IOTKIT_OK)
+    return IOTKIT_ERR_INVALID_ARG;
+  size_t size = claimed_size(src, size_0_2);
+  memcpy(dst, src, size < dst_size ? size : dst_size);
+  memcpy(dst, &dst_size, sizeof dst_size);
+  return IOTKIT_OK;
+}

@@ -23,11 +23,16 @@ typedef struct parsed {
 void iotkit_envelope_config_init(iotkit_envelope_config_t *cfg) {
   if (!cfg) return;
   memset(cfg, 0, sizeof *cfg);
+  cfg->struct_size = sizeof(*cfg);
   cfg->nonce_block = IOTKIT_ENVELOPE_NONCE_BLOCK_DEFAULT;
 }
 
-iotkit_err_t iotkit_envelope_new(const iotkit_envelope_config_t *cfg, iotkit_envelope_t **out) {
-  if (!cfg || !out || !cfg->key || !iotkit__is_safe_name(cfg->key_id, IOTKIT_ENVELOPE_MAX_KID) ||
+iotkit_err_t iotkit_envelope_new(const iotkit_envelope_config_t *user_cfg, iotkit_envelope_t **out) {
+  iotkit_envelope_config_t full;
+  if (!user_cfg || IOTKIT__STRUCT_IN(full, iotkit_envelope_config_init, user_cfg, IOTKIT__ENVELOPE_CONFIG) != IOTKIT_OK)
+    return IOTKIT_ERR_INVALID_ARG;
+  const iotkit_envelope_config_t *cfg = &full;
+  if (!out || !cfg->key || !iotkit__is_safe_name(cfg->key_id, IOTKIT_ENVELOPE_MAX_KID) ||
       !iotkit__is_safe_name(cfg->device_id, IOTKIT_MAX_DEVICE_ID) || cfg->nonce_block == 0 ||
       cfg->nonce_block > IOTKIT_ENVELOPE_NONCE_BLOCK_MAX)
     return IOTKIT_ERR_INVALID_ARG;

@@ -18,6 +18,7 @@ iotkit_err_t iotkit_jwt_create(const iotkit_jwt_claims_t *claims, iotkit_jwt_alg
 void iotkit_jwt_verify_opts_init(iotkit_jwt_verify_opts_t *opts) {
   if (!opts) return;
   memset(opts, 0, sizeof *opts);
+  opts->struct_size = sizeof(*opts);
   opts->require_exp = true;
 }
 
@@ -72,8 +73,14 @@ static iotkit_err_t check_claims(const cJSON *obj, const iotkit_jwt_verify_opts_
   return IOTKIT_OK;
 }
 
-iotkit_err_t iotkit_jwt_verify(const char *token, const iotkit_jwt_verify_opts_t *opts, iotkit_jwt_claims_t **claims) {
-  if (!token || !opts || !opts->key || opts->leeway_s > IOTKIT_JWT_MAX_LEEWAY_S) return IOTKIT_ERR_INVALID_ARG;
+iotkit_err_t iotkit_jwt_verify(const char *token, const iotkit_jwt_verify_opts_t *user_opts,
+                               iotkit_jwt_claims_t **claims) {
+  iotkit_jwt_verify_opts_t full;
+  if (!user_opts ||
+      IOTKIT__STRUCT_IN(full, iotkit_jwt_verify_opts_init, user_opts, IOTKIT__JWT_VERIFY_OPTS) != IOTKIT_OK)
+    return IOTKIT_ERR_INVALID_ARG;
+  const iotkit_jwt_verify_opts_t *opts = &full;
+  if (!token || !opts->key || opts->leeway_s > IOTKIT_JWT_MAX_LEEWAY_S) return IOTKIT_ERR_INVALID_ARG;
   int64_t now = 0;
   iotkit_err_t rc = current_time(opts, &now);
   if (rc != IOTKIT_OK) return rc;

@@ -22,6 +22,7 @@ struct iotkit_jwt_provider {
 void iotkit_jwt_provider_config_init(iotkit_jwt_provider_config_t *cfg) {
   if (!cfg) return;
   memset(cfg, 0, sizeof *cfg);
+  cfg->struct_size = sizeof(*cfg);
   cfg->lifetime_s = IOTKIT_JWT_LIFETIME_DEFAULT_S;
 }
 
@@ -38,8 +39,12 @@ static iotkit_err_t check_config(const iotkit_jwt_provider_config_t *cfg) {
   return IOTKIT_OK;
 }
 
-iotkit_err_t iotkit_jwt_provider_new(const iotkit_jwt_provider_config_t *cfg, iotkit_jwt_provider_t **out) {
-  if (!cfg || !out) return IOTKIT_ERR_INVALID_ARG;
+iotkit_err_t iotkit_jwt_provider_new(const iotkit_jwt_provider_config_t *user_cfg, iotkit_jwt_provider_t **out) {
+  if (!user_cfg || !out) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_jwt_provider_config_t full;
+  if (IOTKIT__STRUCT_IN(full, iotkit_jwt_provider_config_init, user_cfg, IOTKIT__JWT_PROVIDER_CONFIG) != IOTKIT_OK)
+    return IOTKIT_ERR_INVALID_ARG;
+  const iotkit_jwt_provider_config_t *cfg = &full;
   iotkit_err_t rc = check_config(cfg);
   if (rc != IOTKIT_OK) return rc;
   iotkit_jwt_provider_t *p = calloc(1, sizeof *p);

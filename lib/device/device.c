@@ -11,6 +11,7 @@
 void iotkit_device_config_init(iotkit_device_config_t *cfg) {
   if (!cfg) return;
   memset(cfg, 0, sizeof(*cfg));
+  cfg->struct_size = sizeof(*cfg);
   cfg->keepalive_s = IOTKIT_KEEPALIVE_DEFAULT_S;
   cfg->clean_session = true;
   cfg->mqtt_version = 311;
@@ -155,7 +156,8 @@ static bool copy_strings(iotkit_device_t *dev, const iotkit_device_config_t *cfg
 
 static iotkit_err_t setup_hal(iotkit_device_t *dev, const iotkit_device_config_t *cfg) {
   if (cfg->hal) {
-    dev->hal = cfg->hal;
+    if (iotkit_hal_validate(cfg->hal) != IOTKIT_OK) return IOTKIT_ERR_INVALID_ARG;
+    dev->hal = iotkit__hal_view(cfg->hal, &dev->hal_view);
   } else {
     iotkit_hal_posix_config_t pc;
     iotkit_hal_posix_config_init(&pc);
@@ -173,8 +175,13 @@ static iotkit_err_t setup_hal(iotkit_device_t *dev, const iotkit_device_config_t
   return err;
 }
 
-iotkit_err_t iotkit_device_new(const iotkit_device_config_t *cfg, iotkit_device_t **out) {
-  if (!cfg || !out) return IOTKIT_ERR_INVALID_ARG;
+iotkit_err_t iotkit_device_new(const iotkit_device_config_t *user_cfg, iotkit_device_t **out) {
+  if (!user_cfg || !out) return IOTKIT_ERR_INVALID_ARG;
+  /* Only the prefix the caller knows is read; the rest keeps the defaults. */
+  iotkit_device_config_t full;
+  if (IOTKIT__STRUCT_IN(full, iotkit_device_config_init, user_cfg, IOTKIT__DEVICE_CONFIG) != IOTKIT_OK)
+    return IOTKIT_ERR_INVALID_ARG;
+  const iotkit_device_config_t *cfg = &full;
   iotkit_err_t err = check_config(cfg);
   if (err != IOTKIT_OK) return err;
   iotkit_device_t *dev = calloc(1, sizeof(*dev));

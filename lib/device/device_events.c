@@ -117,7 +117,7 @@ iotkit_err_t iotkit__device_transport(iotkit_device_t *dev) {
       .delivery = ev_delivery,
   };
   iotkit_transport_config_t tc;
-  memset(&tc, 0, sizeof(tc));
+  iotkit_transport_config_init(&tc);
   tc.uri = &dev->uri;
   tc.hal = dev->hal;
   tc.client_id = dev->device_id;

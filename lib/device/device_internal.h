@@ -39,6 +39,7 @@ struct iotkit_device {
 
   const iotkit_hal_t *hal;
   iotkit_hal_t *own_hal; /* made from state_dir; freed with the device */
+  iotkit_hal_t hal_view; /* full-size copy of a HAL whose struct_size is older (iotkit__hal_view) */
   const iotkit_transport_ops_t *ops;
   void *tctx; /* transport context, made by connect; written under send_lock */
   iotkit_transport_events_t events; /* kept here: a backend may keep the pointer */

@@ -234,13 +234,14 @@ void iotkit__device_telemetry_pump(iotkit_device_t *dev) {
   tel_unlock(dev);
 }
 
-iotkit_err_t iotkit_device_telemetry_stats(iotkit_device_t *dev, iotkit_device_telemetry_stats_t *stats) {
-  if (!dev || !stats) return IOTKIT_ERR_INVALID_ARG;
+iotkit_err_t iotkit_device_telemetry_stats_sized(iotkit_device_t *dev, iotkit_device_telemetry_stats_t *stats,
+                                                 size_t size) {
+  if (!dev || !stats || size == 0) return IOTKIT_ERR_INVALID_ARG;
   tel_lock(dev);
   iotkit_device_telemetry_stats_t s = dev->tel->st;
   tel_unlock(dev);
   memset(&s.queue, 0, sizeof(s.queue));
   if (dev->tel->q) (void)iotkit_telemetry_queue_stats(dev->tel->q, &s.queue);
-  *stats = s;
+  memcpy(stats, &s, size < sizeof(s) ? size : sizeof(s));
   return IOTKIT_OK;
 }

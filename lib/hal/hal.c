@@ -15,10 +15,17 @@ void iotkit_hal_init(iotkit_hal_t *hal) {
 }
 
 iotkit_err_t iotkit_hal_validate(const iotkit_hal_t *hal) {
-  if (!hal) return IOTKIT_ERR_INVALID_ARG;
+  if (iotkit__struct_check(hal, IOTKIT__HAL_SIZE_0_2, IOTKIT__HAL_REQUIRED) != IOTKIT_OK) return IOTKIT_ERR_INVALID_ARG;
   bool ok = hal->monotonic_ms && hal->wall_ms && hal->random && hal->kv_get && hal->kv_set && hal->kv_erase &&
             hal->log && hal->mutex_new && hal->mutex_lock && hal->mutex_unlock && hal->mutex_free;
   return ok ? IOTKIT_OK : IOTKIT_ERR_INVALID_ARG;
+}
+
+const iotkit_hal_t *iotkit__hal_view(const iotkit_hal_t *hal, iotkit_hal_t *view) {
+  if (IOTKIT__STRUCT_SIZE(hal, IOTKIT__HAL_SIZE_0_2) >= sizeof(*hal)) return hal;
+  iotkit_hal_init(view);
+  (void)iotkit__struct_copy(view, sizeof(*view), hal, IOTKIT__HAL_SIZE_0_2, IOTKIT__HAL_REQUIRED);
+  return view;
 }
 
 void iotkit_hal_log(const iotkit_hal_t *hal, iotkit_log_level_t level, const char *text) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "hal/memory_internal.h"
 
 #define DEFAULT_SEED 0x9e3779b97f4a7c15ull
@@ -13,6 +14,7 @@
 void iotkit_hal_memory_config_init(iotkit_hal_memory_config_t *cfg) {
   if (!cfg) return;
   memset(cfg, 0, sizeof(*cfg));
+  cfg->struct_size = sizeof(*cfg);
   cfg->slot_capacity = 16u * 1024u * 1024u;
   cfg->log_level = IOTKIT_LOG_DEBUG;
 }
@@ -94,6 +96,8 @@ static void mem_log(void *ctx, iotkit_log_level_t level, const char *line) {
   pthread_mutex_lock(&m->lock);
   log_append(m, text, (size_t)n);
   pthread_mutex_unlock(&m->lock);
+  /* Outside the lock: the sink may take its own locks, or read the captured log. */
+  if (m->cfg.log_cb) m->cfg.log_cb(m->cfg.log_user, level, line);
 }
 
 static iotkit_err_t mem_reboot(void *ctx, const char *reason) {
@@ -139,10 +143,10 @@ static void install_ops(iotkit_hal_t *h) {
 iotkit_err_t iotkit_hal_memory_new(const iotkit_hal_memory_config_t *cfg, iotkit_hal_t **out) {
   if (!out) return IOTKIT_ERR_INVALID_ARG;
   iotkit_hal_memory_config_t c;
-  if (cfg) {
-    c = *cfg;
-  } else {
+  if (!cfg) {
     iotkit_hal_memory_config_init(&c);
+  } else if (IOTKIT__STRUCT_IN(c, iotkit_hal_memory_config_init, cfg, IOTKIT__HAL_MEMORY_CONFIG) != IOTKIT_OK) {
+    return IOTKIT_ERR_INVALID_ARG;
   }
   if (c.slot_capacity == 0 || c.slot_capacity > SIZE_MAX) return IOTKIT_ERR_INVALID_ARG;
   iotkit__hal_memory_t *m = calloc(1, sizeof(*m));

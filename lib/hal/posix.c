@@ -6,11 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "hal/posix_internal.h"
 
 void iotkit_hal_posix_config_init(iotkit_hal_posix_config_t *cfg) {
   if (!cfg) return;
   memset(cfg, 0, sizeof(*cfg));
+  cfg->struct_size = sizeof(*cfg);
   cfg->slot_capacity = 64u * 1024u * 1024u;
   cfg->log_level = IOTKIT_LOG_INFO;
   cfg->log_fd = 2;
@@ -38,7 +40,9 @@ static void px_sleep_ms(void *ctx, uint32_t ms) {
 
 static void px_log(void *ctx, iotkit_log_level_t level, const char *line) {
   iotkit__hal_posix_t *p = ctx;
-  if (p->log_fd < 0 || !line || level > p->log_level) return;
+  if (!line || level > p->log_level) return;
+  if (p->log_cb) p->log_cb(p->log_user, level, line);
+  if (p->log_fd < 0) return;
   char ts[32], text[1200];
   iotkit__hal_format_utc(iotkit__hal_os_wall_ms(), ts, sizeof(ts));
   int n = snprintf(text, sizeof(text), "%s iotkit[%s] %s\n", ts, iotkit_log_level_name(level), line);
@@ -116,9 +120,13 @@ static iotkit_err_t open_state(iotkit__hal_posix_t *p, const char *state_dir) {
   return rc;
 }
 
-iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cfg, iotkit_hal_t **out) {
-  if (!cfg || !out || !cfg->state_dir || !*cfg->state_dir || cfg->slot_capacity == 0 ||
-      cfg->slot_capacity > (uint64_t)INT64_MAX)
+iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *user_cfg, iotkit_hal_t **out) {
+  if (!user_cfg || !out) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_hal_posix_config_t full;
+  if (IOTKIT__STRUCT_IN(full, iotkit_hal_posix_config_init, user_cfg, IOTKIT__HAL_POSIX_CONFIG) != IOTKIT_OK)
+    return IOTKIT_ERR_INVALID_ARG;
+  const iotkit_hal_posix_config_t *cfg = &full;
+  if (!cfg->state_dir || !*cfg->state_dir || cfg->slot_capacity == 0 || cfg->slot_capacity > (uint64_t)INT64_MAX)
     return IOTKIT_ERR_INVALID_ARG;
   iotkit__hal_posix_t *p = calloc(1, sizeof(*p));
   if (!p) return IOTKIT_ERR_NOMEM;
@@ -128,6 +136,8 @@ iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cfg, iotkit_h
   }
   p->log_level = cfg->log_level;
   p->log_fd = cfg->log_fd;
+  p->log_cb = cfg->log_cb;
+  p->log_user = cfg->log_cb ? cfg->log_user : NULL;
   p->capacity = cfg->slot_capacity;
   p->kv_dir = p->slots_dir = p->queue_dir = -1;
   for (int i = 0; i < IOTKIT_HAL_SLOT_COUNT; i++) p->slot_fd[i] = -1;

@@ -20,6 +20,8 @@ typedef struct iotkit__hal_posix {
   iotkit__hal_box_t box; /* must stay first */
   iotkit_log_level_t log_level;
   int log_fd;
+  iotkit_log_cb log_cb; /* optional sink of every line at or above log_level */
+  void *log_user;
   uint64_t capacity;
   int kv_dir;              /* <state_dir>/kv */
   int slots_dir;           /* <state_dir>/slots */

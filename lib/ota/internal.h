@@ -48,6 +48,7 @@ iotkit_sig_alg_t iotkit__ota_sig_alg(const iotkit_key_t *key);
 /* ---------------------------------------------------------- client -- */
 struct iotkit_ota {
   iotkit_ota_config_t cfg; /* strings below are the handle's own copies */
+  iotkit_hal_t hal_view;   /* cfg.hal points here when the caller's HAL is of an older, smaller layout */
   char device_type[IOTKIT_OTA_MAX_NAME + 1];
   char running_version[IOTKIT_OTA_MAX_VERSION + 1];
   char *ca_file;

@@ -11,6 +11,7 @@
 void iotkit_ota_config_init(iotkit_ota_config_t *cfg) {
   if (!cfg) return;
   memset(cfg, 0, sizeof(*cfg));
+  cfg->struct_size = sizeof(*cfg);
   cfg->chunk_size = 16u * 1024u;
   cfg->checkpoint_chunks = 1;
   cfg->max_retries = 5;
@@ -44,12 +45,23 @@ void iotkit_ota_free(iotkit_ota_t *ota) {
   free(ota);
 }
 
-iotkit_err_t iotkit_ota_new(const iotkit_ota_config_t *cfg, iotkit_ota_t **out) {
-  if (!cfg || !out || !config_ok(cfg)) return IOTKIT_ERR_INVALID_ARG;
-  if (cfg->trial_timeout_s && !cfg->hal->slot_revert) return IOTKIT_ERR_UNSUPPORTED;
+iotkit_err_t iotkit_ota_new(const iotkit_ota_config_t *user_cfg, iotkit_ota_t **out) {
+  if (!user_cfg || !out) return IOTKIT_ERR_INVALID_ARG;
+  /* Only the prefix the caller knows is read, and only the HAL operations its struct_size covers. */
+  iotkit_ota_config_t full;
+  if (IOTKIT__STRUCT_IN(full, iotkit_ota_config_init, user_cfg, IOTKIT__OTA_CONFIG) != IOTKIT_OK || !config_ok(&full))
+    return IOTKIT_ERR_INVALID_ARG;
+  const iotkit_ota_config_t *cfg = &full;
+  iotkit_hal_t view;
+  const iotkit_hal_t *hal = iotkit__hal_view(cfg->hal, &view);
+  if (cfg->trial_timeout_s && !IOTKIT__HAS_OP(hal, slot_revert)) return IOTKIT_ERR_UNSUPPORTED;
   iotkit_ota_t *ota = calloc(1, sizeof(*ota));
   if (!ota) return IOTKIT_ERR_NOMEM;
   ota->cfg = *cfg;
+  if (hal == &view) {
+    ota->hal_view = view;
+    ota->cfg.hal = &ota->hal_view;
+  }
   memcpy(ota->device_type, cfg->device_type, strlen(cfg->device_type) + 1);
   memcpy(ota->running_version, cfg->running_version, strlen(cfg->running_version) + 1);
   ota->cfg.device_type = ota->device_type;

@@ -114,9 +114,10 @@ iotkit_err_t iotkit__ota_set_state(iotkit_ota_t *ota, iotkit_ota_state_t state, 
   return IOTKIT_OK;
 }
 
-iotkit_err_t iotkit_ota_status(iotkit_ota_t *ota, iotkit_ota_status_t *st) {
-  if (!ota || !st) return IOTKIT_ERR_INVALID_ARG;
+/* Fill a whole local status: the public call copies the prefix the caller knows. */
+static void fill_status(const iotkit_ota_t *ota, iotkit_ota_status_t *st) {
   memset(st, 0, sizeof(*st));
+  st->struct_size = sizeof(*st);
   st->state = ota->state;
   st->error = ota->error;
   st->running_version = ota->running_version;
@@ -125,13 +126,22 @@ iotkit_err_t iotkit_ota_status(iotkit_ota_t *ota, iotkit_ota_status_t *st) {
   bool done = ota->state >= IOTKIT_OTA_DOWNLOADED && ota->state <= IOTKIT_OTA_CONFIRMED;
   st->bytes = done ? st->total : ota->offset;
   st->percent = st->total ? (unsigned)(st->bytes * 100 / st->total) : 0;
+}
+
+iotkit_err_t iotkit_ota_status_sized(iotkit_ota_t *ota, iotkit_ota_status_t *st, size_t size) {
+  if (!ota || !st || size == 0) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_ota_status_t full;
+  fill_status(ota, &full);
+  size_t n = size < sizeof(full) ? size : sizeof(full);
+  full.struct_size = n;
+  memcpy(st, &full, n);
   return IOTKIT_OK;
 }
 
 void iotkit__ota_report(iotkit_ota_t *ota) {
   if (!ota->cfg.on_status && !ota->observer) return;
   iotkit_ota_status_t st;
-  iotkit_ota_status(ota, &st);
+  fill_status(ota, &st);
   if (ota->cfg.on_status) ota->cfg.on_status(ota, ota->cfg.user, &st);
   if (ota->observer) ota->observer(ota, ota->observer_user, &st);
 }

@@ -308,8 +308,9 @@ iotkit_err_t iotkit_telemetry_queue_sync(iotkit_telemetry_queue_t *q) {
   return rc;
 }
 
-iotkit_err_t iotkit_telemetry_queue_stats(iotkit_telemetry_queue_t *q, iotkit_telemetry_queue_stats_t *stats) {
-  if (!q || !stats) return IOTKIT_ERR_INVALID_ARG;
+iotkit_err_t iotkit_telemetry_queue_stats_sized(iotkit_telemetry_queue_t *q, iotkit_telemetry_queue_stats_t *stats,
+                                                size_t size) {
+  if (!q || !stats || size == 0) return IOTKIT_ERR_INVALID_ARG;
   LOCK(q);
   iotkit_telemetry_queue_stats_t s = q->st;
   s.pending = s.in_flight = 0;
@@ -320,7 +321,7 @@ iotkit_err_t iotkit_telemetry_queue_stats(iotkit_telemetry_queue_t *q, iotkit_te
   s.bytes = q->bytes;
   s.next_seq = q->next_seq;
   UNLOCK(q);
-  *stats = s;
+  memcpy(stats, &s, size < sizeof(s) ? size : sizeof(s));
   return IOTKIT_OK;
 }
 

@@ -60,6 +60,7 @@ typedef struct iotkit__q_seg {
 
 struct iotkit_telemetry_queue {
   const iotkit_hal_t *hal;
+  iotkit_hal_t hal_view; /* hal points here when the caller's HAL is of an older, smaller layout */
   void *mutex;
   iotkit_telemetry_queue_config_t cfg; /* name points at name[] */
   char name[IOTKIT_MAX_KV_KEY + 1];

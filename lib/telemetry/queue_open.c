@@ -12,6 +12,7 @@
 void iotkit_telemetry_queue_config_init(iotkit_telemetry_queue_config_t *cfg) {
   if (!cfg) return;
   memset(cfg, 0, sizeof(*cfg));
+  cfg->struct_size = sizeof(*cfg);
   cfg->name = "telemetry";
   cfg->max_bytes = 16u * 1024u * 1024u;
   cfg->segment_bytes = 1024u * 1024u;
@@ -28,7 +29,8 @@ static iotkit_err_t check_config(const iotkit_telemetry_queue_config_t *c) {
     return IOTKIT_ERR_INVALID_ARG;
   if (iotkit_hal_validate(c->hal) != IOTKIT_OK) return IOTKIT_ERR_INVALID_ARG;
   const iotkit_hal_t *h = c->hal;
-  if (!h->seg_append || !h->seg_read || !h->seg_size || !h->seg_sync || !h->seg_remove || !h->seg_list)
+  if (!IOTKIT__HAS_OP(h, seg_append) || !IOTKIT__HAS_OP(h, seg_read) || !IOTKIT__HAS_OP(h, seg_size) ||
+      !IOTKIT__HAS_OP(h, seg_sync) || !IOTKIT__HAS_OP(h, seg_remove) || !IOTKIT__HAS_OP(h, seg_list))
     return IOTKIT_ERR_UNSUPPORTED;
   return IOTKIT_OK;
 }
@@ -153,14 +155,20 @@ static void destroy(iotkit_telemetry_queue_t *q) {
   free(q);
 }
 
-iotkit_err_t iotkit_telemetry_queue_open(const iotkit_telemetry_queue_config_t *cfg, iotkit_telemetry_queue_t **out) {
-  if (!cfg || !out) return IOTKIT_ERR_INVALID_ARG;
+iotkit_err_t iotkit_telemetry_queue_open(const iotkit_telemetry_queue_config_t *user_cfg,
+                                         iotkit_telemetry_queue_t **out) {
+  if (!user_cfg || !out) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_telemetry_queue_config_t full;
+  if (IOTKIT__STRUCT_IN(full, iotkit_telemetry_queue_config_init, user_cfg, IOTKIT__TELEMETRY_QUEUE_CONFIG) != IOTKIT_OK)
+    return IOTKIT_ERR_INVALID_ARG;
+  const iotkit_telemetry_queue_config_t *cfg = &full;
   iotkit_err_t rc = check_config(cfg);
   if (rc != IOTKIT_OK) return rc;
   iotkit_telemetry_queue_t *q = calloc(1, sizeof(*q));
   if (!q) return IOTKIT_ERR_NOMEM;
-  q->hal = cfg->hal;
+  q->hal = iotkit__hal_view(cfg->hal, &q->hal_view);
   q->cfg = *cfg;
+  q->cfg.hal = q->hal;
   memcpy(q->name, cfg->name, strlen(cfg->name) + 1);
   q->cfg.name = q->name;
   iotkit__fmt(q->seq_key, sizeof(q->seq_key), "%s.seq", q->name);

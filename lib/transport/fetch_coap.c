@@ -284,14 +284,19 @@ static iotkit_err_t open_session(cfetch_t *f) {
   if (rc != IOTKIT_OK) return rc;
   iotkit_uri_t endpoint = f->uri;
   endpoint.query = NULL; /* the query is the resource's (Uri-Query), not tuning of the session */
-  iotkit_transport_config_t cfg = {
-      .uri = &endpoint,
-      .hal = f->hal,
-      .connect_timeout_ms = o->timeout_ms,
-      .tls = {.ca_file = o->ca_file, .psk_identity = o->psk_identity, .psk_key_hex = o->psk_key_hex,
-              .verify_peer = true},
-  };
-  iotkit_transport_events_t ev = {.user = f, .connected = on_connected, .disconnected = on_disconnected};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &endpoint;
+  cfg.hal = f->hal;
+  cfg.connect_timeout_ms = o->timeout_ms;
+  cfg.max_payload = 0; /* an image is fetched block by block: no per-message limit */
+  cfg.tls.ca_file = o->ca_file;
+  cfg.tls.psk_identity = o->psk_identity;
+  cfg.tls.psk_key_hex = o->psk_key_hex;
+  iotkit_transport_events_t ev = {.struct_size = sizeof ev,
+                                  .user = f,
+                                  .connected = on_connected,
+                                  .disconnected = on_disconnected};
   f->ops = iotkit_transport_coap();
   void *ctx = NULL;
   rc = f->ops->create(&cfg, &ev, &ctx);

@@ -111,7 +111,9 @@ static bool name_taken(const iotkit_transport_registry_t *reg, const char *name)
 }
 
 iotkit_err_t iotkit_transport_register(iotkit_transport_registry_t *reg, const iotkit_transport_ops_t *ops) {
-  if (!reg || !ops || !ops_valid(ops)) return IOTKIT_ERR_INVALID_ARG;
+  if (!reg || iotkit__struct_check(ops, IOTKIT__TRANSPORT_OPS_SIZE_0_2, IOTKIT__TRANSPORT_OPS_REQUIRED) != IOTKIT_OK ||
+      !ops_valid(ops))
+    return IOTKIT_ERR_INVALID_ARG;
   if (name_taken(reg, ops->name)) return IOTKIT_ERR_EXISTS;
   if (reg->count == reg->cap) {
     size_t cap = reg->cap ? reg->cap * 2 : 4;
@@ -172,4 +174,21 @@ void iotkit_transport_config_init(iotkit_transport_config_t *cfg) {
   cfg->connect_timeout_ms = IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS;
   cfg->max_payload = IOTKIT_MAX_PAYLOAD_DEFAULT;
   cfg->tls.verify_peer = true; /* secure by default: a zeroed config would not verify */
+}
+
+iotkit_err_t iotkit__transport_args(const iotkit_transport_config_t *cfg, const iotkit_transport_events_t *events,
+                                    iotkit_transport_config_t *cfg_out, iotkit_transport_events_t *ev_out) {
+  if (!cfg_out || !ev_out) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_transport_config_t c;
+  iotkit_transport_events_t e;
+  iotkit_transport_config_init(&c);
+  memset(&e, 0, sizeof e);
+  if (iotkit__struct_copy(&c, sizeof c, cfg, IOTKIT__TRANSPORT_CONFIG_SIZE_0_2, IOTKIT__TRANSPORT_CONFIG_REQUIRED) !=
+          IOTKIT_OK ||
+      iotkit__struct_copy(&e, sizeof e, events, IOTKIT__TRANSPORT_EVENTS_SIZE_0_2, IOTKIT__TRANSPORT_EVENTS_REQUIRED) !=
+          IOTKIT_OK)
+    return IOTKIT_ERR_INVALID_ARG;
+  *cfg_out = c;
+  *ev_out = e;
+  return IOTKIT_OK;
 }

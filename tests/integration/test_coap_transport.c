@@ -101,12 +101,13 @@ static void teardown(void) {
 static iotkit_err_t open_client_cfg(client_t *c, const char *uri_text, const iotkit_tls_config_t *tls,
                                     uint32_t connect_timeout_ms) {
   cr_assert_eq(iotkit_uri_parse(uri_text, &c->uri), IOTKIT_OK, "%s", uri_text);
-  iotkit_transport_config_t cfg = {
-      .uri = &c->uri,
-      .hal = test_hal_get(th),
-      .client_id = "dev-1",
-      .connect_timeout_ms = connect_timeout_ms,
-  };
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &c->uri;
+  cfg.hal = test_hal_get(th);
+  cfg.client_id = "dev-1";
+  cfg.connect_timeout_ms = connect_timeout_ms;
+  cfg.max_payload = 0; /* as before: no limit */
   if (tls) cfg.tls = *tls;
   iotkit_transport_events_t ev = {.user = &c->rec, .connected = on_connected, .disconnected = on_disconnected,
                                   .message = on_message, .delivery = on_delivery,

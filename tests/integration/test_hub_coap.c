@@ -342,8 +342,12 @@ Test(hub_coap, twenty_percent_loss_every_confirmable_message_arrives_once, .time
   snprintf(text, sizeof text, "%s?ack_timeout_ms=1000&max_retransmit=8&nstart=16", hub_srv_coap_uri(fx.hub));
   cr_assert_eq(iotkit_uri_parse(text, &uri), IOTKIT_OK);
   loss_rec_t rec = {0};
-  iotkit_transport_config_t cfg = {.uri = &uri, .hal = test_hal_get(th), .client_id = "sensor-1",
-                                   .connect_timeout_ms = 10000};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &uri;
+  cfg.hal = test_hal_get(th);
+  cfg.client_id = "sensor-1";
+  cfg.connect_timeout_ms = 10000;
   iotkit_transport_events_t ev = {.struct_size = sizeof ev,
                                   .user = &rec,
                                   .connected = loss_on_connected,

@@ -205,8 +205,15 @@ static void teardown_config(void) {
 
 /* create() with @p tls: its result; a failure must leave *ctx untouched. */
 static iotkit_err_t create_with(iotkit_tls_config_t tls) {
-  iotkit_transport_config_t cfg = {.uri = &parsed, .hal = test_hal_get(th), .client_id = "devA",
-                                   .clean_session = true, .protocol_version = 311, .tls = tls};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &parsed;
+  cfg.hal = test_hal_get(th);
+  cfg.client_id = "devA";
+  cfg.clean_session = true;
+  cfg.protocol_version = 311;
+  cfg.tls = tls;
+  cfg.max_payload = 0; /* as before: no limit */
   iotkit_transport_events_t ev = {0};
   void *ctx = (void *)&ev; /* a sentinel: must stay */
   const iotkit_transport_ops_t *ops = iotkit_transport_mqtt();

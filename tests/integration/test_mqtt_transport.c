@@ -97,19 +97,19 @@ typedef struct client_opts {
 
 static void open_client(const char *uri_text, const client_opts_t *o) {
   cr_assert_eq(iotkit_uri_parse(uri_text, &uri), IOTKIT_OK);
-  iotkit_transport_config_t cfg = {
-      .uri = &uri,
-      .hal = test_hal_get(th),
-      .client_id = "dev-1",
-      .username = o->user,
-      .password = o->password,
-      .keepalive_s = 30,
-      .clean_session = true,
-      .protocol_version = o->protocol ? o->protocol : 311,
-      .connect_timeout_ms = 10000,
-      .max_payload = o->max_payload,
-      .will = o->will,
-  };
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &uri;
+  cfg.hal = test_hal_get(th);
+  cfg.client_id = "dev-1";
+  cfg.username = o->user;
+  cfg.password = o->password;
+  cfg.keepalive_s = 30;
+  cfg.clean_session = true;
+  cfg.protocol_version = o->protocol ? o->protocol : 311;
+  cfg.connect_timeout_ms = 10000;
+  cfg.max_payload = o->max_payload;
+  cfg.will = o->will;
   iotkit_transport_events_t ev = {.user = &rec, .connected = on_connected, .disconnected = on_disconnected,
                                   .message = on_message, .delivery = on_delivery};
   cr_assert_eq(ops->create(&cfg, &ev, &ctx), IOTKIT_OK);
@@ -457,7 +457,13 @@ Test(mqtt_create, bad_configs) {
   iotkit_uri_t u;
   cr_assert_eq(iotkit_uri_parse("mqtt://127.0.0.1:1", &u), IOTKIT_OK);
   iotkit_transport_events_t ev = {0};
-  iotkit_transport_config_t cfg = {.uri = &u, .client_id = "c", .clean_session = true, .protocol_version = 311};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &u;
+  cfg.client_id = "c";
+  cfg.clean_session = true;
+  cfg.protocol_version = 311;
+  cfg.max_payload = 0; /* as before: no limit */
   void *c = NULL;
   cr_assert_eq(m->create(NULL, &ev, &c), IOTKIT_ERR_INVALID_ARG);
   cr_assert_eq(m->create(&cfg, NULL, &c), IOTKIT_ERR_INVALID_ARG);

@@ -17,18 +17,17 @@ void http_fx_open(http_fx_t *fx, const char *uri, const http_fx_opts_t *o) {
   static const http_fx_opts_t none = {0};
   if (!o) o = &none;
   cr_assert_eq(iotkit_uri_parse(uri, &fx->uri), IOTKIT_OK, "%s", uri);
-  iotkit_transport_config_t cfg = {
-      .uri = &fx->uri,
-      .hal = test_hal_get(fx->th),
-      .client_id = "dev-1",
-      .username = o->user,
-      .password = o->password,
-      .keepalive_s = 30,
-      .clean_session = true,
-      .connect_timeout_ms = 5000,
-      .max_payload = o->max_payload,
-      .tls = o->tls,
-  };
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &fx->uri;
+  cfg.hal = test_hal_get(fx->th);
+  cfg.client_id = "dev-1";
+  cfg.username = o->user;
+  cfg.password = o->password;
+  cfg.keepalive_s = 30;
+  cfg.connect_timeout_ms = 5000;
+  cfg.max_payload = o->max_payload;
+  cfg.tls = o->tls;
   cfg.tls.verify_peer = !o->verify_off;
   iotkit_transport_events_t ev = o->message_ex ? transport_rec_events_ex(&fx->rec) : transport_rec_events(&fx->rec);
   cr_assert_eq(fx->ops->create(&cfg, &ev, &fx->ctx), IOTKIT_OK);

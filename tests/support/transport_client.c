@@ -73,19 +73,19 @@ tclient_t *tclient_new(const tclient_opts_t *o) {
     tclient_free(c);
     return NULL;
   }
-  iotkit_transport_config_t cfg = {
-      .uri = &c->uri,
-      .hal = test_hal_get(c->th),
-      .client_id = o->client_id ? o->client_id : "dev-1",
-      .username = o->username,
-      .password = o->password,
-      .keepalive_s = 30,
-      .clean_session = true,
-      .protocol_version = o->protocol ? o->protocol : 311,
-      .connect_timeout_ms = WAIT_MS,
-      .tls = o->tls,
-  };
-  iotkit_transport_events_t ev = {.user = c, .connected = on_connected, .disconnected = on_disconnected,
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &c->uri;
+  cfg.hal = test_hal_get(c->th);
+  cfg.client_id = o->client_id ? o->client_id : "dev-1";
+  cfg.username = o->username;
+  cfg.password = o->password;
+  cfg.keepalive_s = 30;
+  cfg.protocol_version = o->protocol ? o->protocol : 311;
+  cfg.connect_timeout_ms = WAIT_MS;
+  cfg.max_payload = 0; /* no limit: the tests judge sizes themselves */
+  cfg.tls = o->tls;
+  iotkit_transport_events_t ev = {.struct_size = sizeof ev, .user = c, .connected = on_connected, .disconnected = on_disconnected,
                                   .message = on_message, .delivery = on_delivery, .subscribed = on_subscribed};
   iotkit_err_t rc = c->ops->create(&cfg, &ev, &c->ctx);
   if (rc != IOTKIT_OK) {

@@ -58,7 +58,11 @@ TestSuite(coap_args, .init = setup, .fini = teardown);
 /* create() on @p text with @p tls and max_payload; returns its result. */
 static iotkit_err_t create_with(const char *text, const iotkit_tls_config_t *tls, size_t max_payload) {
   cr_assert_eq(iotkit_uri_parse(text, &uri), IOTKIT_OK, "%s", text);
-  iotkit_transport_config_t cfg = {.uri = &uri, .hal = test_hal_get(th), .max_payload = max_payload};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &uri;
+  cfg.hal = test_hal_get(th);
+  cfg.max_payload = max_payload;
   if (tls) cfg.tls = *tls;
   return ops->create(&cfg, &k_events, &ctx);
 }
@@ -80,19 +84,30 @@ Test(coap_args, create_null_config) { cr_assert_eq(ops->create(NULL, &k_events, 
 
 Test(coap_args, create_null_events) {
   cr_assert_eq(iotkit_uri_parse("coap://127.0.0.1", &uri), IOTKIT_OK);
-  iotkit_transport_config_t cfg = {.uri = &uri, .hal = test_hal_get(th)};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &uri;
+  cfg.hal = test_hal_get(th);
+  cfg.max_payload = 0; /* as before: no limit */
   cr_assert_eq(ops->create(&cfg, NULL, &ctx), IOTKIT_ERR_INVALID_ARG);
   cr_assert_null(ctx);
 }
 
 Test(coap_args, create_null_out) {
   cr_assert_eq(iotkit_uri_parse("coap://127.0.0.1", &uri), IOTKIT_OK);
-  iotkit_transport_config_t cfg = {.uri = &uri, .hal = test_hal_get(th)};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &uri;
+  cfg.hal = test_hal_get(th);
+  cfg.max_payload = 0; /* as before: no limit */
   cr_assert_eq(ops->create(&cfg, &k_events, NULL), IOTKIT_ERR_INVALID_ARG);
 }
 
 Test(coap_args, create_null_uri) {
-  iotkit_transport_config_t cfg = {.hal = test_hal_get(th)};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.hal = test_hal_get(th);
+  cfg.max_payload = 0; /* as before: no limit */
   cr_assert_eq(ops->create(&cfg, &k_events, &ctx), IOTKIT_ERR_INVALID_ARG);
 }
 

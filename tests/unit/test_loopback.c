@@ -59,9 +59,13 @@ static void open_loop(const char *text, bool with_hal, size_t max_payload) {
   memset(&rec, 0, sizeof rec);
   cr_assert_eq(iotkit_uri_parse(text, &uri), IOTKIT_OK);
   th = test_hal_new();
-  iotkit_transport_config_t cfg = {
-      .uri = &uri, .hal = with_hal ? test_hal_get(th) : NULL, .client_id = "dev-1", .clean_session = true,
-      .max_payload = max_payload};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &uri;
+  cfg.hal = with_hal ? test_hal_get(th) : NULL;
+  cfg.client_id = "dev-1";
+  cfg.clean_session = true;
+  cfg.max_payload = max_payload;
   iotkit_transport_events_t ev = {.user = &rec, .connected = on_connected, .disconnected = on_disconnected,
                                   .message = on_message, .delivery = on_delivery};
   cr_assert_eq(ops->create(&cfg, &ev, &ctx), IOTKIT_OK);
@@ -298,7 +302,10 @@ Test(loopback_create, null_arguments) {
   ops = iotkit_transport_loopback();
   iotkit_uri_t u;
   cr_assert_eq(iotkit_uri_parse("loop://x", &u), IOTKIT_OK);
-  iotkit_transport_config_t cfg = {.uri = &u};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &u;
+  cfg.max_payload = 0; /* as before: no limit */
   iotkit_transport_events_t ev = {0};
   void *c = NULL;
   cr_assert_eq(ops->create(NULL, &ev, &c), IOTKIT_ERR_INVALID_ARG);
@@ -314,7 +321,10 @@ Test(loopback_create, malformed_option) {
   ops = iotkit_transport_loopback();
   iotkit_uri_t u;
   cr_assert_eq(iotkit_uri_parse("loop://x?drop_after=soon", &u), IOTKIT_OK);
-  iotkit_transport_config_t cfg = {.uri = &u};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &u;
+  cfg.max_payload = 0; /* as before: no limit */
   iotkit_transport_events_t ev = {0};
   void *c = NULL;
   cr_assert_eq(ops->create(&cfg, &ev, &c), IOTKIT_ERR_BAD_URI);

@@ -111,17 +111,14 @@ static int run(push_t *p, const char *uri_text, const char *prefix, const char *
   (void)iotkit_protocol_topic(prefix, id, iotkit_channel_name(IOTKIT_CHANNEL_OTA_MANIFEST), manifest_channel,
                               sizeof manifest_channel); /* checked in cmd_ota_push() */
   iotkit_transport_config_t tc;
-  memset(&tc, 0, sizeof tc);
+  iotkit_transport_config_init(&tc);
   tc.uri = &uri;
   tc.hal = hal;
   tc.client_id = client_id;
   tc.username = uri.user;
   tc.password = uri.password;
   tc.keepalive_s = 30;
-  tc.clean_session = true;
-  tc.protocol_version = 311;
   tc.connect_timeout_ms = 10000;
-  tc.tls.verify_peer = true;
   iotkit_transport_events_t ev = {
       .user = p, .connected = ev_connected, .disconnected = ev_disconnected, .message = ev_message, .delivery = ev_delivery};
   const iotkit_transport_ops_t *ops = iotkit_transport_mqtt();
