@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/abi.h"
 #include "core/util.h"
 
 /* libcoap needs one coap_startup() per process, and its log handler is a
@@ -240,6 +241,12 @@ static void coap_destroy(void *ctx) {
 
 static iotkit_err_t coap_create(const iotkit_transport_config_t *cfg, const iotkit_transport_events_t *events,
                                 void **ctx) {
+  /* Full-size copies: a caller built against an older layout leaves later fields at their defaults. */
+  iotkit_transport_config_t cfg_full;
+  iotkit_transport_events_t ev_full;
+  if (iotkit__transport_args(cfg, events, &cfg_full, &ev_full) != IOTKIT_OK) return IOTKIT_ERR_INVALID_ARG;
+  cfg = &cfg_full;
+  events = &ev_full;
   if (!cfg || !events || !ctx || !cfg->uri || !cfg->uri->host || !*cfg->uri->host) return IOTKIT_ERR_INVALID_ARG;
   pthread_once(&g_coap_once, coap_init_once);
   if (cfg->uri->secure && !coap_dtls_is_supported()) return IOTKIT_ERR_UNSUPPORTED;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/abi.h"
 #include "core/util.h"
 #include "protocol/channel_internal.h"
 
@@ -168,6 +169,12 @@ static iotkit_err_t copy_config(http_ctx_t *c, const iotkit_transport_config_t *
 
 static iotkit_err_t http_create(const iotkit_transport_config_t *cfg, const iotkit_transport_events_t *events,
                                 void **ctx) {
+  /* Full-size copies: a caller built against an older layout leaves later fields at their defaults. */
+  iotkit_transport_config_t cfg_full;
+  iotkit_transport_events_t ev_full;
+  if (iotkit__transport_args(cfg, events, &cfg_full, &ev_full) != IOTKIT_OK) return IOTKIT_ERR_INVALID_ARG;
+  cfg = &cfg_full;
+  events = &ev_full;
   if (!cfg || !events || !ctx || !cfg->uri || !cfg->uri->host || !*cfg->uri->host) return IOTKIT_ERR_INVALID_ARG;
   if ((cfg->tls.cert_file == NULL) != (cfg->tls.key_file == NULL)) return IOTKIT_ERR_INVALID_ARG;
   http_tuning_t tune;

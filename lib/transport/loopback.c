@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/abi.h"
 #include "core/util.h"
 #include "transport/common.h"
 #include "transport/topic.h"
@@ -112,6 +113,12 @@ static void clear_subs(loop_ctx_t *c) {
 
 static iotkit_err_t loop_create(const iotkit_transport_config_t *cfg, const iotkit_transport_events_t *events,
                                 void **ctx) {
+  /* Full-size copies: a caller built against an older layout leaves later fields at their defaults. */
+  iotkit_transport_config_t cfg_full;
+  iotkit_transport_events_t ev_full;
+  if (iotkit__transport_args(cfg, events, &cfg_full, &ev_full) != IOTKIT_OK) return IOTKIT_ERR_INVALID_ARG;
+  cfg = &cfg_full;
+  events = &ev_full;
   if (!cfg || !events || !ctx || !cfg->uri) return IOTKIT_ERR_INVALID_ARG;
   unsigned long refuse = 0, drop_after = 0;
   if (iotkit__transport_query_uint(cfg->uri->query, "refuse", &refuse) < 0 ||
