@@ -7,9 +7,12 @@
  * driven either by calling iotkit_device_poll() from the application's own
  * loop (callbacks then run in that thread), or by iotkit_device_start(), which
  * runs the loop in a background thread of the HAL (callbacks then run in that
- * thread). An external event loop can watch iotkit_device_fd() and call
- * iotkit_device_poll() with a zero timeout when it is readable, and at least
- * every 100 ms or so while disconnected (for reconnects and command deadlines).
+ * thread). An external event loop (asyncio, libuv, a Lua loop, one thread
+ * driving many devices) watches iotkit_device_fd() for iotkit_device_fd_events()
+ * and calls iotkit_device_poll(dev, 0) when the descriptor is ready or when
+ * iotkit_device_next_timeout_ms() has passed, whichever comes first; the fd
+ * callback (iotkit_device_on_fd()) says when the descriptor changes. See
+ * "Driving a device from an external loop" in docs/architecture.md.
  * The wire format is specified in docs/protocol.md.
  *
  * Connection supervision: after a successful iotkit_device_connect(), or from
@@ -36,13 +39,37 @@
  * iotkit_device_command_register() and every callback setter
  * (iotkit_device_on_*). iotkit_device_subscribe() may be called from any thread
  * while the background loop runs (the loop then makes the subscription).
- * All other calls (connect, disconnect, poll, start, stop, fd, free) are made from
- * one thread at a time, the controlling thread; while the background loop runs,
+ * iotkit_device_fd() is thread-safe too. All other calls (connect, disconnect,
+ * poll, start, stop, fd_events, next_timeout_ms, free) are made from one thread
+ * at a time, the controlling thread; while the background loop runs,
  * iotkit_device_connect(), iotkit_device_disconnect() and iotkit_device_poll()
- * refuse with ::IOTKIT_ERR_STATE: stop the loop first. Callbacks must not call
- * iotkit_device_stop() or iotkit_device_free() on their own device, nor
- * connect, disconnect or poll it.
- * Callbacks never run after iotkit_device_free() has returned, nor during it.
+ * refuse with ::IOTKIT_ERR_STATE: stop the loop first.
+ *
+ * Callbacks. Every callback of a device runs in the thread that polls it (the
+ * controlling thread inside iotkit_device_poll(), iotkit_device_connect() or
+ * iotkit_device_disconnect(), or the background loop), one at a time, with no
+ * device lock held, so a callback may call every thread-safe function above on
+ * its own device, including the setters. From a callback of its own device,
+ * iotkit_device_free(), iotkit_device_stop(), iotkit_device_connect(),
+ * iotkit_device_disconnect() and iotkit_device_poll() refuse with
+ * ::IOTKIT_ERR_STATE and change nothing. Callbacks never run after
+ * iotkit_device_free() has returned, nor during it.
+ *
+ * Replacing a callback. When a setter (iotkit_device_on_connection(),
+ * iotkit_device_on_delivery(), iotkit_device_on_message(),
+ * iotkit_device_on_desired(), iotkit_device_on_credentials(),
+ * iotkit_device_on_fd()) or iotkit_device_command_register() returns, having
+ * replaced or removed a callback, the old callback is not running and will
+ * never run again with the old user pointer, which the caller may free at
+ * once: a setter called from another thread while a callback of the device
+ * runs waits until that callback has returned. Called from inside a callback of
+ * the same device it returns at once (the callback still running is the
+ * caller's own). So a setter must not be called while holding a lock (such as
+ * Python's GIL) that the device's callbacks take, nor from a callback of
+ * another device whose own callbacks replace this device's in turn. The
+ * guarantee needs the HAL's thread_self operation (both shipped HALs have it);
+ * with a HAL without it the setters do not wait, and the refusals above work
+ * only without the background loop.
  */
 #ifndef IOTKIT_DEVICE_H
 #define IOTKIT_DEVICE_H
@@ -179,10 +206,15 @@ IOTKIT_API iotkit_err_t iotkit_device_new(const iotkit_device_config_t *cfg, iot
  * A live session is closed cleanly (so the server publishes no last will),
  * waiting at most about a second; messages not yet confirmed are dropped (use
  * iotkit_device_disconnect() first to flush them). No callback runs during or
- * after this call. The password is overwritten before its memory is released.
- * A HAL the device made from state_dir is freed too. NULL is a no-op.
+ * after this call (the fd callback is not told that the descriptor goes away).
+ * The password is overwritten before its memory is released. A HAL the device
+ * made from state_dir is freed too.
+ * @return ::IOTKIT_OK (also for NULL, a no-op): @p dev is gone;
+ *         ::IOTKIT_ERR_STATE when called from a callback of @p dev (in the
+ *         background loop or in the polling thread): nothing is changed, and the
+ *         device stays usable. Controlling thread.
  */
-IOTKIT_API void iotkit_device_free(iotkit_device_t *dev);
+IOTKIT_API iotkit_err_t iotkit_device_free(iotkit_device_t *dev);
 
 /** Called when the connection goes up (@p connected true) or down (with @p reason, ::IOTKIT_OK
     after iotkit_device_disconnect(), and @p detail, "" if none). A failed
@@ -199,11 +231,13 @@ typedef void (*iotkit_delivery_cb)(iotkit_device_t *dev, void *user, uint32_t ms
 typedef void (*iotkit_message_cb)(iotkit_device_t *dev, void *user, const char *channel, const void *payload,
                                   size_t len);
 
-/** @brief Set (or clear with NULL) the connection callback. */
+/** @brief Set (or clear with NULL) the connection callback. Thread-safe; when it returns
+    the old callback is not running (see "Replacing a callback" above).
+    @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG for a NULL @p dev. */
 IOTKIT_API iotkit_err_t iotkit_device_on_connection(iotkit_device_t *dev, iotkit_connection_cb cb, void *user);
-/** @brief Set (or clear with NULL) the delivery callback. */
+/** @brief Set (or clear with NULL) the delivery callback. As iotkit_device_on_connection(). */
 IOTKIT_API iotkit_err_t iotkit_device_on_delivery(iotkit_device_t *dev, iotkit_delivery_cb cb, void *user);
-/** @brief Set (or clear with NULL) the callback for incoming messages. */
+/** @brief Set (or clear with NULL) the callback for incoming messages. As iotkit_device_on_connection(). */
 IOTKIT_API iotkit_err_t iotkit_device_on_message(iotkit_device_t *dev, iotkit_message_cb cb, void *user);
 
 /**
@@ -213,8 +247,8 @@ IOTKIT_API iotkit_err_t iotkit_device_on_message(iotkit_device_t *dev, iotkit_me
  * the connection then fails. Success starts connection supervision.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_CONNECT (nothing listening, name not resolved),
  *         ::IOTKIT_ERR_AUTH (refused by the server), ::IOTKIT_ERR_TLS,
- *         ::IOTKIT_ERR_TIMEOUT, ::IOTKIT_ERR_STATE (already connected, or the
- *         background loop runs); ::IOTKIT_ERR_NOMEM. Detail, naming host:port and what
+ *         ::IOTKIT_ERR_TIMEOUT, ::IOTKIT_ERR_STATE (already connected, the
+ *         background loop runs, or called from a callback of @p dev); ::IOTKIT_ERR_NOMEM. Detail, naming host:port and what
  *         the transport or server said, in iotkit_device_last_error().
  *         Each attempt creates a new transport context; after a failure the
  *         half-open attempt is dropped, so no late event reaches the callbacks.
@@ -227,8 +261,9 @@ IOTKIT_API iotkit_err_t iotkit_device_connect(iotkit_device_t *dev);
  * failed (at most connect_timeout_ms), then close the session and wait for it
  * to end. The connection callback runs with ::IOTKIT_OK.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_NOT_CONNECTED; ::IOTKIT_ERR_STATE if the
- *         background loop runs; a transport error or ::IOTKIT_ERR_TIMEOUT, after
- *         which the device is disconnected anyway.
+ *         background loop runs or when called from a callback of @p dev; a
+ *         transport error or ::IOTKIT_ERR_TIMEOUT, after which the device is
+ *         disconnected anyway.
  */
 IOTKIT_API iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev);
 
@@ -331,7 +366,8 @@ IOTKIT_API iotkit_err_t iotkit_device_subscribe(iotkit_device_t *dev, const char
  * With an OTA client attached (iotkit_device_ota_attach()), it first enforces the
  * client's trial time limit (iotkit_ota_poll()), connected or not.
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG (negative timeout);
- *         ::IOTKIT_ERR_STATE if the background loop runs; ::IOTKIT_ERR_NOT_CONNECTED
+ *         ::IOTKIT_ERR_STATE if the background loop runs or when called from a
+ *         callback of @p dev; ::IOTKIT_ERR_NOT_CONNECTED
  *         before the first iotkit_device_connect() (and after a failed one that did
  *         not start supervision). Transport failures arrive as connection events.
  */
@@ -348,11 +384,87 @@ IOTKIT_API iotkit_err_t iotkit_device_poll(iotkit_device_t *dev, int timeout_ms)
  */
 IOTKIT_API iotkit_err_t iotkit_device_start(iotkit_device_t *dev);
 
-/** @brief Stop the background loop and wait for it. ::IOTKIT_ERR_STATE if not started. */
+/**
+ * @brief Stop the background loop and wait for it (a callback it is running
+ * finishes first).
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG for NULL; ::IOTKIT_ERR_STATE if
+ *         not started, or when called from a callback of @p dev (the loop goes
+ *         on; nothing is changed). Controlling thread.
+ */
 IOTKIT_API iotkit_err_t iotkit_device_stop(iotkit_device_t *dev);
 
-/** @brief Socket for an external event loop, or -1 when not connected. */
+/**
+ * @brief The descriptor an external event loop watches, or -1.
+ *
+ * It is the transport context's descriptor (for MQTT one that is also valid
+ * while connecting), so it stays the same for the life of one connection
+ * attempt and its session, and changes only when the device makes a new
+ * transport context (each attempt) or drops one (a lost session, while waiting
+ * for the next attempt; a failed attempt): iotkit_device_on_fd() announces each
+ * change. -1 while there is no transport (before the first connect, while
+ * waiting for the next attempt) and for backends without a descriptor (the
+ * loopback may have none: then iotkit_device_next_timeout_ms() asks for a poll
+ * at least every 100 ms). After iotkit_device_disconnect() the descriptor of
+ * the ended session may remain until the next connect or free, with nothing to
+ * do (iotkit_device_next_timeout_ms() is then -1). A send from another thread
+ * makes the descriptor readable (the backends wake their own loop, e.g. an
+ * eventfd), so queued telemetry goes out at the next poll, not at the next
+ * timeout.
+ * @return the descriptor, or -1 (also for NULL). Thread-safe (the value the
+ *         polling thread last saw and announced).
+ */
 IOTKIT_API int iotkit_device_fd(const iotkit_device_t *dev);
+
+/**
+ * @brief The events to watch iotkit_device_fd() for now: ::IOTKIT_FD_READ and/or
+ * ::IOTKIT_FD_WRITE (from the transport's fd_events(); ::IOTKIT_FD_READ for a
+ * backend without it). Ask again after each iotkit_device_poll(): a backend
+ * wants writability only while it has bytes it could not write yet.
+ * @return the bits; 0 when iotkit_device_fd() is -1, for NULL, and while the
+ *         background loop runs (the loop then owns the transport). Controlling thread.
+ */
+IOTKIT_API int iotkit_device_fd_events(const iotkit_device_t *dev);
+
+/**
+ * @brief How long an external loop may sleep (besides waiting for the
+ * descriptor) before it must call iotkit_device_poll(dev, 0), in ms.
+ *
+ * The minimum, over what is due, of:
+ * - waiting for the next connection attempt: the backoff time left;
+ * - an attempt under way: the time left until the supervisor gives it up
+ *   (connect_timeout_ms and one second of grace after it started);
+ * - a transport in use (attempt under way or session up): the transport's
+ *   timeout_ms() (keepalive, retransmissions, a connect in progress), or
+ *   100 ms if the backend has no timeout_ms() or no descriptor to wake the loop;
+ * - the earliest deadline of a command handed to a handler and not yet answered;
+ * - the durable telemetry queue: while a backlog waits and the session is up,
+ *   the next drain credit (telemetry_drain_rate), or 100 ms after the last poll
+ *   if the drain could not go on; unsynced records: the next interval sync
+ *   (telemetry_sync_interval_ms); 0 right after a session began or ended;
+ * - an attached OTA client on trial: the time left of its trial time limit
+ *   (enforced by iotkit_device_poll() even while disconnected; a rollback that
+ *   failed is tried again after a second).
+ * 0 means "poll now". Poll also whenever the descriptor is ready, and ask again
+ * after every poll and after calls from other threads that add work (a command
+ * handed out, a telemetry backlog): the value is a snapshot.
+ * @return the time in ms (capped at INT_MAX); -1 when nothing at all is due
+ *         (idle: never connected, or disconnected on request, with no OTA
+ *         trial running), also for NULL and while the background loop runs.
+ *         Controlling thread.
+ */
+IOTKIT_API int iotkit_device_next_timeout_ms(const iotkit_device_t *dev);
+
+/** Called when the device's descriptor changes from @p old_fd to @p new_fd (either may
+    be -1): a new transport context (-1 to its descriptor), a dropped one (its
+    descriptor to -1), or a backend whose descriptor appears late. Runs in the polling
+    thread (inside iotkit_device_poll(), iotkit_device_connect(),
+    iotkit_device_disconnect(), or the background loop), so an event loop can move its
+    watcher; never during iotkit_device_free(). Two contexts one after the other may
+    have the same number: it is still announced as a change through -1. */
+typedef void (*iotkit_fd_cb)(iotkit_device_t *dev, void *user, int old_fd, int new_fd);
+
+/** @brief Set (or clear with NULL) the fd callback. As iotkit_device_on_connection(). */
+IOTKIT_API iotkit_err_t iotkit_device_on_fd(iotkit_device_t *dev, iotkit_fd_cb cb, void *user);
 
 /** @brief Whether the session is up. Thread-safe. */
 IOTKIT_API bool iotkit_device_is_connected(const iotkit_device_t *dev);
@@ -390,7 +502,7 @@ IOTKIT_API const iotkit_hal_t *iotkit_device_hal(const iotkit_device_t *dev);
 typedef iotkit_err_t (*iotkit_credentials_cb)(iotkit_device_t *dev, void *user, char *username, size_t username_cap,
                                               char *password, size_t password_cap);
 
-/** @brief Set (or clear with NULL) the credentials callback. Thread-safe. */
+/** @brief Set (or clear with NULL) the credentials callback. As iotkit_device_on_connection(). */
 IOTKIT_API iotkit_err_t iotkit_device_on_credentials(iotkit_device_t *dev, iotkit_credentials_cb cb, void *user);
 
 /**
@@ -436,6 +548,7 @@ typedef void (*iotkit_desired_cb)(iotkit_device_t *dev, void *user, const char *
  * "state/desired") only if N is greater than the version last applied, and then
  * stores it through the HAL (key "iotkit.desired"; one device per HAL store), so a
  * restarted device knows it. Malformed documents are logged and ignored.
+ * When it returns, the old callback is not running (see "Replacing a callback").
  */
 IOTKIT_API iotkit_err_t iotkit_device_on_desired(iotkit_device_t *dev, iotkit_desired_cb cb, void *user);
 
@@ -462,6 +575,8 @@ typedef void (*iotkit_command_cb)(iotkit_device_t *dev, void *user, const char *
  * @brief Register (or replace, or with NULL @p cb remove) the handler of command @p name.
  * A request naming no registered command gets an "unknown_command" error response.
  * @param name 1..IOTKIT_MAX_NAME bytes of [A-Za-z0-9._-] (copied).
+ * When it returns having replaced or removed a handler, the old handler is not
+ * running (see "Replacing a callback").
  * @return ::IOTKIT_OK; ::IOTKIT_ERR_INVALID_ARG; ::IOTKIT_ERR_NOT_FOUND (removing an
  *         unknown name); ::IOTKIT_ERR_NOMEM. Thread-safe.
  */

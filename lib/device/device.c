@@ -107,6 +107,7 @@ static void device_release(iotkit_device_t *dev) {
     if (dev->ids_lock) dev->hal->mutex_free(dev->hal->ctx, dev->ids_lock);
     if (dev->report_lock) dev->hal->mutex_free(dev->hal->ctx, dev->report_lock);
   }
+  iotkit__device_dispatch_free(dev);
   iotkit_hal_free(dev->own_hal);
   iotkit__memzero(dev, sizeof(*dev));
   free(dev);
@@ -172,6 +173,7 @@ static iotkit_err_t setup_hal(iotkit_device_t *dev, const iotkit_device_config_t
   if (err == IOTKIT_OK) err = dev->hal->mutex_new(dev->hal->ctx, &dev->send_lock);
   if (err == IOTKIT_OK) err = dev->hal->mutex_new(dev->hal->ctx, &dev->ids_lock);
   if (err == IOTKIT_OK) err = dev->hal->mutex_new(dev->hal->ctx, &dev->report_lock);
+  if (err == IOTKIT_OK) err = iotkit__device_dispatch_init(dev);
   return err;
 }
 
@@ -213,8 +215,11 @@ iotkit_err_t iotkit_device_new(const iotkit_device_config_t *user_cfg, iotkit_de
   return IOTKIT_OK;
 }
 
-void iotkit_device_free(iotkit_device_t *dev) {
-  if (!dev) return;
+iotkit_err_t iotkit_device_free(iotkit_device_t *dev) {
+  if (!dev) return IOTKIT_OK;
+  /* The callback's caller still uses the device when the callback returns (and the
+     loop thread cannot join itself): refuse before touching anything. */
+  if (iotkit__device_in_callback(dev)) return IOTKIT_ERR_STATE;
   /* Order matters: no thread may poll while the transport goes away, and no
      user callback may run once free has started. */
   iotkit__device_loop_halt(dev);
@@ -222,11 +227,13 @@ void iotkit_device_free(iotkit_device_t *dev) {
   iotkit__device_goodbye(dev);
   iotkit__device_close_transport(dev);
   device_release(dev);
+  return IOTKIT_OK;
 }
 
 /* ----------------------------------------------------------- callbacks -- */
 
-/* The setters differ only in the callback's type and field. */
+/* The setters differ only in the callback's type and field. After the swap, the wait
+   ends an in-flight call of the old callback on another thread (device_dispatch.c). */
 #define IOTKIT__DEVICE_SETTER(fn, type, field)                     \
   iotkit_err_t fn(iotkit_device_t *dev, type cb, void *user) {     \
     if (!dev) return IOTKIT_ERR_INVALID_ARG;                       \
@@ -234,6 +241,7 @@ void iotkit_device_free(iotkit_device_t *dev) {
     dev->field = cb;                                               \
     dev->field##_user = cb ? user : NULL;                          \
     iotkit__device_unlock(dev);                                    \
+    iotkit__device_cb_wait(dev);                                   \
     return IOTKIT_OK;                                              \
   }
 
@@ -242,6 +250,7 @@ IOTKIT__DEVICE_SETTER(iotkit_device_on_delivery, iotkit_delivery_cb, on_delivery
 IOTKIT__DEVICE_SETTER(iotkit_device_on_message, iotkit_message_cb, on_message)
 IOTKIT__DEVICE_SETTER(iotkit_device_on_credentials, iotkit_credentials_cb, on_credentials)
 IOTKIT__DEVICE_SETTER(iotkit_device_on_desired, iotkit_desired_cb, on_desired)
+IOTKIT__DEVICE_SETTER(iotkit_device_on_fd, iotkit_fd_cb, on_fd)
 
 /* ------------------------------------------------------------- queries -- */
 

@@ -1,5 +1,6 @@
 /* Commands: handlers by name, requests dispatched to them, responses
    (synchronous or later, from any thread) and deadlines. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,8 @@ iotkit_err_t iotkit_device_command_register(iotkit_device_t *dev, const char *na
     err = IOTKIT_ERR_NOT_FOUND;
   }
   iotkit__device_unlock(dev);
+  /* The old handler may be running on the polling thread: it ends before we return. */
+  if (old) iotkit__device_cb_wait(dev);
   if (old) {
     free(old->name);
     free(old);
@@ -141,8 +144,9 @@ iotkit_err_t iotkit_command_fail(iotkit_command_t *cmd, const char *code, const 
 
 /* ------------------------------------------------------------ requests -- */
 
-/* Hand a valid request to its handler, or answer it with an error. */
-static void dispatch(iotkit_device_t *dev, const char *id, const char *name, const cJSON *params) {
+/* Hand a valid request to its handler, or answer it with an error; called inside the
+   dispatch bracket, so that the handler read is the one called (see device_dispatch.c). */
+static void dispatch_in(iotkit_device_t *dev, const char *id, const char *name, const cJSON *params) {
   char msg[IOTKIT_MAX_NAME + 64];
   iotkit__device_lock(dev);
   struct iotkit__handler *h = *find_handler(dev, name);
@@ -178,6 +182,12 @@ static void dispatch(iotkit_device_t *dev, const char *id, const char *name, con
   iotkit__device_unlock(dev);
   cb(dev, user, id, name, p, cmd);
   cJSON_free(p);
+}
+
+static void dispatch(iotkit_device_t *dev, const char *id, const char *name, const cJSON *params) {
+  iotkit__device_cb_enter(dev);
+  dispatch_in(dev, id, name, params);
+  iotkit__device_cb_leave(dev);
 }
 
 static void ignore_request(iotkit_device_t *dev, const char *why) {
@@ -229,6 +239,19 @@ void iotkit__device_commands_sweep(iotkit_device_t *dev) {
     respond_error(dev, id, "timeout", msg);
     free(id);
   }
+}
+
+int iotkit__device_commands_timeout_ms(const iotkit_device_t *dev, uint64_t now) {
+  uint64_t left = UINT64_MAX;
+  iotkit__device_lock(dev);
+  for (const struct iotkit_command *c = dev->commands; c; c = c->next) {
+    if (c->expired) continue; /* its timeout response went out: nothing more is due */
+    uint64_t l = c->deadline > now ? c->deadline - now : 0;
+    if (l < left) left = l;
+  }
+  iotkit__device_unlock(dev);
+  if (left == UINT64_MAX) return -1;
+  return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 void iotkit__device_commands_free(iotkit_device_t *dev) {

@@ -21,13 +21,22 @@ static void persist(iotkit_device_t *dev, uint64_t version, const cJSON *state) 
 
 static void deliver(iotkit_device_t *dev, const cJSON *delta, uint64_t version) {
   iotkit__device_lock(dev);
+  bool has_cb = !dev->closing && dev->on_desired;
+  iotkit__device_unlock(dev);
+  if (!has_cb) return;
+  char *text = iotkit__json_print(delta);
+  if (!text) {
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_ERROR, "device %s: out of memory for the desired delta", dev->device_id);
+    return;
+  }
+  /* Read again inside the dispatch: the setter may have replaced it meanwhile. */
+  iotkit__device_cb_enter(dev);
+  iotkit__device_lock(dev);
   iotkit_desired_cb cb = dev->closing ? NULL : dev->on_desired;
   void *user = dev->on_desired_user;
   iotkit__device_unlock(dev);
-  if (!cb) return;
-  char *text = iotkit__json_print(delta);
-  if (text) cb(dev, user, text, version);
-  else iotkit_hal_logf(dev->hal, IOTKIT_LOG_ERROR, "device %s: out of memory for the desired delta", dev->device_id);
+  if (cb) cb(dev, user, text, version);
+  iotkit__device_cb_leave(dev);
   cJSON_free(text);
 }
 

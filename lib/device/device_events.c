@@ -1,17 +1,26 @@
 /* Events from the transport, turned into device state and user callbacks.
    They run inside a transport call (poll, connect, disconnect) in the thread
-   that made it; user callbacks are called with no device lock held. */
+   that made it; user callbacks are called with no device lock held, inside the
+   dispatch bracket of device_dispatch.c (the pointers are read inside it). */
 #include <string.h>
 
 #include "core/util.h"
 #include "device/device_internal.h"
 
+static void notify_connection(iotkit_device_t *dev, bool up, iotkit_err_t reason, const char *detail) {
+  iotkit__device_cb_enter(dev);
+  iotkit__device_lock(dev);
+  iotkit_connection_cb cb = dev->closing ? NULL : dev->on_connection;
+  void *cb_user = dev->on_connection_user;
+  iotkit__device_unlock(dev);
+  if (cb) cb(dev, cb_user, up, reason, detail);
+  iotkit__device_cb_leave(dev);
+}
+
 static void ev_connected(void *user) {
   iotkit_device_t *dev = user;
   iotkit__device_lock(dev);
   dev->connected = true;
-  iotkit_connection_cb cb = dev->closing ? NULL : dev->on_connection;
-  void *cb_user = dev->on_connection_user;
   iotkit__device_unlock(dev);
   dev->connecting = false;
   dev->sup = IOTKIT__SUP_UP;
@@ -20,7 +29,7 @@ static void ev_connected(void *user) {
   iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: connected", dev->device_id);
   /* The model's subscriptions, status and state go out before the application hears of the session. */
   if (!dev->closing) iotkit__device_session_up(dev);
-  if (cb) cb(dev, cb_user, true, IOTKIT_OK, "");
+  notify_connection(dev, true, IOTKIT_OK, "");
 }
 
 static void ev_disconnected(void *user, iotkit_err_t reason, const char *detail) {
@@ -45,14 +54,12 @@ static void ev_disconnected(void *user, iotkit_err_t reason, const char *detail)
     dev->sup = IOTKIT__SUP_IDLE;
   iotkit__device_lock(dev);
   dev->connected = false;
-  iotkit_connection_cb cb = dev->closing ? NULL : dev->on_connection;
-  void *cb_user = dev->on_connection_user;
   iotkit__device_unlock(dev);
   if (reason == IOTKIT_OK)
     iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: disconnected", dev->device_id);
   else
     iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: connection to %s lost: %s", dev->device_id, ep, why);
-  if (cb) cb(dev, cb_user, false, reason, reason == IOTKIT_OK ? "" : detail);
+  notify_connection(dev, false, reason, reason == IOTKIT_OK ? "" : detail);
 }
 
 static void ev_message(void *user, const char *channel, const void *payload, size_t len) {
@@ -81,11 +88,13 @@ static void ev_message(void *user, const char *channel, const void *payload, siz
     iotkit__device_ota_in(dev, payload, len);
     return;
   }
+  iotkit__device_cb_enter(dev);
   iotkit__device_lock(dev);
   iotkit_message_cb cb = dev->closing ? NULL : dev->on_message;
   void *cb_user = dev->on_message_user;
   iotkit__device_unlock(dev);
   if (cb) cb(dev, cb_user, channel, payload, len);
+  iotkit__device_cb_leave(dev);
 }
 
 static void ev_delivery(void *user, uint32_t msg_id, iotkit_err_t status) {
@@ -95,11 +104,13 @@ static void ev_delivery(void *user, uint32_t msg_id, iotkit_err_t status) {
   iotkit__device_unlock(dev);
   if (iotkit__device_own_id_take(dev, msg_id)) return; /* the library's own message */
   iotkit__device_telemetry_delivered(dev, msg_id, status);
+  iotkit__device_cb_enter(dev);
   iotkit__device_lock(dev);
   iotkit_delivery_cb cb = dev->closing ? NULL : dev->on_delivery;
   void *cb_user = dev->on_delivery_user;
   iotkit__device_unlock(dev);
   if (cb) cb(dev, cb_user, msg_id, status);
+  iotkit__device_cb_leave(dev);
 }
 
 /* With e2e_key: messages are opened (or dropped) before the dispatch above sees them. */
@@ -148,6 +159,7 @@ iotkit_err_t iotkit__device_transport(iotkit_device_t *dev) {
     iotkit__device_send_lock(dev);
     dev->tctx = tctx;
     iotkit__device_send_unlock(dev);
+    iotkit__device_fd_update(dev);
   } else {
     char ep[300];
     iotkit__device_endpoint(dev, ep, sizeof(ep));
@@ -172,4 +184,5 @@ void iotkit__device_close_transport(iotkit_device_t *dev) {
   dev->ops->destroy(dev->tctx);
   dev->tctx = NULL;
   iotkit__device_send_unlock(dev);
+  iotkit__device_fd_update(dev);
 }

@@ -11,6 +11,9 @@
 
 /* How often the background loop returns from the transport to look at its stop flag. */
 #define IOTKIT__DEVICE_LOOP_POLL_MS 100
+/* How long past connect_timeout_ms an attempt may stay unsettled before the
+   supervisor gives up on it (the transport normally reports the timeout itself). */
+#define IOTKIT__DEVICE_ATTEMPT_GRACE_MS 1000u
 /* How long iotkit_device_free() waits for a clean end of the session, at most. */
 #define IOTKIT__DEVICE_GOODBYE_MS 1000u
 /* How many of its own messages the device tracks awaiting confirmation. */
@@ -64,6 +67,16 @@ struct iotkit_device {
   void *on_credentials_user;
   iotkit_desired_cb on_desired;
   void *on_desired_user;
+  iotkit_fd_cb on_fd;
+  void *on_fd_user;
+  int fd; /* the descriptor last announced to on_fd (-1: none); written by the polling thread */
+
+  /* Callback dispatch (device_dispatch.c). cb_lock is held around every user callback
+     call and is the outermost lock of the device; cb_owner (the HAL thread id of the
+     thread holding it, 0 if none) and cb_depth (its nesting) are guarded by lock. */
+  void *cb_lock;
+  uint64_t cb_owner;
+  unsigned cb_depth;
 
   /* The device model, also guarded by lock (device_state.c, device_commands.c). */
   struct cJSON *reported;     /* reported document (an object), never NULL */
@@ -138,6 +151,24 @@ void iotkit__device_endpoint(const iotkit_device_t *dev, char *buf, size_t cap);
 /* The part of a transport's @p detail after "<host:port>: ", if it has one, else @p detail. */
 const char *iotkit__device_trim_detail(const iotkit_device_t *dev, const char *detail);
 
+/* device_dispatch.c */
+/* Make cb_lock and set the dispatch state (from iotkit_device_new). */
+iotkit_err_t iotkit__device_dispatch_init(iotkit_device_t *dev);
+void iotkit__device_dispatch_free(iotkit_device_t *dev);
+/* Bracket every call of a user callback: read the callback pointer and its user
+   pointer under lock AFTER enter, call it with no device lock held, then leave. */
+void iotkit__device_cb_enter(iotkit_device_t *dev);
+void iotkit__device_cb_leave(iotkit_device_t *dev);
+/* After a setter has swapped a callback under lock: wait until no callback of @p dev runs
+   on another thread (returns at once when called from inside one on this thread). */
+void iotkit__device_cb_wait(iotkit_device_t *dev);
+/* True if the calling thread is inside a callback of @p dev. */
+bool iotkit__device_in_callback(const iotkit_device_t *dev);
+
+/* device_fd.c */
+/* Announce a change of the transport's descriptor to the fd callback (polling thread). */
+void iotkit__device_fd_update(iotkit_device_t *dev);
+
 /* device_channel.c */
 /* Check a channel suffix; wildcards ('+' and '#' as whole segments, '#' last) only if allowed. */
 bool iotkit__device_suffix_ok(const char *suffix, bool allow_wildcards);
@@ -151,6 +182,8 @@ void iotkit__device_ota_session_up(iotkit_device_t *dev);
 void iotkit__device_ota_free(iotkit_device_t *dev);
 /* In the application's thread: enforce the attached client's trial time limit (iotkit_ota_poll). */
 void iotkit__device_ota_poll(iotkit_device_t *dev);
+/* Milliseconds until the attached client's trial time limit is due, or -1 if none. */
+int iotkit__device_ota_timeout_ms(const iotkit_device_t *dev, uint64_t now);
 
 /* device_io.c */
 /* Create the transport context if it does not exist yet. */
@@ -212,6 +245,8 @@ void iotkit__device_command_in(iotkit_device_t *dev, const void *payload, size_t
 /* Send timeout responses for commands past their deadline. */
 void iotkit__device_commands_sweep(iotkit_device_t *dev);
 void iotkit__device_commands_free(iotkit_device_t *dev);
+/* Milliseconds until the earliest open command's deadline (0 if past), or -1 if none. */
+int iotkit__device_commands_timeout_ms(const iotkit_device_t *dev, uint64_t now);
 
 /* device_e2e.c */
 iotkit_err_t iotkit__device_e2e_init(iotkit_device_t *dev, const iotkit_device_config_t *cfg);
@@ -237,5 +272,8 @@ iotkit_err_t iotkit__device_telemetry_send(iotkit_device_t *dev, const void *pay
 void iotkit__device_telemetry_delivered(iotkit_device_t *dev, uint32_t msg_id, iotkit_err_t status);
 /* In the polling thread: re-queue after a loss, drain the backlog at the configured rate, sync. */
 void iotkit__device_telemetry_pump(iotkit_device_t *dev);
+/* Milliseconds until the pump has work (the next drain credit while a backlog waits, the
+   next interval sync of unsynced appends), or -1 if none. */
+int iotkit__device_telemetry_timeout_ms(const iotkit_device_t *dev, uint64_t now);
 
 #endif

@@ -62,7 +62,8 @@ static bool flushed(iotkit_device_t *dev) {
 
 iotkit_err_t iotkit_device_connect(iotkit_device_t *dev) {
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
-  if (dev->running || iotkit_device_is_connected(dev)) return IOTKIT_ERR_STATE;
+  /* From a callback the transport is inside one of its own calls: no re-entry. */
+  if (dev->running || iotkit__device_in_callback(dev) || iotkit_device_is_connected(dev)) return IOTKIT_ERR_STATE;
   iotkit__device_desired_restore(dev);
 
   char ep[300];
@@ -83,6 +84,7 @@ iotkit_err_t iotkit_device_connect(iotkit_device_t *dev) {
     }
   }
   dev->connecting = false;
+  iotkit__device_fd_update(dev); /* a backend may get its descriptor only once connected */
   if (err != IOTKIT_OK) {
     /* Drop the half-open attempt so that no late event reaches the user. */
     iotkit__device_close_transport(dev);
@@ -99,7 +101,7 @@ iotkit_err_t iotkit_device_connect(iotkit_device_t *dev) {
 
 iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev) {
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
-  if (dev->running) return IOTKIT_ERR_STATE;
+  if (dev->running || iotkit__device_in_callback(dev)) return IOTKIT_ERR_STATE;
   if (!dev->tctx || !iotkit_device_is_connected(dev)) return IOTKIT_ERR_NOT_CONNECTED;
   dev->sup = IOTKIT__SUP_IDLE; /* a requested end: no reconnect */
   iotkit__device_say_offline(dev);
@@ -117,6 +119,7 @@ iotkit_err_t iotkit_device_disconnect(iotkit_device_t *dev) {
     /* Whatever happened, the device ends up disconnected. */
     iotkit__device_close_transport(dev);
   }
+  iotkit__device_fd_update(dev);
   return err;
 }
 
@@ -226,15 +229,10 @@ iotkit_err_t iotkit_device_publish(iotkit_device_t *dev, const char *suffix, con
 
 iotkit_err_t iotkit_device_poll(iotkit_device_t *dev, int timeout_ms) {
   if (!dev || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
-  if (dev->running) return IOTKIT_ERR_STATE;
+  if (dev->running || iotkit__device_in_callback(dev)) return IOTKIT_ERR_STATE;
   /* Also while disconnected: an image that cannot reach the broker must not stay on trial. */
   iotkit__device_ota_poll(dev);
   if (!dev->tctx && dev->sup == IOTKIT__SUP_IDLE) return IOTKIT_ERR_NOT_CONNECTED;
   iotkit__device_supervise(dev, timeout_ms);
   return IOTKIT_OK;
-}
-
-int iotkit_device_fd(const iotkit_device_t *dev) {
-  if (!dev || !dev->tctx || !dev->ops->fd || !iotkit_device_is_connected(dev)) return -1;
-  return dev->ops->fd(dev->tctx);
 }

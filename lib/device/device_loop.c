@@ -44,6 +44,9 @@ iotkit_err_t iotkit_device_start(iotkit_device_t *dev) {
 
 iotkit_err_t iotkit_device_stop(iotkit_device_t *dev) {
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
+  /* From the loop's own callback: the loop cannot join itself, and a stop flag set
+     here would end it behind the application's back. Nothing is changed. */
+  if (iotkit__device_in_callback(dev)) return IOTKIT_ERR_STATE;
   if (!dev->running) return IOTKIT_ERR_STATE;
   iotkit__device_lock(dev);
   dev->stop_requested = true;

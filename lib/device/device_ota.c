@@ -5,6 +5,7 @@
    background loop, a manifest arriving in the loop thread is kept (under dev->lock) and
    handed over by the next iotkit_device_ota_run(), and a new session publishes the last
    status document cached by the observer, so the loop thread never touches the client. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ struct iotkit__device_ota {
   uint64_t last_progress_ms;  /* when the last DOWNLOADING report went out */
   iotkit_ota_state_t last_state;
   bool reported;              /* something was reported in this process */
+  uint64_t polled_ms;         /* when the trial limit was last enforced */
   /* Guarded by dev->lock. */
   char *last_json;            /* the latest status document */
   char *pending;              /* a manifest the loop thread received, not yet offered */
@@ -178,10 +180,25 @@ void iotkit__device_ota_session_up(iotkit_device_t *dev) {
 void iotkit__device_ota_poll(iotkit_device_t *dev) {
   /* Not from inside a download: the progress callback polls the device, and the client is busy. */
   if (!dev->ota || dev->ota->in_run) return;
+  dev->ota->polled_ms = iotkit__device_now(dev);
   iotkit_err_t rc = iotkit_ota_poll(dev->ota->ota);
   /* A rollback is reported through the observer; only a failure to do it is the device's error. */
   if (rc != IOTKIT_OK)
     iotkit__device_set_error(dev, "ota: trial time limit: %s (%s)", iotkit_strerror(rc), iotkit_err_name(rc));
+}
+
+/* A rollback that failed is tried again after this long, not in a busy loop. */
+#define TRIAL_RETRY_MS 1000u
+
+int iotkit__device_ota_timeout_ms(const iotkit_device_t *dev, uint64_t now) {
+  const struct iotkit__device_ota *o = dev->ota;
+  if (!o || o->in_run) return -1;
+  const iotkit_ota_t *ota = o->ota;
+  if (ota->state != IOTKIT_OTA_TRIAL || ota->cfg.trial_timeout_s == 0) return -1;
+  uint64_t due = ota->trial_since_ms + (uint64_t)ota->cfg.trial_timeout_s * 1000u;
+  if (due <= o->polled_ms) due = o->polled_ms + TRIAL_RETRY_MS;
+  uint64_t left = due > now ? due - now : 0;
+  return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 iotkit_err_t iotkit_device_ota_run(iotkit_device_t *dev) {

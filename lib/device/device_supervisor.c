@@ -7,24 +7,26 @@
 #include "core/util.h"
 #include "device/device_internal.h"
 
-/* How long past connect_timeout_ms an attempt may stay unsettled before the
-   supervisor gives up on it (the transport normally reports the timeout itself). */
-#define ATTEMPT_GRACE_MS 1000u
-
 /* Let the application refresh the user name and password; they replace the stored ones. */
 static iotkit_err_t refresh_credentials(iotkit_device_t *dev) {
   iotkit__device_lock(dev);
-  iotkit_credentials_cb cb = dev->on_credentials;
-  void *user = dev->on_credentials_user;
+  bool has_cb = dev->on_credentials != NULL;
   iotkit__device_unlock(dev);
-  if (!cb) return IOTKIT_OK;
+  if (!has_cb) return IOTKIT_OK;
   const size_t cap = IOTKIT_MAX_CREDENTIAL;
   char *u = calloc(1, cap), *p = calloc(1, cap);
   iotkit_err_t err = u && p ? IOTKIT_OK : IOTKIT_ERR_NOMEM;
   if (err == IOTKIT_OK) {
     iotkit__fmt(u, cap, "%s", dev->username ? dev->username : "");
     iotkit__fmt(p, cap, "%s", dev->password ? dev->password : "");
-    err = cb(dev, user, u, cap, p, cap);
+    /* Read again inside the dispatch: the setter may have cleared it meanwhile. */
+    iotkit__device_cb_enter(dev);
+    iotkit__device_lock(dev);
+    iotkit_credentials_cb cb = dev->on_credentials;
+    void *user = dev->on_credentials_user;
+    iotkit__device_unlock(dev);
+    if (cb) err = cb(dev, user, u, cap, p, cap);
+    iotkit__device_cb_leave(dev);
     u[cap - 1] = '\0';
     p[cap - 1] = '\0';
   }
@@ -100,7 +102,7 @@ static void settle_attempt(iotkit_device_t *dev) {
     iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: connection attempt failed (%s)", dev->device_id,
                     iotkit_err_name(dev->conn_fail));
     attempt_failed(dev);
-  } else if (iotkit__device_now(dev) - dev->attempt_started > (uint64_t)dev->connect_timeout_ms + ATTEMPT_GRACE_MS) {
+  } else if (iotkit__device_now(dev) - dev->attempt_started > (uint64_t)dev->connect_timeout_ms + IOTKIT__DEVICE_ATTEMPT_GRACE_MS) {
     iotkit__device_set_error(dev, "no session within %u ms", (unsigned)dev->connect_timeout_ms);
     attempt_failed(dev);
   }
@@ -126,10 +128,16 @@ void iotkit__device_supervise(iotkit_device_t *dev, int timeout_ms) {
     iotkit_err_t err = dev->ops->poll(dev->tctx, timeout_ms);
     if (err != IOTKIT_OK) iotkit__device_set_error(dev, "poll: %s", iotkit_strerror(err));
     settle_attempt(dev);
+    /* A lost session's transport has nothing more to say (the next attempt makes a new
+       one): drop it now, so that an external loop stops watching its descriptor (-1
+       through the fd callback) instead of waking on a dead one until then. */
+    if (dev->sup == IOTKIT__SUP_WAIT) iotkit__device_close_transport(dev);
   }
   iotkit__device_apply_subs(dev);
   iotkit__device_commands_sweep(dev);
   iotkit__device_telemetry_pump(dev);
+  /* A backend may get its descriptor only once connected. */
+  iotkit__device_fd_update(dev);
 }
 
 static void subscribe_own(iotkit_device_t *dev, const char *channel) {

@@ -1,6 +1,7 @@
 /* Durable telemetry: every accepted message goes to the HAL's store-and-forward
    queue before it is sent, leaves it when the transport confirms its delivery,
    and is re-sent (oldest first, at a bounded rate) after a loss or a restart. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct iotkit__tel {
   uint64_t credit;             /* drain credit in thousandths of a message */
   uint64_t last_refill;
   bool was_up;
+  uint64_t pumped_ms; /* when the pump last ran */
   uint32_t sessions;
   uint64_t mem_seq; /* sequence numbers without a queue */
   uint32_t ids[TEL_WINDOW];
@@ -196,6 +198,7 @@ void iotkit__device_telemetry_pump(iotkit_device_t *dev) {
   bool up = iotkit_device_is_connected(dev);
   uint64_t now = iotkit__device_now(dev);
   tel_lock(dev);
+  t->pumped_ms = now;
   /* Confirmations never outlive their session: whatever is in flight when the
      session is seen down, or when a session began and ended between two pumps,
      goes back to the queue. A new first session keeps what was sent on it. */
@@ -232,6 +235,43 @@ void iotkit__device_telemetry_pump(iotkit_device_t *dev) {
     if (t->rate) t->credit -= 1000u;
   }
   tel_unlock(dev);
+}
+
+/* Work the pump could not do when it last ran (a failed sync or send, a backlog that came
+   after it) is tried again this long after it, not in a busy loop. */
+#define TEL_RETRY_MS 100u
+
+static uint64_t tel_retry(const struct iotkit__tel *t, uint64_t due) {
+  return due > t->pumped_ms ? due : t->pumped_ms + TEL_RETRY_MS;
+}
+
+int iotkit__device_telemetry_timeout_ms(const iotkit_device_t *dev, uint64_t now) {
+  struct iotkit__tel *t = dev->tel;
+  if (!t || !t->q) return -1;
+  bool up = iotkit_device_is_connected(dev);
+  uint64_t due = UINT64_MAX;
+  tel_lock(dev);
+  iotkit_telemetry_queue_stats_t qs;
+  bool backlog = iotkit_telemetry_queue_stats(t->q, &qs) == IOTKIT_OK && qs.pending > qs.in_flight;
+  if (up != t->was_up || (up && dev->sessions != t->sessions)) {
+    due = now; /* a session began or ended since the pump last looked: re-queue, refill */
+  } else if (up && backlog && t->n < TEL_WINDOW) {
+    /* A full window waits for confirmations, which wake the descriptor. */
+    uint64_t ready = t->last_refill;
+    if (t->rate && t->credit < 1000u) ready += (1000u - t->credit + t->rate - 1u) / t->rate;
+    due = tel_retry(t, ready);
+  }
+  /* The queue's interval sync (iotkit_telemetry_queue_poll() in the pump). */
+  const iotkit_telemetry_queue_t *q = t->q;
+  dev->hal->mutex_lock(dev->hal->ctx, q->mutex);
+  bool sync_due = q->cfg.sync_policy == IOTKIT_TELEMETRY_SYNC_INTERVAL && q->dirty;
+  uint64_t sync_at = q->last_sync_ms + q->cfg.sync_interval_ms;
+  dev->hal->mutex_unlock(dev->hal->ctx, q->mutex);
+  if (sync_due && tel_retry(t, sync_at) < due) due = tel_retry(t, sync_at);
+  tel_unlock(dev);
+  if (due == UINT64_MAX) return -1;
+  uint64_t left = due > now ? due - now : 0;
+  return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 iotkit_err_t iotkit_device_telemetry_stats_sized(iotkit_device_t *dev, iotkit_device_telemetry_stats_t *stats,

@@ -51,6 +51,7 @@ void iotkit__hal_pthread_mutex_unlock(void *ctx, void *mutex);
 void iotkit__hal_pthread_mutex_free(void *ctx, void *mutex);
 iotkit_err_t iotkit__hal_pthread_thread_start(void *ctx, iotkit_thread_fn fn, void *arg, void **thread);
 iotkit_err_t iotkit__hal_pthread_thread_join(void *ctx, void *thread);
+uint64_t iotkit__hal_pthread_thread_self(void *ctx);
 
 /* Fill the locks and threads fields of @hal with the pthread operations. */
 void iotkit__hal_use_pthreads(iotkit_hal_t *hal);

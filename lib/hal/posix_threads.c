@@ -1,6 +1,7 @@
 /* Mutexes and threads on pthreads, used by both shipped HALs. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hal/hal_internal.h"
 
@@ -72,6 +73,17 @@ iotkit_err_t iotkit__hal_pthread_thread_join(void *ctx, void *thread) {
   return IOTKIT_OK;
 }
 
+uint64_t iotkit__hal_pthread_thread_self(void *ctx) {
+  (void)ctx;
+  /* pthread_t is opaque: on the platforms we build for it is an integer or a pointer that
+     is never 0 for a live thread and unique among live threads, which is what the device
+     layer needs to recognise its dispatching thread. Its first 8 bytes are taken. */
+  pthread_t self = pthread_self();
+  uint64_t id = 0;
+  memcpy(&id, &self, sizeof(self) < sizeof(id) ? sizeof(self) : sizeof(id));
+  return id ? id : 1u;
+}
+
 void iotkit__hal_use_pthreads(iotkit_hal_t *hal) {
   hal->mutex_new = iotkit__hal_pthread_mutex_new;
   hal->mutex_lock = iotkit__hal_pthread_mutex_lock;
@@ -79,4 +91,5 @@ void iotkit__hal_use_pthreads(iotkit_hal_t *hal) {
   hal->mutex_free = iotkit__hal_pthread_mutex_free;
   hal->thread_start = iotkit__hal_pthread_thread_start;
   hal->thread_join = iotkit__hal_pthread_thread_join;
+  hal->thread_self = iotkit__hal_pthread_thread_self;
 }
