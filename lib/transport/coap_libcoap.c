@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/abi.h"
 #include "core/util.h"
 
 /* libcoap needs one coap_startup() per process, and its log handler is a

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/abi.h"
 #include "core/util.h"
 #include "protocol/channel_internal.h"
 

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/abi.h"
 #include "core/util.h"
 #include "transport/common.h"
 #include "transport/topic.h"
