@@ -301,7 +301,7 @@ IOTKIT_API iotkit_err_t iotkit_transport_find(const iotkit_transport_registry_t 
                                               const iotkit_transport_ops_t **out);
 
 /**
- * @brief The in-process loopback backend (scheme "loop"): messages sent on a
+ * @brief (Test aid: for tests and simulation, not for production.) The in-process loopback backend (scheme "loop"): messages sent on a
  * channel the same context subscribed to (MQTT wildcards allowed) come back as
  * message events; every send is confirmed on the next poll. For unit tests and
  * simulation. URI query options: @c refuse=1 makes connect() fail with
