@@ -7,9 +7,10 @@
  *  - POSIX (iotkit_hal_posix_new()): state kept in a directory; key-value
  *    writes are atomic (temporary file, fsync, rename, fsync of the directory),
  *    so a crash in the middle of a write leaves the old value.
- *  - memory (iotkit_hal_memory_new()): for tests and simulation, with fault
- *    injection (fail the Nth write) and power-cut simulation (un-synced writes
- *    are dropped).
+ *  - memory (iotkit_hal_memory_new()): a test aid, for tests and simulation,
+ *    not for production, with fault injection (fail the Nth write) and
+ *    power-cut simulation (un-synced writes are dropped). Its functions below
+ *    are marked "Test aid".
  *
  * Library code above the HAL never calls the OS directly. Always call
  * iotkit_hal_init() before filling a HAL by hand, so that fields added in later
@@ -248,7 +249,8 @@ typedef enum iotkit_boot_outcome {
 } iotkit_boot_outcome_t;
 
 /**
- * @brief The simulated bootloader of the shipped HALs: what a device's boot
+ * @brief Test aid (for tests and launchers; not for production firmware, whose
+ * bootloader does this): the simulated bootloader of the shipped HALs: what a device's boot
  * ROM does at power-on, for a test or a launcher to call before the
  * application starts (with the memory HAL after iotkit_hal_memory_power_restore()).
  *
@@ -369,14 +371,16 @@ IOTKIT_API void iotkit_hal_memory_config_init(iotkit_hal_memory_config_t *cfg);
 
 /**
  * @brief Create the memory HAL (state lives in RAM). Its random bytes are
- * deterministic and NOT cryptographically strong: for tests only.
+ * deterministic and NOT cryptographically strong. Test aid: for tests and
+ * simulation; not for production (see "Test aids" in docs/architecture.md).
  * @param cfg options (copied), or NULL for defaults.
  * @param out receives a new HAL; release with iotkit_hal_free().
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_new(const iotkit_hal_memory_config_t *cfg, iotkit_hal_t **out);
 
 /**
- * @brief Make the @p n th storage write from now fail with ::IOTKIT_ERR_INJECTED
+ * @brief Test aid (for tests; not for production): make the @p n th storage
+ * write from now fail with ::IOTKIT_ERR_INJECTED
  * (n = 1 is the next write); the failed write has no effect and later writes
  * succeed. Writes are kv_set, kv_erase, slot_open, slot_write, slot_finalize,
  * slot_mark_pending, slot_confirm, slot_revert, seg_append, seg_sync and seg_remove that
@@ -385,7 +389,7 @@ IOTKIT_API iotkit_err_t iotkit_hal_memory_new(const iotkit_hal_memory_config_t *
 IOTKIT_API iotkit_err_t iotkit_hal_memory_fail_write(iotkit_hal_t *hal, unsigned n);
 
 /**
- * @brief Cut the power at the @p k th storage write from now (counted as for
+ * @brief Test aid (for tests; not for production): cut the power at the @p k th storage write from now (counted as for
  * iotkit_hal_memory_fail_write()): that write has no effect, it and every later
  * storage operation fail with ::IOTKIT_ERR_POWER_CUT, and un-synced slot and
  * segment bytes are dropped, until iotkit_hal_memory_power_restore(). If a failure is also
@@ -394,32 +398,32 @@ IOTKIT_API iotkit_err_t iotkit_hal_memory_fail_write(iotkit_hal_t *hal, unsigned
 IOTKIT_API iotkit_err_t iotkit_hal_memory_cut_power_at(iotkit_hal_t *hal, unsigned k);
 
 /**
- * @brief Cut the power now: drop every un-synced write (slot bytes not yet
+ * @brief Test aid (for tests; not for production): cut the power now: drop every un-synced write (slot bytes not yet
  * finalized, segment bytes not yet synced); kv values set before survive, as
  * kv_set is durable when it returns.
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_power_cut(iotkit_hal_t *hal);
 
 /**
- * @brief Restore power after a cut, as after a reboot; storage keeps its synced
+ * @brief Test aid (for tests; not for production): restore power after a cut, as after a reboot; storage keeps its synced
  * state and every slot is closed (slot_open again to write).
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_power_restore(iotkit_hal_t *hal);
 
-/** @brief Move the manual clock forward by @p ms; ::IOTKIT_ERR_STATE without manual_clock. */
+/** @brief Test aid (for tests; not for production): move the manual clock forward by @p ms; ::IOTKIT_ERR_STATE without manual_clock. */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_advance(iotkit_hal_t *hal, uint64_t ms);
 
-/** @brief Number of storage writes attempted so far (successful or not, see iotkit_hal_memory_fail_write()). */
+/** @brief Test aid (for tests; not for production): number of storage writes attempted so far (successful or not, see iotkit_hal_memory_fail_write()). */
 IOTKIT_API uint64_t iotkit_hal_memory_write_count(const iotkit_hal_t *hal);
 
 /**
- * @brief The log lines captured so far, each as "[level] text\n", as a
+ * @brief Test aid (for tests; not for production): the log lines captured so far, each as "[level] text\n", as a
  * NUL-terminated string valid until the next HAL call. The newest 1 MiB is
  * kept (older lines are dropped whole). Never NULL.
  */
 IOTKIT_API const char *iotkit_hal_memory_log(const iotkit_hal_t *hal);
 
-/** @brief Number of reboots requested through this HAL. */
+/** @brief Test aid (for tests; not for production): number of reboots requested through this HAL. */
 IOTKIT_API unsigned iotkit_hal_memory_reboot_count(const iotkit_hal_t *hal);
 
 /* ------------------------------------------------------------- common -- */
