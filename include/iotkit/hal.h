@@ -7,9 +7,10 @@
  *  - POSIX (iotkit_hal_posix_new()): state kept in a directory; key-value
  *    writes are atomic (temporary file, fsync, rename, fsync of the directory),
  *    so a crash in the middle of a write leaves the old value.
- *  - memory (iotkit_hal_memory_new()): for tests and simulation, with fault
- *    injection (fail the Nth write) and power-cut simulation (un-synced writes
- *    are dropped).
+ *  - memory (iotkit_hal_memory_new()): a test aid, for tests and simulation,
+ *    not for production, with fault injection (fail the Nth write) and
+ *    power-cut simulation (un-synced writes are dropped). Its functions below
+ *    are marked "Test aid".
  *
  * Library code above the HAL never calls the OS directly. Always call
  * iotkit_hal_init() before filling a HAL by hand, so that fields added in later
@@ -406,7 +407,7 @@ IOTKIT_API iotkit_err_t iotkit_hal_memory_power_cut(iotkit_hal_t *hal);
  */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_power_restore(iotkit_hal_t *hal);
 
-/** @brief Move the manual clock forward by @p ms; ::IOTKIT_ERR_STATE without manual_clock. */
+/** @brief Test aid (for tests; not for production): move the manual clock forward by @p ms; ::IOTKIT_ERR_STATE without manual_clock. */
 IOTKIT_API iotkit_err_t iotkit_hal_memory_advance(iotkit_hal_t *hal, uint64_t ms);
 
 /** @brief (Test aid: for tests and simulation, not for production.) Number of storage writes attempted so far (successful or not, see iotkit_hal_memory_fail_write()). */
