@@ -1,6 +1,6 @@
 /**
  * @file hal.h
- * @brief (Test aid: for tests and simulation, not for production.) Hardware abstraction layer: every OS and hardware touch of libiotkit.
+ * @brief Hardware abstraction layer: every OS and hardware touch of libiotkit.
  *
  * The integrator fills an ::iotkit_hal_t with function pointers and a context
  * pointer, or uses one of the two shipped implementations:
