@@ -322,12 +322,29 @@ IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_loopback(void);
  * @brief The MQTT backend on libmosquitto (schemes "mqtt", "mqtts"), or NULL
  * if the library was built without it.
  *
- * connect() makes the TCP (and TLS) connection at once (a refused connection
- * gives ::IOTKIT_ERR_CONNECT with host:port in last_error()) and connected()
- * follows the CONNACK, from poll(). A broker's refusal arrives as
+ * connect() does not block on the network: it starts a non-blocking TCP
+ * connection and returns; poll() drives the TCP connect, the TLS handshake
+ * and the CONNACK wait, and connected() follows the CONNACK. Host names are
+ * still resolved synchronously (getaddrinfo inside libmosquitto), so a slow
+ * resolver can hold connect(); an IP literal never blocks. A refused
+ * connection gives ::IOTKIT_ERR_CONNECT with host:port in last_error(), from
+ * connect() or as disconnected(::IOTKIT_ERR_CONNECT). A broker's refusal arrives as
  * disconnected(::IOTKIT_ERR_AUTH) for bad credentials or no authorisation, or
- * disconnected(::IOTKIT_ERR_PROTOCOL); no CONNACK within connect_timeout_ms as
- * disconnected(::IOTKIT_ERR_TIMEOUT). User name and password come from the
+ * disconnected(::IOTKIT_ERR_PROTOCOL); a whole attempt (TCP, TLS, CONNACK)
+ * longer than connect_timeout_ms as disconnected(::IOTKIT_ERR_TIMEOUT) naming
+ * host:port.
+ *
+ * fd() is an epoll descriptor owned by the context (the same for its whole
+ * life, also while connecting): it is readable when poll() has work to do,
+ * including after send(), subscribe(), unsubscribe() or disconnect() from
+ * another thread, so a loop watching it for readability only is woken and the
+ * queued packet goes out on the next poll(). timeout_ms() is 0 when such work
+ * is pending, else at most 1000 ms (keepalive work) or the time left until
+ * connect_timeout_ms, and -1 without a connection. libmosquitto's select()
+ * loop is not used, so descriptors above 1024 work. unsubscribe() sends an
+ * UNSUBSCRIBE (::IOTKIT_ERR_NOT_CONNECTED without a session); the broker
+ * ignores a channel that was not subscribed, so the backend never gives
+ * ::IOTKIT_ERR_NOT_FOUND. User name and password come from the
  * config, else from the URI. The password is never logged.
  *
  * TLS (mqtts): see ::iotkit_tls_config_t; a handshake failure is

@@ -1,11 +1,15 @@
 /* The MQTT backend on libmosquitto 2.0 (schemes mqtt, mqtts).
  *
- * Driving: connect() makes the TCP connection with mosquitto_connect() (a
- * blocking connect; libmosquitto only supports mosquitto_loop() after it) and
- * queues CONNECT; poll() runs mosquitto_loop(), and every event comes from the
- * libmosquitto callbacks inside it, in the polling thread. The CONNACK wait is
- * bounded by connect_timeout_ms. The handle is marked threaded, so send()
- * (mosquitto_publish) may run in another thread while poll() runs.
+ * Driving: connect() starts a non-blocking TCP connection with
+ * mosquitto_connect_async() (the host name is still resolved synchronously
+ * by getaddrinfo inside libmosquitto) and queues CONNECT; poll() waits on the
+ * context's epoll set (mqtt_io.c) and runs mosquitto_loop_read/_write/_misc,
+ * never mosquitto_loop() (select(): no descriptors >= 1024). Every event
+ * comes from the libmosquitto callbacks inside those, in the polling thread.
+ * The whole attempt (TCP, TLS, CONNACK) is bounded by connect_timeout_ms. The
+ * handle is marked threaded, so send() (mosquitto_publish) may run in another
+ * thread while poll() runs; it wakes the epoll set so the packet goes out on
+ * the next poll().
  *
  * destroy() drops the socket without a DISCONNECT packet: the broker then
  * publishes the last will. Call disconnect() first for a clean goodbye.
@@ -40,6 +44,7 @@ void iotkit__transport_mqtt_set_err(mqtt_ctx_t *c, const char *text) {
 static void set_state(mqtt_ctx_t *c, mqtt_state_t st) {
   iotkit__transport_lock_acquire(&c->lock);
   c->state = st;
+  if (st == IOTKIT__MQTT_DOWN || st == IOTKIT__MQTT_UP) c->settling = false;
   iotkit__transport_lock_release(&c->lock);
 }
 
@@ -142,6 +147,7 @@ static void mqtt_destroy(void *ctx) {
   mqtt_ctx_t *c = ctx;
   if (!c) return;
   if (c->mosq) mosquitto_destroy(c->mosq);
+  iotkit__transport_mqtt_io_close(c);
   iotkit__transport_mqtt_subs_clear(c);
   iotkit__transport_lock_destroy(&c->lock);
   free(c->host);
@@ -156,9 +162,16 @@ static iotkit_err_t mqtt_create(const iotkit_transport_config_t *cfg, const iotk
   pthread_once(&g_mosq_once, mosq_init_once);
   mqtt_ctx_t *c = calloc(1, sizeof *c);
   if (!c) return IOTKIT_ERR_NOMEM;
+  c->epfd = c->wakefd = c->sock = -1;
   if (iotkit__transport_lock_init(&c->lock, cfg->hal) != IOTKIT_OK) {
     free(c);
     return IOTKIT_ERR_NOMEM;
+  }
+  if (iotkit__transport_mqtt_io_open(c) != IOTKIT_OK) {
+    iotkit__transport_logf(cfg->hal, IOTKIT_LOG_ERROR, "mqtt: cannot create the epoll set: %s", strerror(errno));
+    iotkit__transport_lock_destroy(&c->lock);
+    free(c);
+    return IOTKIT_ERR_IO;
   }
   c->ev = *events;
   c->hal = cfg->hal;
@@ -228,11 +241,16 @@ static iotkit_err_t mqtt_connect(void *ctx) {
                          c->protocol == 5 ? "5" : "3.1.1", c->secure ? ", TLS" : "");
   iotkit__transport_mqtt_tls_cause_clear(c);
   iotkit__transport_mqtt_subs_clear(c); /* SUBACKs of an old session never come */
-  errno = 0;
-  int rc = mosquitto_connect(c->mosq, c->host, c->port, c->keepalive);
-  if (rc != MOSQ_ERR_SUCCESS) return map_connect_error(c, rc, errno);
+  iotkit__transport_mqtt_io_sync(c, true); /* the old socket, if any, is closed next */
   c->connect_started = iotkit__transport_now_ms(c->hal);
-  set_state(c, IOTKIT__MQTT_CONNECTING);
+  errno = 0;
+  int rc = mosquitto_connect_async(c->mosq, c->host, c->port, c->keepalive);
+  if (rc != MOSQ_ERR_SUCCESS) return map_connect_error(c, rc, errno);
+  iotkit__transport_lock_acquire(&c->lock);
+  c->state = IOTKIT__MQTT_CONNECTING;
+  c->settling = true;
+  iotkit__transport_lock_release(&c->lock);
+  iotkit__transport_mqtt_io_sync(c, false);
   return IOTKIT_OK;
 }
 
@@ -245,7 +263,9 @@ static iotkit_err_t mqtt_disconnect(void *ctx) {
   if (mosquitto_disconnect(c->mosq) != MOSQ_ERR_SUCCESS) {
     /* no socket left: nothing for libmosquitto to report, so report here */
     report_down(c, IOTKIT_OK, "");
+    return IOTKIT_OK;
   }
+  iotkit__transport_mqtt_io_wake(c); /* DISCONNECT goes out on the next poll() */
   return IOTKIT_OK;
 }
 
@@ -270,6 +290,7 @@ static iotkit_err_t mqtt_send(void *ctx, const iotkit_message_t *msg, uint32_t *
   int rc = mosquitto_publish(c->mosq, &mid, msg->channel, (int)msg->len, msg->payload, msg->qos, msg->retain);
   if (rc == MOSQ_ERR_SUCCESS) {
     *msg_id = (uint32_t)mid;
+    iotkit__transport_mqtt_io_wake(c);
     return IOTKIT_OK;
   }
   iotkit__fmt(detail, sizeof detail, "mqtt: publish on '%s' failed: %s", msg->channel, mosquitto_strerror(rc));
@@ -294,6 +315,7 @@ static iotkit_err_t mqtt_subscribe(void *ctx, const char *channel, int qos) {
   int rc = mosquitto_subscribe(c->mosq, &mid, channel, qos);
   if (rc == MOSQ_ERR_SUCCESS) {
     iotkit__transport_mqtt_sub_add(c, pending, mid);
+    iotkit__transport_mqtt_io_wake(c);
     return IOTKIT_OK;
   }
   free(pending);
@@ -303,32 +325,84 @@ static iotkit_err_t mqtt_subscribe(void *ctx, const char *channel, int qos) {
   return rc == MOSQ_ERR_NO_CONN ? IOTKIT_ERR_NOT_CONNECTED : rc == MOSQ_ERR_NOMEM ? IOTKIT_ERR_NOMEM : IOTKIT_ERR_IO;
 }
 
+static iotkit_err_t mqtt_unsubscribe(void *ctx, const char *channel) {
+  mqtt_ctx_t *c = ctx;
+  if (!c || !iotkit__topic_filter_valid(channel)) return IOTKIT_ERR_INVALID_ARG;
+  if (get_state(c) != IOTKIT__MQTT_UP) {
+    iotkit__transport_mqtt_set_err(c, "mqtt: unsubscribe while not connected");
+    return IOTKIT_ERR_NOT_CONNECTED;
+  }
+  int rc = mosquitto_unsubscribe(c->mosq, NULL, channel);
+  if (rc == MOSQ_ERR_SUCCESS) {
+    iotkit__transport_mqtt_io_wake(c);
+    return IOTKIT_OK;
+  }
+  char detail[IOTKIT__TRANSPORT_ERR_MAX];
+  iotkit__fmt(detail, sizeof detail, "mqtt: unsubscribe from '%s' failed: %s", channel, mosquitto_strerror(rc));
+  iotkit__transport_mqtt_set_err(c, detail);
+  return rc == MOSQ_ERR_NO_CONN ? IOTKIT_ERR_NOT_CONNECTED : rc == MOSQ_ERR_NOMEM ? IOTKIT_ERR_NOMEM : IOTKIT_ERR_IO;
+}
+
+/* connect_timeout_ms has run out for the attempt in progress: report it (or,
+   for a disconnect() made while connecting, the end it asked for). */
+static void connect_expired(mqtt_ctx_t *c, mqtt_state_t st) {
+  char detail[IOTKIT__TRANSPORT_ERR_MAX];
+  iotkit__fmt(detail, sizeof detail, "mqtt: no CONNACK from %s:%u within %u ms", c->host, c->port,
+              (unsigned)c->connect_timeout_ms);
+  set_state(c, IOTKIT__MQTT_DOWN); /* before the event: its handler may connect again */
+  mosquitto_disconnect(c->mosq);
+  iotkit__transport_mqtt_io_sync(c, true); /* the socket stays open until the next connect */
+  if (st == IOTKIT__MQTT_DISCONNECTING) {
+    report_down(c, IOTKIT_OK, "");
+  } else {
+    report_down(c, IOTKIT_ERR_TIMEOUT, detail);
+  }
+}
+
 static iotkit_err_t mqtt_poll(void *ctx, int timeout_ms) {
   mqtt_ctx_t *c = ctx;
   if (!c || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
+  bool readable = false, writable = false;
   mqtt_state_t st = get_state(c);
-  if (st == IOTKIT__MQTT_DOWN) return IOTKIT_OK;
-  if (st == IOTKIT__MQTT_CONNECTING && c->connect_timeout_ms &&
-      iotkit__transport_now_ms(c->hal) - c->connect_started >= c->connect_timeout_ms) {
-    char detail[IOTKIT__TRANSPORT_ERR_MAX];
-    iotkit__fmt(detail, sizeof detail, "mqtt: no CONNACK from %s:%u within %u ms", c->host, c->port,
-                (unsigned)c->connect_timeout_ms);
-    set_state(c, IOTKIT__MQTT_DOWN); /* before the event: its handler may connect again */
-    mosquitto_disconnect(c->mosq);
-    report_down(c, IOTKIT_ERR_TIMEOUT, detail);
+  if (st == IOTKIT__MQTT_DOWN) {
+    iotkit__transport_mqtt_io_sync(c, true);
+    iotkit__transport_mqtt_io_wait(c, 0, &readable, &writable); /* drains a wake-up */
     return IOTKIT_OK;
   }
+  iotkit__transport_lock_acquire(&c->lock);
+  bool settling = c->settling;
+  iotkit__transport_lock_release(&c->lock);
+  if (settling && c->connect_timeout_ms &&
+      iotkit__transport_now_ms(c->hal) - c->connect_started >= c->connect_timeout_ms) {
+    connect_expired(c, st);
+    return IOTKIT_OK;
+  }
+  int wait = iotkit__transport_mqtt_io_timeout(c, false);
+  if (timeout_ms < wait) wait = timeout_ms;
+  iotkit__transport_mqtt_io_sync(c, false);
+  iotkit__transport_mqtt_io_wait(c, wait, &readable, &writable);
   errno = 0;
-  int rc = mosquitto_loop(c->mosq, timeout_ms, 1);
-  /* Most failures were reported by on_disconnect inside the loop (the state
-     is then IOTKIT__MQTT_DOWN); a failed TLS handshake returns without calling it. */
+  int rc = MOSQ_ERR_SUCCESS;
+  if (readable) rc = mosquitto_loop_read(c->mosq, 1);
+  if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(c->mosq) >= 0 && (writable || mosquitto_want_write(c->mosq))) {
+    rc = mosquitto_loop_write(c->mosq, 1);
+  }
+  if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(c->mosq) >= 0) rc = mosquitto_loop_misc(c->mosq);
+  /* Most failures were reported by on_disconnect inside those calls (the
+     state is then IOTKIT__MQTT_DOWN); a failed TLS handshake returns without calling it. */
   if (rc != MOSQ_ERR_SUCCESS && get_state(c) != IOTKIT__MQTT_DOWN) on_disconnect(c->mosq, c, rc);
+  iotkit__transport_mqtt_io_sync(c, get_state(c) == IOTKIT__MQTT_DOWN);
   return IOTKIT_OK;
 }
 
 static int mqtt_fd(void *ctx) {
   mqtt_ctx_t *c = ctx;
-  return c ? mosquitto_socket(c->mosq) : -1;
+  return c ? c->epfd : -1;
+}
+
+static int mqtt_timeout_ms(void *ctx) {
+  mqtt_ctx_t *c = ctx;
+  return c ? iotkit__transport_mqtt_io_timeout(c, get_state(c) == IOTKIT__MQTT_DOWN) : -1;
 }
 
 static const char *mqtt_last_error(void *ctx) {
@@ -339,6 +413,7 @@ static const char *mqtt_last_error(void *ctx) {
 static const char *const k_mqtt_schemes[] = {"mqtt", "mqtts", NULL};
 
 static const iotkit_transport_ops_t k_mqtt_ops = {
+    .struct_size = sizeof(iotkit_transport_ops_t),
     .name = "mqtt-mosquitto",
     .schemes = k_mqtt_schemes,
     .create = mqtt_create,
@@ -350,6 +425,8 @@ static const iotkit_transport_ops_t k_mqtt_ops = {
     .poll = mqtt_poll,
     .fd = mqtt_fd,
     .last_error = mqtt_last_error,
+    .unsubscribe = mqtt_unsubscribe,
+    .timeout_ms = mqtt_timeout_ms,
 };
 
 const iotkit_transport_ops_t *iotkit_transport_mqtt(void) { return &k_mqtt_ops; }

@@ -5,6 +5,7 @@
 #define IOTKIT__TRANSPORT_MQTT_MOSQUITTO_H
 
 #include <mosquitto.h>
+#include <stdatomic.h>
 
 #include "transport/common.h"
 
@@ -43,6 +44,15 @@ typedef struct iotkit__mqtt_ctx {
   bool client_cert; /* a client certificate is configured */
   iotkit__mqtt_state_t state;
   uint64_t connect_started;
+  bool settling; /* connect() made, no CONNACK or end yet: connect_timeout_ms runs */
+  /* The poll machinery of mqtt_io.c: an epoll set holding the wake eventfd and,
+     while there is one, libmosquitto's socket (sock, with the events in
+     sock_events). wake_pending is set by the threads that queue packets. */
+  int epfd;
+  int wakefd;
+  int sock;
+  uint32_t sock_events;
+  atomic_bool wake_pending;
   iotkit__mqtt_pending_sub_t *subs;
   /* What libmosquitto's log said went wrong with TLS in this connection
      attempt ("" if nothing): OpenSSL and host-name verification errors. */
@@ -81,5 +91,22 @@ void iotkit__transport_mqtt_on_subscribe(struct mosquitto *mosq, void *obj, int 
 iotkit__mqtt_pending_sub_t *iotkit__transport_mqtt_sub_new(const char *channel);
 void iotkit__transport_mqtt_sub_add(iotkit__mqtt_ctx_t *c, iotkit__mqtt_pending_sub_t *s, int mid);
 void iotkit__transport_mqtt_subs_clear(iotkit__mqtt_ctx_t *c);
+
+/* The poll machinery (mqtt_io.c). io_open() creates the epoll set and the
+   eventfd (IOTKIT_ERR_IO on failure, epfd/wakefd -1 then); io_close() closes
+   them. io_wake() makes the set readable from any thread. io_sync() puts
+   libmosquitto's current socket in the set with the events it needs now (or
+   takes it out when there is none or @p drop is true). io_wait() waits up to
+   @p timeout_ms and says whether the socket is readable or writable
+   (drains the eventfd). io_timeout() is the op timeout_ms(). */
+iotkit_err_t iotkit__transport_mqtt_io_open(iotkit__mqtt_ctx_t *c);
+void iotkit__transport_mqtt_io_close(iotkit__mqtt_ctx_t *c);
+void iotkit__transport_mqtt_io_wake(iotkit__mqtt_ctx_t *c);
+void iotkit__transport_mqtt_io_sync(iotkit__mqtt_ctx_t *c, bool drop);
+void iotkit__transport_mqtt_io_wait(iotkit__mqtt_ctx_t *c, int timeout_ms, bool *readable, bool *writable);
+int iotkit__transport_mqtt_io_timeout(iotkit__mqtt_ctx_t *c, bool down);
+
+/* Longest wait between two rounds of libmosquitto's keepalive work (ms). */
+#define IOTKIT__MQTT_MISC_MS 1000
 
 #endif
