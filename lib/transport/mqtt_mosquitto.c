@@ -48,7 +48,7 @@ static void set_state(mqtt_ctx_t *c, mqtt_state_t st) {
   iotkit__transport_lock_release(&c->lock);
 }
 
-static mqtt_state_t get_state(mqtt_ctx_t *c) {
+mqtt_state_t iotkit__transport_mqtt_state(mqtt_ctx_t *c) {
   iotkit__transport_lock_acquire(&c->lock);
   mqtt_state_t st = c->state;
   iotkit__transport_lock_release(&c->lock);
@@ -93,7 +93,7 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc) {
   (void)mosq;
   int saved_errno = errno;
   mqtt_ctx_t *c = obj;
-  mqtt_state_t st = get_state(c);
+  mqtt_state_t st = iotkit__transport_mqtt_state(c);
   if (st == IOTKIT__MQTT_DOWN) return; /* reported already (refusal, timeout) */
   if (st == IOTKIT__MQTT_DISCONNECTING || rc == MOSQ_ERR_SUCCESS) {
     iotkit__transport_logf(c->hal, IOTKIT_LOG_INFO, "mqtt: disconnected from %s:%u", c->host, c->port);
@@ -109,12 +109,6 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc) {
               st == IOTKIT__MQTT_CONNECTING ? "failed" : "lost",
               rc == MOSQ_ERR_ERRNO ? strerror(saved_errno) : mosquitto_strerror(rc));
   report_down(c, st == IOTKIT__MQTT_CONNECTING ? IOTKIT_ERR_CONNECT : IOTKIT_ERR_CONNECTION_LOST, detail);
-}
-
-static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *m) {
-  (void)mosq;
-  mqtt_ctx_t *c = obj;
-  if (c->ev.message) c->ev.message(c->ev.user, m->topic, m->payload, (size_t)m->payloadlen);
 }
 
 /* Options that go to libmosquitto before any connect. */
@@ -156,6 +150,12 @@ static void mqtt_destroy(void *ctx) {
 
 static iotkit_err_t mqtt_create(const iotkit_transport_config_t *cfg, const iotkit_transport_events_t *events,
                                 void **ctx) {
+  /* Full-size copies: a caller built against an older layout leaves later fields at their defaults. */
+  iotkit_transport_config_t cfg_full;
+  iotkit_transport_events_t ev_full;
+  if (!ctx || iotkit__transport_args(cfg, events, &cfg_full, &ev_full) != IOTKIT_OK) return IOTKIT_ERR_INVALID_ARG;
+  cfg = &cfg_full;
+  events = &ev_full;
   if (!cfg || !events || !ctx || !cfg->uri || !cfg->uri->host) return IOTKIT_ERR_INVALID_ARG;
   if (cfg->protocol_version != 311 && cfg->protocol_version != 5) return IOTKIT_ERR_INVALID_ARG;
   if (!cfg->clean_session && (!cfg->client_id || !*cfg->client_id)) return IOTKIT_ERR_INVALID_ARG;
@@ -201,7 +201,7 @@ static iotkit_err_t mqtt_create(const iotkit_transport_config_t *cfg, const iotk
   mosquitto_disconnect_callback_set(c->mosq, on_disconnect);
   mosquitto_publish_v5_callback_set(c->mosq, iotkit__transport_mqtt_on_publish);
   mosquitto_subscribe_v5_callback_set(c->mosq, iotkit__transport_mqtt_on_subscribe);
-  mosquitto_message_callback_set(c->mosq, on_message);
+  mosquitto_message_v5_callback_set(c->mosq, iotkit__transport_mqtt_on_message);
   *ctx = c;
   return IOTKIT_OK;
 }
@@ -228,7 +228,7 @@ static iotkit_err_t map_connect_error(mqtt_ctx_t *c, int rc, int saved_errno) {
 static iotkit_err_t mqtt_connect(void *ctx) {
   mqtt_ctx_t *c = ctx;
   if (!c) return IOTKIT_ERR_INVALID_ARG;
-  if (get_state(c) != IOTKIT__MQTT_DOWN) {
+  if (iotkit__transport_mqtt_state(c) != IOTKIT__MQTT_DOWN) {
     iotkit__transport_mqtt_set_err(c, "mqtt: already connected or connecting");
     return IOTKIT_ERR_STATE;
   }
@@ -257,7 +257,7 @@ static iotkit_err_t mqtt_connect(void *ctx) {
 static iotkit_err_t mqtt_disconnect(void *ctx) {
   mqtt_ctx_t *c = ctx;
   if (!c) return IOTKIT_ERR_INVALID_ARG;
-  mqtt_state_t st = get_state(c);
+  mqtt_state_t st = iotkit__transport_mqtt_state(c);
   if (st == IOTKIT__MQTT_DOWN || st == IOTKIT__MQTT_DISCONNECTING) return IOTKIT_ERR_NOT_CONNECTED;
   set_state(c, IOTKIT__MQTT_DISCONNECTING);
   if (mosquitto_disconnect(c->mosq) != MOSQ_ERR_SUCCESS) {
@@ -267,80 +267,6 @@ static iotkit_err_t mqtt_disconnect(void *ctx) {
   }
   iotkit__transport_mqtt_io_wake(c); /* DISCONNECT goes out on the next poll() */
   return IOTKIT_OK;
-}
-
-static iotkit_err_t mqtt_send(void *ctx, const iotkit_message_t *msg, uint32_t *msg_id) {
-  mqtt_ctx_t *c = ctx;
-  if (!c || !msg || !msg_id || !iotkit__topic_name_valid(msg->channel) || msg->qos < 0 || msg->qos > 2 ||
-      (!msg->payload && msg->len)) {
-    return IOTKIT_ERR_INVALID_ARG;
-  }
-  char detail[IOTKIT__TRANSPORT_ERR_MAX];
-  if ((c->max_payload && msg->len > c->max_payload) || msg->len > 268435455u) {
-    iotkit__fmt(detail, sizeof detail, "mqtt: payload of %zu bytes exceeds the limit of %zu", msg->len,
-                c->max_payload && c->max_payload < 268435455u ? c->max_payload : (size_t)268435455u);
-    iotkit__transport_mqtt_set_err(c, detail);
-    return IOTKIT_ERR_TOO_LARGE;
-  }
-  if (get_state(c) != IOTKIT__MQTT_UP) {
-    iotkit__transport_mqtt_set_err(c, "mqtt: send while not connected");
-    return IOTKIT_ERR_NOT_CONNECTED;
-  }
-  int mid = 0;
-  int rc = mosquitto_publish(c->mosq, &mid, msg->channel, (int)msg->len, msg->payload, msg->qos, msg->retain);
-  if (rc == MOSQ_ERR_SUCCESS) {
-    *msg_id = (uint32_t)mid;
-    iotkit__transport_mqtt_io_wake(c);
-    return IOTKIT_OK;
-  }
-  iotkit__fmt(detail, sizeof detail, "mqtt: publish on '%s' failed: %s", msg->channel, mosquitto_strerror(rc));
-  iotkit__transport_mqtt_set_err(c, detail);
-  if (rc == MOSQ_ERR_NO_CONN) return IOTKIT_ERR_NOT_CONNECTED;
-  if (rc == MOSQ_ERR_NOMEM) return IOTKIT_ERR_NOMEM;
-  if (rc == MOSQ_ERR_PAYLOAD_SIZE || rc == MOSQ_ERR_OVERSIZE_PACKET) return IOTKIT_ERR_TOO_LARGE;
-  return IOTKIT_ERR_IO;
-}
-
-static iotkit_err_t mqtt_subscribe(void *ctx, const char *channel, int qos) {
-  mqtt_ctx_t *c = ctx;
-  if (!c || !iotkit__topic_filter_valid(channel) || qos < 0 || qos > 2) return IOTKIT_ERR_INVALID_ARG;
-  if (get_state(c) != IOTKIT__MQTT_UP) {
-    iotkit__transport_mqtt_set_err(c, "mqtt: subscribe while not connected");
-    return IOTKIT_ERR_NOT_CONNECTED;
-  }
-  /* allocated first: once SUBSCRIBE is sent, its SUBACK must find the channel */
-  iotkit__mqtt_pending_sub_t *pending = iotkit__transport_mqtt_sub_new(channel);
-  if (!pending) return IOTKIT_ERR_NOMEM;
-  int mid = 0;
-  int rc = mosquitto_subscribe(c->mosq, &mid, channel, qos);
-  if (rc == MOSQ_ERR_SUCCESS) {
-    iotkit__transport_mqtt_sub_add(c, pending, mid);
-    iotkit__transport_mqtt_io_wake(c);
-    return IOTKIT_OK;
-  }
-  free(pending);
-  char detail[IOTKIT__TRANSPORT_ERR_MAX];
-  iotkit__fmt(detail, sizeof detail, "mqtt: subscribe to '%s' failed: %s", channel, mosquitto_strerror(rc));
-  iotkit__transport_mqtt_set_err(c, detail);
-  return rc == MOSQ_ERR_NO_CONN ? IOTKIT_ERR_NOT_CONNECTED : rc == MOSQ_ERR_NOMEM ? IOTKIT_ERR_NOMEM : IOTKIT_ERR_IO;
-}
-
-static iotkit_err_t mqtt_unsubscribe(void *ctx, const char *channel) {
-  mqtt_ctx_t *c = ctx;
-  if (!c || !iotkit__topic_filter_valid(channel)) return IOTKIT_ERR_INVALID_ARG;
-  if (get_state(c) != IOTKIT__MQTT_UP) {
-    iotkit__transport_mqtt_set_err(c, "mqtt: unsubscribe while not connected");
-    return IOTKIT_ERR_NOT_CONNECTED;
-  }
-  int rc = mosquitto_unsubscribe(c->mosq, NULL, channel);
-  if (rc == MOSQ_ERR_SUCCESS) {
-    iotkit__transport_mqtt_io_wake(c);
-    return IOTKIT_OK;
-  }
-  char detail[IOTKIT__TRANSPORT_ERR_MAX];
-  iotkit__fmt(detail, sizeof detail, "mqtt: unsubscribe from '%s' failed: %s", channel, mosquitto_strerror(rc));
-  iotkit__transport_mqtt_set_err(c, detail);
-  return rc == MOSQ_ERR_NO_CONN ? IOTKIT_ERR_NOT_CONNECTED : rc == MOSQ_ERR_NOMEM ? IOTKIT_ERR_NOMEM : IOTKIT_ERR_IO;
 }
 
 /* connect_timeout_ms has run out for the attempt in progress: report it (or,
@@ -363,7 +289,7 @@ static iotkit_err_t mqtt_poll(void *ctx, int timeout_ms) {
   mqtt_ctx_t *c = ctx;
   if (!c || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
   bool readable = false, writable = false;
-  mqtt_state_t st = get_state(c);
+  mqtt_state_t st = iotkit__transport_mqtt_state(c);
   if (st == IOTKIT__MQTT_DOWN) {
     iotkit__transport_mqtt_io_sync(c, true);
     iotkit__transport_mqtt_io_wait(c, 0, &readable, &writable); /* drains a wake-up */
@@ -390,8 +316,8 @@ static iotkit_err_t mqtt_poll(void *ctx, int timeout_ms) {
   if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(c->mosq) >= 0) rc = mosquitto_loop_misc(c->mosq);
   /* Most failures were reported by on_disconnect inside those calls (the
      state is then IOTKIT__MQTT_DOWN); a failed TLS handshake returns without calling it. */
-  if (rc != MOSQ_ERR_SUCCESS && get_state(c) != IOTKIT__MQTT_DOWN) on_disconnect(c->mosq, c, rc);
-  iotkit__transport_mqtt_io_sync(c, get_state(c) == IOTKIT__MQTT_DOWN);
+  if (rc != MOSQ_ERR_SUCCESS && iotkit__transport_mqtt_state(c) != IOTKIT__MQTT_DOWN) on_disconnect(c->mosq, c, rc);
+  iotkit__transport_mqtt_io_sync(c, iotkit__transport_mqtt_state(c) == IOTKIT__MQTT_DOWN);
   return IOTKIT_OK;
 }
 
@@ -402,7 +328,7 @@ static int mqtt_fd(void *ctx) {
 
 static int mqtt_timeout_ms(void *ctx) {
   mqtt_ctx_t *c = ctx;
-  return c ? iotkit__transport_mqtt_io_timeout(c, get_state(c) == IOTKIT__MQTT_DOWN) : -1;
+  return c ? iotkit__transport_mqtt_io_timeout(c, iotkit__transport_mqtt_state(c) == IOTKIT__MQTT_DOWN) : -1;
 }
 
 static const char *mqtt_last_error(void *ctx) {
@@ -420,12 +346,12 @@ static const iotkit_transport_ops_t k_mqtt_ops = {
     .destroy = mqtt_destroy,
     .connect = mqtt_connect,
     .disconnect = mqtt_disconnect,
-    .send = mqtt_send,
-    .subscribe = mqtt_subscribe,
+    .send = iotkit__transport_mqtt_send,
+    .subscribe = iotkit__transport_mqtt_subscribe,
     .poll = mqtt_poll,
     .fd = mqtt_fd,
     .last_error = mqtt_last_error,
-    .unsubscribe = mqtt_unsubscribe,
+    .unsubscribe = iotkit__transport_mqtt_unsubscribe,
     .timeout_ms = mqtt_timeout_ms,
 };
 

@@ -1,5 +1,7 @@
 /* Internal parts of the MQTT backend on libmosquitto shared by its files:
-   mqtt_mosquitto.c (context, connect, loop), mqtt_acks.c (broker verdicts on
+   mqtt_mosquitto.c (context, connect, loop), mqtt_msg.c (send, subscribe,
+   unsubscribe, arriving messages and their MQTT 5 properties), mqtt_io.c
+   (the epoll set poll() waits on), mqtt_acks.c (broker verdicts on
    publishes and subscriptions), mqtt_tls.c (TLS options and diagnosis). */
 #ifndef IOTKIT__TRANSPORT_MQTT_MOSQUITTO_H
 #define IOTKIT__TRANSPORT_MQTT_MOSQUITTO_H
@@ -60,6 +62,9 @@ typedef struct iotkit__mqtt_ctx {
   char err[IOTKIT__TRANSPORT_ERR_MAX];
 } iotkit__mqtt_ctx_t;
 
+/* The context's connection state (thread-safe). */
+iotkit__mqtt_state_t iotkit__transport_mqtt_state(iotkit__mqtt_ctx_t *c);
+
 /* Replace the context's last-error text (thread-safe). */
 void iotkit__transport_mqtt_set_err(iotkit__mqtt_ctx_t *c, const char *text);
 
@@ -91,6 +96,14 @@ void iotkit__transport_mqtt_on_subscribe(struct mosquitto *mosq, void *obj, int 
 iotkit__mqtt_pending_sub_t *iotkit__transport_mqtt_sub_new(const char *channel);
 void iotkit__transport_mqtt_sub_add(iotkit__mqtt_ctx_t *c, iotkit__mqtt_pending_sub_t *s, int mid);
 void iotkit__transport_mqtt_subs_clear(iotkit__mqtt_ctx_t *c);
+
+/* The message path (mqtt_msg.c): the ops send(), subscribe(), unsubscribe()
+   and libmosquitto's message callback (message() or message_ex()). */
+iotkit_err_t iotkit__transport_mqtt_send(void *ctx, const iotkit_message_t *msg, uint32_t *msg_id);
+iotkit_err_t iotkit__transport_mqtt_subscribe(void *ctx, const char *channel, int qos);
+iotkit_err_t iotkit__transport_mqtt_unsubscribe(void *ctx, const char *channel);
+void iotkit__transport_mqtt_on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *m,
+                                       const mosquitto_property *props);
 
 /* The poll machinery (mqtt_io.c). io_open() creates the epoll set and the
    eventfd (IOTKIT_ERR_IO on failure, epfd/wakefd -1 then); io_close() closes

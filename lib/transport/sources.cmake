@@ -12,6 +12,7 @@ if(IOTKIT_WITH_MQTT)
     ${CMAKE_CURRENT_LIST_DIR}/mqtt_tls.c
     ${CMAKE_CURRENT_LIST_DIR}/mqtt_acks.c
     ${CMAKE_CURRENT_LIST_DIR}/mqtt_io.c
+    ${CMAKE_CURRENT_LIST_DIR}/mqtt_msg.c
   )
 endif()
 if(IOTKIT_WITH_HTTP)
