@@ -347,6 +347,19 @@ IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_loopback(void);
  * ::IOTKIT_ERR_NOT_FOUND. User name and password come from the
  * config, else from the URI. The password is never logged.
  *
+ * message_ex(): qos is the QoS the broker delivered with (the lower of the
+ * publish's and the subscription's), retain is true for a retained message the
+ * broker sent because a subscription was made (a live update to an existing
+ * subscription has it false, even if it was published with retain). With MQTT
+ * 5 the properties Content Type, Response Topic, Correlation Data, Message
+ * Expiry Interval (what is left of it) and up to 32 User Properties are
+ * delivered, in their order; others (topic alias, subscription identifier) are
+ * not. send() sends iotkit_message_t::props on an MQTT 5 connection (ignored
+ * with 3.1.1); a property the protocol cannot carry (malformed UTF-8, Correlation
+ * Data over 65,535 bytes, a Response Topic with wildcards or empty, a user
+ * property without name or value, a length without data) is
+ * ::IOTKIT_ERR_INVALID_ARG and nothing is sent.
+ *
  * TLS (mqtts): see ::iotkit_tls_config_t; a handshake failure is
  * ::IOTKIT_ERR_TLS, from connect() or as disconnected(::IOTKIT_ERR_TLS).
  * libmosquitto's own log lines go to the HAL log at ::IOTKIT_LOG_DEBUG

@@ -21,13 +21,17 @@
 /* Most user properties decoded per arriving message (more are dropped, with a DEBUG line). */
 #define MQTT_USER_PROPS_MAX 32
 
+/* @p s is absent or valid UTF-8 as MQTT wants it (no NUL, no surrogates). */
+static bool utf8_ok(const char *s) { return !s || mosquitto_validate_utf8(s, (int)strlen(s)) == MOSQ_ERR_SUCCESS; }
+
 /* Build the PUBLISH properties of @p p; IOTKIT_ERR_INVALID_ARG for one the
    protocol cannot carry (bad UTF-8, a response topic with wildcards, ...). */
 static iotkit_err_t props_build(const iotkit_message_props_t *p, mosquitto_property **out) {
   mosquitto_property *l = NULL;
   int rc = MOSQ_ERR_SUCCESS;
   if (p->correlation_len > MQTT_BINARY_MAX || (p->correlation_len && !p->correlation_data) ||
-      (p->n_user_props && !p->user_props) || (p->response_topic && !iotkit__topic_name_valid(p->response_topic))) {
+      (p->n_user_props && !p->user_props) || (p->response_topic && !iotkit__topic_name_valid(p->response_topic)) ||
+      !utf8_ok(p->content_type) || !utf8_ok(p->response_topic)) {
     return IOTKIT_ERR_INVALID_ARG;
   }
   if (p->content_type) rc = mosquitto_property_add_string(&l, MQTT_PROP_CONTENT_TYPE, p->content_type);
@@ -40,7 +44,8 @@ static iotkit_err_t props_build(const iotkit_message_props_t *p, mosquitto_prope
     rc = mosquitto_property_add_int32(&l, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, p->expiry_s);
   for (size_t i = 0; rc == MOSQ_ERR_SUCCESS && i < p->n_user_props; i++) {
     const iotkit_user_property_t *u = &p->user_props[i];
-    rc = (u->name && u->value) ? mosquitto_property_add_string_pair(&l, MQTT_PROP_USER_PROPERTY, u->name, u->value)
+    rc = (u->name && u->value && utf8_ok(u->name) && utf8_ok(u->value))
+             ? mosquitto_property_add_string_pair(&l, MQTT_PROP_USER_PROPERTY, u->name, u->value)
                                : MOSQ_ERR_INVAL;
   }
   if (rc != MOSQ_ERR_SUCCESS) {

@@ -40,6 +40,35 @@ static void on_message(void *u, const char *channel, const void *payload, size_t
   pthread_mutex_unlock(&c->lock);
 }
 
+static void copy_str(char *dst, size_t cap, const char *src) { snprintf(dst, cap, "%s", src ? src : ""); }
+
+static void on_message_ex(void *u, const iotkit_transport_msg_t *msg) {
+  tclient_t *c = u;
+  on_message(u, msg->channel, msg->payload, msg->len);
+  pthread_mutex_lock(&c->lock);
+  if (c->messages <= TCLIENT_MAX_EVENTS) {
+    tclient_msg_t *m = &c->msgs[c->messages - 1];
+    const iotkit_message_props_t *p = &msg->props;
+    m->qos = msg->qos;
+    m->retain = msg->retain;
+    copy_str(m->content_type, sizeof m->content_type, p->content_type);
+    copy_str(m->response_topic, sizeof m->response_topic, p->response_topic);
+    size_t n = p->correlation_len < sizeof m->correlation - 1 ? p->correlation_len : sizeof m->correlation - 1;
+    if (n) memcpy(m->correlation, p->correlation_data, n);
+    m->correlation[n] = '\0';
+    m->correlation_len = p->correlation_len;
+    m->expiry_s = p->expiry_s;
+    m->n_user_props = p->n_user_props;
+    m->user_props[0] = '\0';
+    for (size_t i = 0; i < p->n_user_props; i++) {
+      size_t used = strlen(m->user_props);
+      snprintf(m->user_props + used, sizeof m->user_props - used, "%s=%s;", p->user_props[i].name,
+               p->user_props[i].value);
+    }
+  }
+  pthread_mutex_unlock(&c->lock);
+}
+
 static void on_delivery(void *u, uint32_t id, iotkit_err_t status) {
   tclient_t *c = u;
   pthread_mutex_lock(&c->lock);
@@ -86,7 +115,8 @@ tclient_t *tclient_new(const tclient_opts_t *o) {
   cfg.max_payload = 0; /* no limit: the tests judge sizes themselves */
   cfg.tls = o->tls;
   iotkit_transport_events_t ev = {.struct_size = sizeof ev, .user = c, .connected = on_connected, .disconnected = on_disconnected,
-                                  .message = on_message, .delivery = on_delivery, .subscribed = on_subscribed};
+                                  .message = on_message, .delivery = on_delivery, .subscribed = on_subscribed,
+                                  .message_ex = o->message_ex ? on_message_ex : NULL};
   iotkit_err_t rc = c->ops->create(&cfg, &ev, &c->ctx);
   if (rc != IOTKIT_OK) {
     fprintf(stderr, "tclient: create failed: %s\n", iotkit_err_name(rc));

@@ -34,6 +34,7 @@ typedef struct tclient_opts {
   const char *username;     /* default none */
   const char *password;     /* default none */
   iotkit_tls_config_t tls;  /* TLS options for secure schemes */
+  bool message_ex;          /* receive through message_ex() (records retain, qos, props) */
 } tclient_opts_t;
 
 /* One received message. */
@@ -41,6 +42,16 @@ typedef struct tclient_msg {
   char channel[128];
   char payload[256]; /* NUL-terminated copy (truncated) */
   size_t len;
+  /* with tclient_opts_t.message_ex only: */
+  int qos;
+  bool retain;
+  char content_type[64];   /* "" when absent */
+  char response_topic[128]; /* "" when absent */
+  char correlation[64];    /* NUL-terminated copy */
+  size_t correlation_len;
+  uint32_t expiry_s;
+  size_t n_user_props;
+  char user_props[256];    /* "name=value;" for each, in order */
 } tclient_msg_t;
 
 typedef struct tclient {
