@@ -111,7 +111,7 @@ tclient_t *tclient_new(const tclient_opts_t *o) {
   cfg.password = o->password;
   cfg.keepalive_s = 30;
   cfg.protocol_version = o->protocol ? o->protocol : 311;
-  cfg.connect_timeout_ms = WAIT_MS;
+  cfg.connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms : WAIT_MS;
   cfg.max_payload = 0; /* no limit: the tests judge sizes themselves */
   cfg.tls = o->tls;
   iotkit_transport_events_t ev = {.struct_size = sizeof ev, .user = c, .connected = on_connected, .disconnected = on_disconnected,

@@ -35,6 +35,7 @@ typedef struct tclient_opts {
   const char *password;     /* default none */
   iotkit_tls_config_t tls;  /* TLS options for secure schemes */
   bool message_ex;          /* receive through message_ex() (records retain, qos, props) */
+  uint32_t connect_timeout_ms; /* default 10000 */
 } tclient_opts_t;
 
 /* One received message. */
