@@ -100,6 +100,18 @@ static void on_conn(iotkit_device_t *d, void *user, bool up, iotkit_err_t reason
   slot_call(user);
 }
 
+static void on_des(iotkit_device_t *d, void *user, const char *delta_json, uint64_t version) {
+  (void)d, (void)delta_json, (void)version;
+  slot_call(user);
+}
+
+static iotkit_err_t on_cred(iotkit_device_t *d, void *user, char *username, size_t username_cap, char *password,
+                            size_t password_cap) {
+  (void)d, (void)username, (void)username_cap, (void)password, (void)password_cap;
+  slot_call(user);
+  return IOTKIT_OK;
+}
+
 typedef struct at_least {
   atomic_int *n;
   int want;
@@ -117,7 +129,7 @@ static bool wait_for(atomic_int *n, int want) {
 }
 
 /* The callbacks of the tests: each kind is installed by its setter and made to run by a send. */
-typedef enum { KIND_COMMAND, KIND_MESSAGE, KIND_DELIVERY, KIND_CONNECTION } kind_t;
+typedef enum { KIND_COMMAND, KIND_MESSAGE, KIND_DELIVERY, KIND_DESIRED, KIND_CONNECTION, KIND_CREDENTIALS } kind_t;
 
 /* Install (or with NULL remove) the callback of @p kind with @p s as user pointer. */
 static iotkit_err_t set_cb(kind_t kind, slot_t *s) {
@@ -125,7 +137,9 @@ static iotkit_err_t set_cb(kind_t kind, slot_t *s) {
     case KIND_COMMAND: return iotkit_device_command_register(dev, "work", s ? on_cmd : NULL, s);
     case KIND_MESSAGE: return iotkit_device_on_message(dev, s ? on_msg : NULL, s);
     case KIND_DELIVERY: return iotkit_device_on_delivery(dev, s ? on_dlv : NULL, s);
+    case KIND_DESIRED: return iotkit_device_on_desired(dev, s ? on_des : NULL, s);
     case KIND_CONNECTION: return iotkit_device_on_connection(dev, s ? on_conn : NULL, s);
+    case KIND_CREDENTIALS: return iotkit_device_on_credentials(dev, s ? on_cred : NULL, s);
   }
   return IOTKIT_ERR_INTERNAL;
 }
@@ -145,8 +159,13 @@ static void trigger(kind_t kind, int n) {
     case KIND_DELIVERY:
       cr_assert_eq(iotkit_device_send_telemetry(dev, "1", 1, NULL), IOTKIT_OK);
       break;
+    case KIND_DESIRED: /* a newer version each time, so that every one is applied */
+      snprintf(json, sizeof json, "{\"version\":%d,\"state\":{\"n\":%d}}", n + 1, n);
+      cr_assert_eq(iotkit_device_publish(dev, "state/desired", json, strlen(json), 1, false, NULL), IOTKIT_OK);
+      break;
     case KIND_CONNECTION:
-      cr_assert_fail("no send makes a connection event");
+    case KIND_CREDENTIALS:
+      cr_assert_fail("no send makes this callback run");
   }
 }
 
@@ -259,6 +278,7 @@ Test(device_callbacks, command_handler_removed_while_running) { replace_while_ru
 Test(device_callbacks, message_callback_replaced_while_running) { replace_while_running(KIND_MESSAGE, DRIVE_POLL, false); }
 Test(device_callbacks, message_callback_cleared_while_running) { replace_while_running(KIND_MESSAGE, DRIVE_POLL, true); }
 Test(device_callbacks, delivery_callback_replaced_while_running) { replace_while_running(KIND_DELIVERY, DRIVE_POLL, false); }
+Test(device_callbacks, desired_callback_replaced_while_running) { replace_while_running(KIND_DESIRED, DRIVE_POLL, false); }
 Test(device_callbacks, command_handler_replaced_while_the_loop_runs_it) {
   replace_while_running(KIND_COMMAND, DRIVE_LOOP, false);
 }
@@ -266,23 +286,31 @@ Test(device_callbacks, message_callback_cleared_while_the_loop_runs_it) {
   replace_while_running(KIND_MESSAGE, DRIVE_LOOP, true);
 }
 
-/* The connection callback is held at the gate inside iotkit_device_disconnect(), called
-   by a thread of the test (the controlling thread for that call), while another thread
-   clears it; the next session's events do not reach it. */
+/* Callbacks that run inside a call of the controlling thread, made here by a thread of the
+   test: the connection callback inside iotkit_device_disconnect(), the credentials callback
+   inside iotkit_device_connect(). */
 static void *disconnect_main(void *arg) {
   (void)arg;
   return (void *)(intptr_t)iotkit_device_disconnect(dev);
 }
 
-Test(device_callbacks, connection_callback_cleared_while_running) {
-  slot_t old = {.gated = true};
-  connect_device();
-  cr_assert_eq(iotkit_device_on_connection(dev, on_conn, &old), IOTKIT_OK);
-  pthread_t disc;
-  cr_assert_eq(pthread_create(&disc, NULL, disconnect_main, NULL), 0);
-  cr_assert(device_fixture_wait(&fx, NULL, gate_entered, NULL, BUDGET_MS), "the connection callback was never called");
+static void *connect_main(void *arg) {
+  (void)arg;
+  return (void *)(intptr_t)iotkit_device_connect(dev);
+}
 
-  setter_job_t job = {.kind = KIND_CONNECTION, .old = &old, .fresh = NULL};
+/* The callback of @p kind is held at the gate inside that call while another thread
+   clears it; a later connect and disconnect (which run both callbacks) do not reach it. */
+static void clear_during_call(kind_t kind) {
+  slot_t old = {.gated = true};
+  cr_assert_eq(iotkit_device_new(&fx.cfg, &dev), IOTKIT_OK);
+  if (kind == KIND_CONNECTION) cr_assert_eq(iotkit_device_connect(dev), IOTKIT_OK);
+  cr_assert_eq(set_cb(kind, &old), IOTKIT_OK);
+  pthread_t call;
+  cr_assert_eq(pthread_create(&call, NULL, kind == KIND_CONNECTION ? disconnect_main : connect_main, NULL), 0);
+  cr_assert(device_fixture_wait(&fx, NULL, gate_entered, NULL, BUDGET_MS), "the callback was never called");
+
+  setter_job_t job = {.kind = kind, .old = &old, .fresh = NULL};
   pthread_t th;
   cr_assert_eq(pthread_create(&th, NULL, setter_main, &job), 0);
   fx.hal->sleep_ms(fx.hal->ctx, 200); /* as in replace_while_running: a logic check */
@@ -290,11 +318,12 @@ Test(device_callbacks, connection_callback_cleared_while_running) {
   gate_open();
   pthread_join(th, NULL);
   void *rc = NULL;
-  pthread_join(disc, &rc);
+  pthread_join(call, &rc);
   cr_assert_not(early, "the setter returned while the old callback was still running");
   cr_assert_eq(job.err, IOTKIT_OK);
   cr_assert_eq((iotkit_err_t)(intptr_t)rc, IOTKIT_OK);
 
+  if (kind == KIND_CREDENTIALS) cr_assert_eq(iotkit_device_disconnect(dev), IOTKIT_OK);
   cr_assert_eq(iotkit_device_connect(dev), IOTKIT_OK);
   cr_assert_eq(iotkit_device_disconnect(dev), IOTKIT_OK);
   cr_assert_eq(atomic_load(&old.late), 0, "the old callback ran %d times after its setter returned",
@@ -302,6 +331,9 @@ Test(device_callbacks, connection_callback_cleared_while_running) {
   cr_assert_eq(atomic_load(&old.calls), 1);
   free_device();
 }
+
+Test(device_callbacks, connection_callback_cleared_while_running) { clear_during_call(KIND_CONNECTION); }
+Test(device_callbacks, credentials_callback_cleared_while_running) { clear_during_call(KIND_CREDENTIALS); }
 
 /* --------------------------------------------- replacing from inside -- */
 
