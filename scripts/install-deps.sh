@@ -14,6 +14,7 @@ PKGS=(
   python3 python3-cffi python3-setuptools python3-pytest python3-paho-mqtt python3-venv python3-pip
   nginx-light
   clang libclang-rt-dev
+  valgrind
 )
 
 if [ ! -r /etc/os-release ] || ! grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; then
