@@ -11,7 +11,9 @@ PKGS=(
   libcoap3-dev libcoap3-bin
   libcriterion-dev libcbor-dev libmicrohttpd-dev
   liblua5.4-dev lua5.4
-  python3 python3-cffi python3-setuptools python3-pytest python3-paho-mqtt python3-venv python3-pip
+  python3 python3-dev python3-cffi python3-setuptools python3-pytest python3-pytest-asyncio python3-paho-mqtt
+  python3-awscrt python3-venv python3-pip python3-wheel
+  libsqlite3-dev sqlite3
   nginx-light
   clang libclang-rt-dev
   valgrind

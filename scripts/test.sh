@@ -7,6 +7,9 @@
 #   scripts/test.sh --sanitize   sanitizer run only
 #   scripts/test.sh -- ARGS      extra arguments for ctest (e.g. -R unit/)
 #
+# The plain run also builds and tests the Python bindings (scripts/test-python.sh),
+# unless ctest arguments are given.
+#
 # Build trees: build/test-plain and build/test-asan. Needs the packages of
 # scripts/install-deps.sh (run it first on a fresh machine).
 set -euo pipefail
@@ -19,7 +22,7 @@ while [ $# -gt 0 ]; do
     --plain) runs=(plain) ;;
     --sanitize) runs=(asan) ;;
     --) shift; ctest_args=("$@"); break ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $1 (see --help)" >&2; exit 1 ;;
   esac
   shift
@@ -49,6 +52,9 @@ for run in "${runs[@]}"; do
     status=1
   fi
   unset ASAN_OPTIONS UBSAN_OPTIONS
+  if [ "$run" = plain ] && [ ${#ctest_args[@]} -eq 0 ]; then
+    scripts/test-python.sh "$dir" || status=1
+  fi
   if [ "$run" = asan ] && [ -n "$(ls -A "$reports")" ]; then
     echo "=== test.sh: sanitizer reports (each one fails the run):"
     for f in "$reports"/*; do echo "--- $f"; cat "$f"; done
