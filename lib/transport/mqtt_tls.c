@@ -129,14 +129,24 @@ bool iotkit__transport_mqtt_tls_failure(iotkit__mqtt_ctx_t *c, int rc, int errnu
   iotkit__fmt(cause, sizeof cause, "%s", c->tls_cause);
   iotkit__transport_lock_release(&c->lock);
   bool tls_rc = rc == MOSQ_ERR_TLS || rc == MOSQ_ERR_TLS_HANDSHAKE || (rc == MOSQ_ERR_ERRNO && errnum == EPROTO);
-  if (!cause[0] && !tls_rc) return false;
+  /* A server that refuses the client certificate sends an alert and closes; if
+     the client's CONNECT is still unread there, the close is a reset, which
+     discards the alert before it is read: then only a reset while connecting is left. */
+  bool reset_connecting = c->client_cert && rc == MOSQ_ERR_ERRNO && errnum == ECONNRESET &&
+                          iotkit__transport_mqtt_state(c) == IOTKIT__MQTT_CONNECTING;
+  if (!cause[0] && !tls_rc && !reset_connecting) return false;
   if (strstr(cause, "host name verification failed")) {
     iotkit__fmt(detail, cap, "mqtt: TLS with %s:%u failed: the server certificate does not name %s (%s)", c->host,
                 c->port, c->host, cause);
   } else if (strstr(cause, "certificate required")) {
     iotkit__fmt(detail, cap, "mqtt: TLS with %s:%u failed: the server requires a client certificate (%s)", c->host,
                 c->port, cause);
-  } else if (!cause[0] && !c->client_cert) {
+  } else if (!cause[0] && c->client_cert) {
+    iotkit__fmt(detail, cap,
+                "mqtt: TLS with %s:%u failed: the server ended the TLS session before CONNACK (%s); did it refuse "
+                "the client certificate?", c->host, c->port,
+                rc == MOSQ_ERR_ERRNO ? strerror(errnum) : mosquitto_strerror(rc));
+  } else if (!cause[0]) {
     iotkit__fmt(detail, cap,
                 "mqtt: TLS with %s:%u failed: the server ended the TLS session (%s); does it require a client "
                 "certificate?", c->host, c->port, rc == MOSQ_ERR_ERRNO ? strerror(errnum) : mosquitto_strerror(rc));
