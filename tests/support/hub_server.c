@@ -162,6 +162,8 @@ bool hub_srv_stop(hub_srv_t *h) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+bool hub_srv_term(hub_srv_t *h) { return h && h->pid > 0 && kill(h->pid, SIGTERM) == 0; }
+
 const char *hub_srv_coap_uri(const hub_srv_t *h) { return h ? h->coap_uri : ""; }
 const char *hub_srv_coaps_uri(const hub_srv_t *h) { return h ? h->coaps_uri : ""; }
 const char *hub_srv_log_path(const hub_srv_t *h) { return h ? h->log : ""; }

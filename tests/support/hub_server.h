@@ -54,6 +54,10 @@ bool hub_srv_start(hub_srv_t *hub);
    reads the key file (hub_srv_file(hub, "keys")) again. */
 bool hub_srv_stop(hub_srv_t *hub);
 
+/* Send SIGTERM without waiting (the hub finishes its stop meanwhile); false if it
+   is not running. hub_srv_stop() then waits for it (its second SIGTERM is harmless). */
+bool hub_srv_term(hub_srv_t *hub);
+
 /* "coap://127.0.0.1:PORT" and "coaps://127.0.0.1:PORT", valid until hub_srv_free(). */
 const char *hub_srv_coap_uri(const hub_srv_t *hub);
 const char *hub_srv_coaps_uri(const hub_srv_t *hub);

@@ -3,7 +3,16 @@
  * published from the main thread (libmosquitto's publish is thread-safe);
  * what the hub subscribes to (<prefix>/+/<channel> for the retained channels
  * of retained.c and for commands/request) is queued by the network thread and handed to
- * the devices by hub_mqtt_drain() in the main thread, woken through a pipe. */
+ * the devices by hub_mqtt_drain() in the main thread, woken through a pipe.
+ *
+ * A device hears "accepted" (204, 2.01/2.04) as soon as libmosquitto has queued its
+ * message, so a stop must not drop that queue: hub_mqtt_stop() first waits, up to
+ * HUB_MQTT_FLUSH_MS, until the broker has acknowledged every message published (its
+ * PUBACK, on_publish), and only then disconnects. Disconnecting earlier is not safe
+ * with libmosquitto 2.0: mosquitto_disconnect() leaves the "active" state at once, and
+ * a PUBACK that arrives before the DISCONNECT is written is taken as a protocol error
+ * by the network thread, which closes the socket with the queued PUBLISH packets and
+ * the DISCONNECT still unwritten. */
 #include <errno.h>
 #include <fcntl.h>
 #include <mosquitto.h>
@@ -11,10 +20,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hub.h"
 #include "iotkit/transport.h"
+
+/* Longest a stop waits for the broker's acknowledgements of what was published. */
+#ifndef HUB_MQTT_FLUSH_MS
+#define HUB_MQTT_FLUSH_MS 10000
+#endif
 
 typedef struct inbound {
   struct inbound *next;
@@ -29,6 +44,8 @@ struct hub_mqtt {
   inbound_t *head, *tail;
   bool connected;
   bool subscribed; /* once, ever: the hub is ready */
+  unsigned long unacked; /* published, not yet acknowledged by the broker (on_publish) */
+  pthread_cond_t acked;  /* signalled when unacked goes down (CLOCK_MONOTONIC) */
   int pipe[2];
   char host[256];
   int port;
@@ -86,6 +103,17 @@ static void on_disconnect(struct mosquitto *mosq, void *obj, int rc) {
   if (rc != 0) hub_log(HUB_LOG_WARN, "MQTT: connection to the broker lost; reconnecting");
 }
 
+/* The broker has the message (QoS 1: its PUBACK; QoS 0: written to the socket). */
+static void on_publish(struct mosquitto *mosq, void *obj, int mid) {
+  (void)mosq;
+  (void)mid;
+  hub_t *hub = obj;
+  pthread_mutex_lock(&hub->mqtt->lock);
+  if (hub->mqtt->unacked) hub->mqtt->unacked--;
+  pthread_cond_broadcast(&hub->mqtt->acked);
+  pthread_mutex_unlock(&hub->mqtt->lock);
+}
+
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg) {
   (void)mosq;
   hub_t *hub = obj;
@@ -134,6 +162,11 @@ bool hub_mqtt_start(hub_t *hub) {
   }
   hub->mqtt = m;
   pthread_mutex_init(&m->lock, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&m->acked, &ca);
+  pthread_condattr_destroy(&ca);
   m->pipe[0] = m->pipe[1] = -1;
   snprintf(m->host, sizeof m->host, "%s", uri.host);
   m->port = uri.port;
@@ -151,6 +184,7 @@ bool hub_mqtt_start(hub_t *hub) {
   mosquitto_connect_callback_set(m->mosq, on_connect);
   mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
   mosquitto_subscribe_callback_set(m->mosq, on_subscribe);
+  mosquitto_publish_callback_set(m->mosq, on_publish);
   mosquitto_message_callback_set(m->mosq, on_message);
   mosquitto_log_callback_set(m->mosq, on_log);
   mosquitto_reconnect_delay_set(m->mosq, 1, 30, true);
@@ -172,10 +206,14 @@ bool hub_mqtt_publish(hub_t *hub, const char *topic, const void *payload, size_t
   if (!m || !m->mosq) return false;
   pthread_mutex_lock(&m->lock);
   bool up = m->connected;
+  if (up) m->unacked++; /* before the publish: its acknowledgement may come first */
   pthread_mutex_unlock(&m->lock);
   if (!up) return false;
   int err = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
   if (err != MOSQ_ERR_SUCCESS) {
+    pthread_mutex_lock(&m->lock);
+    if (m->unacked) m->unacked--;
+    pthread_mutex_unlock(&m->lock);
     hub_log(HUB_LOG_WARN, "MQTT: publish on %s failed: %s", topic, mosquitto_strerror(err));
     return false;
   }
@@ -235,10 +273,33 @@ void hub_mqtt_drain(hub_t *hub) {
   }
 }
 
+/* Wait until the broker has acknowledged everything published, at most HUB_MQTT_FLUSH_MS
+   (the network thread keeps working meanwhile, reconnecting and re-sending if it must). */
+static void flush(struct hub_mqtt *m) {
+  struct timespec dl;
+  clock_gettime(CLOCK_MONOTONIC, &dl);
+  dl.tv_sec += HUB_MQTT_FLUSH_MS / 1000;
+  dl.tv_nsec += (long)(HUB_MQTT_FLUSH_MS % 1000) * 1000000L;
+  if (dl.tv_nsec >= 1000000000L) {
+    dl.tv_sec++;
+    dl.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&m->lock);
+  if (m->unacked)
+    hub_log(HUB_LOG_INFO, "MQTT: waiting for the broker to acknowledge %lu message(s)", m->unacked);
+  while (m->unacked && pthread_cond_timedwait(&m->acked, &m->lock, &dl) == 0) {
+  }
+  if (m->unacked)
+    hub_log(HUB_LOG_WARN, "MQTT: %lu message(s) not acknowledged by the broker within %u ms: they may be lost",
+            m->unacked, (unsigned)HUB_MQTT_FLUSH_MS);
+  pthread_mutex_unlock(&m->lock);
+}
+
 void hub_mqtt_stop(hub_t *hub) {
   struct hub_mqtt *m = hub->mqtt;
   if (!m) return;
   if (m->mosq) {
+    flush(m);
     mosquitto_disconnect(m->mosq);
     mosquitto_loop_stop(m->mosq, false);
     mosquitto_destroy(m->mosq);
@@ -251,6 +312,7 @@ void hub_mqtt_stop(hub_t *hub) {
   }
   if (m->pipe[0] >= 0) close(m->pipe[0]);
   if (m->pipe[1] >= 0) close(m->pipe[1]);
+  pthread_cond_destroy(&m->acked);
   pthread_mutex_destroy(&m->lock);
   free(m);
   hub->mqtt = NULL;
