@@ -57,6 +57,8 @@
 
 #define IOTKIT__HAL_SIZE_0_2 IOTKIT__SIZE_UPTO(iotkit_hal_t, thread_self)
 #define IOTKIT__HAL_REQUIRED IOTKIT__FIELD_END(iotkit_hal_t, mutex_free)
+/* 0.3.0 appended the condition variables (cond_new .. cond_free). */
+#define IOTKIT__HAL_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_hal_t, cond_free)
 
 #define IOTKIT__TRANSPORT_CONFIG_SIZE_0_2 IOTKIT__SIZE_UPTO(iotkit_transport_config_t, tls)
 #define IOTKIT__TRANSPORT_CONFIG_REQUIRED IOTKIT__FIELD_END(iotkit_transport_config_t, hal)
@@ -77,7 +79,7 @@ IOTKIT__SIZE_NOW(iotkit_hal_memory_config_t, IOTKIT__HAL_MEMORY_CONFIG_SIZE_0_2)
 IOTKIT__SIZE_NOW(iotkit_jwt_provider_config_t, IOTKIT__JWT_PROVIDER_CONFIG_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_jwt_verify_opts_t, IOTKIT__JWT_VERIFY_OPTS_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_envelope_config_t, IOTKIT__ENVELOPE_CONFIG_SIZE_0_2);
-IOTKIT__SIZE_NOW(iotkit_hal_t, IOTKIT__HAL_SIZE_0_2);
+IOTKIT__SIZE_NOW(iotkit_hal_t, IOTKIT__HAL_SIZE_0_3);
 IOTKIT__SIZE_NOW(iotkit_transport_config_t, IOTKIT__TRANSPORT_CONFIG_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_transport_events_t, IOTKIT__TRANSPORT_EVENTS_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_transport_ops_t, IOTKIT__TRANSPORT_OPS_SIZE_0_2);
