@@ -20,6 +20,7 @@
 
 #include "iotkit/crypto.h"
 #include "iotkit/device.h"
+#include "iotkit/fleet.h"
 #include "iotkit/hal.h"
 #include "iotkit/ota.h"
 #include "iotkit/telemetry.h"
@@ -69,6 +70,18 @@
 #define IOTKIT__TRANSPORT_OPS_SIZE_0_2 IOTKIT__SIZE_UPTO(iotkit_transport_ops_t, fd_events)
 #define IOTKIT__TRANSPORT_OPS_REQUIRED IOTKIT__FIELD_END(iotkit_transport_ops_t, poll)
 
+/* ------------------------------------------------- 0.3.0 layouts -- */
+/* Structs new in 0.3.0: struct_size 0 stands for their first layout. */
+
+#define IOTKIT__FLEET_CONFIG_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_config_t, auto_register_user)
+#define IOTKIT__FLEET_CONFIG_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_config_t, hal)
+
+#define IOTKIT__FLEET_DEVICE_SPEC_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_device_spec_t, attributes)
+#define IOTKIT__FLEET_DEVICE_SPEC_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_device_spec_t, id)
+
+#define IOTKIT__FLEET_FILTER_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_filter_t, last_seen_after_ms)
+#define IOTKIT__FLEET_FILTER_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_filter_t, struct_size)
+
 /* Tripwires: a struct that grew without a new constant fails the build here. */
 #define IOTKIT__SIZE_NOW(type, size) _Static_assert(sizeof(type) == (size), #type " grew: see core/abi.h")
 IOTKIT__SIZE_NOW(iotkit_device_config_t, IOTKIT__DEVICE_CONFIG_SIZE_0_2);
@@ -83,6 +96,9 @@ IOTKIT__SIZE_NOW(iotkit_hal_t, IOTKIT__HAL_SIZE_0_3);
 IOTKIT__SIZE_NOW(iotkit_transport_config_t, IOTKIT__TRANSPORT_CONFIG_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_transport_events_t, IOTKIT__TRANSPORT_EVENTS_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_transport_ops_t, IOTKIT__TRANSPORT_OPS_SIZE_0_2);
+IOTKIT__SIZE_NOW(iotkit_fleet_config_t, IOTKIT__FLEET_CONFIG_SIZE_0_3);
+IOTKIT__SIZE_NOW(iotkit_fleet_device_spec_t, IOTKIT__FLEET_DEVICE_SPEC_SIZE_0_3);
+IOTKIT__SIZE_NOW(iotkit_fleet_filter_t, IOTKIT__FLEET_FILTER_SIZE_0_3);
 /* Embedded by value: frozen for good (new TLS options take the reserved slots). */
 _Static_assert(sizeof(iotkit_tls_config_t) == IOTKIT__SIZE_UPTO(iotkit_tls_config_t, reserved),
                "iotkit_tls_config_t is embedded by value: its size is frozen");
