@@ -69,7 +69,11 @@ static iotkit_err_t check_tags(iotkit_fleet_t *f, const char *const *tags, size_
 static iotkit_err_t check_attributes(iotkit_fleet_t *f, const char *text) {
   iotkit_err_t rc = check_text(f, "attributes", text, IOTKIT_FLEET_MAX_ATTRIBUTES);
   if (rc != IOTKIT_OK) return rc;
-  cJSON *doc = iotkit__json_parse(text, strlen(text));
+  /* JSON allows whitespace after the value; iotkit__json_parse() refuses it (cJSON
+     does not skip it unless asked for a NUL terminator), so it is left out here. */
+  size_t n = strlen(text);
+  while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t' || text[n - 1] == '\n' || text[n - 1] == '\r')) n--;
+  cJSON *doc = iotkit__json_parse(text, n);
   bool ok = doc && cJSON_IsObject(doc);
   cJSON_Delete(doc);
   if (!ok) {
