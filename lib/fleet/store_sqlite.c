@@ -178,6 +178,14 @@ static iotkit_err_t check_owner(iotkit__sq_store_t *s, int64_t *version, char *e
 static iotkit_err_t migrate(iotkit__sq_store_t *s, int64_t from, char *err, size_t cap) {
   for (int64_t v = from; v < (int64_t)iotkit__sq_schema_version; v++) {
     iotkit_err_t rc = exec_sql(s, s->w, iotkit__sq_migrations[v], "migrating the schema", err, cap);
+    if (rc == IOTKIT_ERR_INTERNAL) {
+      /* A step that does not apply (a table it creates exists): the file's schema is not that of its version. */
+      char why[128];
+      iotkit__fmt(why, sizeof(why), "%s", sqlite3_errmsg(s->w->db));
+      iotkit__fmt(err, cap, "fleet database %s: its schema does not match version %lld (%s)", s->path,
+                  (long long)v, why);
+      return IOTKIT_ERR_CORRUPT;
+    }
     if (rc != IOTKIT_OK) return rc;
   }
   if (from == (int64_t)iotkit__sq_schema_version) return IOTKIT_OK;
@@ -188,6 +196,21 @@ static iotkit_err_t migrate(iotkit__sq_store_t *s, int64_t from, char *err, size
   return exec_sql(s, s->w, sql, "recording the schema version", err, cap);
 }
 
+/* Say in plain words why a file could not be used, for the I/O failures a user can fix. */
+static iotkit_err_t explain_io(const iotkit__sq_store_t *s, iotkit_err_t rc, char *err, size_t cap) {
+  if (rc != IOTKIT_ERR_IO || !s->w->db) return rc;
+  int code = sqlite3_extended_errcode(s->w->db) & 0xff;
+  char why[96];
+  iotkit__fmt(why, sizeof(why), "%s", sqlite3_errmsg(s->w->db));
+  if (code == SQLITE_READONLY)
+    iotkit__fmt(err, cap, "fleet database %s: read-only: the file or its directory is not writable (%s)", s->path,
+                why);
+  else if (code == SQLITE_CANTOPEN)
+    iotkit__fmt(err, cap, "fleet database %s: cannot open or create the file (is its directory there and writable?)",
+                s->path);
+  return rc;
+}
+
 /* Take the write lock once, check the owner and version, migrate, release. */
 static iotkit_err_t open_transaction(iotkit__sq_store_t *s, uint32_t busy_ms, char *err, size_t cap) {
   iotkit_err_t rc = iotkit__sq_exec(s, s->w, IOTKIT__SQ_BEGIN_WRITE, "starting a write transaction", err, cap);
@@ -196,7 +219,7 @@ static iotkit_err_t open_transaction(iotkit__sq_store_t *s, uint32_t busy_ms, ch
                 (unsigned)busy_ms);
     return rc;
   }
-  if (rc != IOTKIT_OK) return rc;
+  if (rc != IOTKIT_OK) return explain_io(s, rc, err, cap);
   int64_t version = 0;
   rc = check_owner(s, &version, err, cap);
   if (rc == IOTKIT_OK) rc = migrate(s, version, err, cap);
@@ -209,7 +232,7 @@ static iotkit_err_t open_write(iotkit__sq_store_t *s, const iotkit__fleet_store_
                                size_t cap) {
   iotkit__sq_conn_t *c = s->w;
   iotkit_err_t rc = open_conn(s, c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, a->busy_timeout_ms, err, cap);
-  if (rc != IOTKIT_OK) return rc;
+  if (rc != IOTKIT_OK) return explain_io(s, rc, err, cap);
   /* Reading the header finds a file that is not a database (and a rollback-mode lock). */
   int64_t ignored = 0;
   rc = query_one(s, c, "PRAGMA schema_version", "reading the header", &ignored, NULL, 0, err, cap);
@@ -218,7 +241,7 @@ static iotkit_err_t open_write(iotkit__sq_store_t *s, const iotkit__fleet_store_
                 sqlite3_errmsg(c->db));
     return rc;
   }
-  if (rc != IOTKIT_OK) return rc;
+  if (rc != IOTKIT_OK) return explain_io(s, rc, err, cap);
   if (sqlite3_db_readonly(c->db, "main") == 1) {
     iotkit__fmt(err, cap, "fleet database %s: the file is read-only", s->path);
     return IOTKIT_ERR_IO;

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -77,5 +78,7 @@ bool fleet_fixture_drop_root(void) {
   if (geteuid() != 0) return true;
   gid_t nobody_gid = 65534;
   if (setgroups(1, &nobody_gid) != 0 || setgid(65534) != 0 || setuid(65534) != 0) return false;
+  /* $TMPDIR may be root's own: use /tmp, which anyone may write. */
+  unsetenv("TMPDIR");
   return geteuid() != 0;
 }
