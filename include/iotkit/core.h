@@ -73,7 +73,14 @@ IOTKIT_API uint32_t iotkit_version_number(void);
   XX(RECONNECT_MIN_DEFAULT_MS, 26)    \
   XX(RECONNECT_MAX_DEFAULT_MS, 27)    \
   XX(COMMAND_TIMEOUT_DEFAULT_MS, 28)  \
-  XX(TELEMETRY_DRAIN_RATE_DEFAULT, 29)
+  XX(TELEMETRY_DRAIN_RATE_DEFAULT, 29) \
+  XX(FLEET_MAX_NAME, 30)              \
+  XX(FLEET_MAX_TYPE, 31)              \
+  XX(FLEET_MAX_TAG, 32)               \
+  XX(FLEET_MAX_TAGS, 33)              \
+  XX(FLEET_MAX_ATTRIBUTES, 34)        \
+  XX(FLEET_MAX_PAGE, 35)              \
+  XX(FLEET_BUSY_TIMEOUT_DEFAULT_MS, 36)
 
 /** Which limit iotkit_limit() reports: IOTKIT_LIMIT_<NAME> for each entry of ::IOTKIT_LIMIT_MAP. */
 typedef enum iotkit_limit {

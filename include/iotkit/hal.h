@@ -221,7 +221,30 @@ typedef struct iotkit_hal {
    * calling thread, never 0, different for threads alive at the same time.
    */
   uint64_t (*thread_self)(void *ctx);
+
+  /*
+   * Optional condition variables (added in 0.3.0; used by the fleet's writer
+   * thread to wait for work and for its results). Without them the fleet waits
+   * by polling with sleep_ms. The shipped HALs implement them on pthreads.
+   */
+  /** Create a condition variable into @p *cond. */
+  iotkit_err_t (*cond_new)(void *ctx, void **cond);
+  /**
+   * Atomically release @p mutex (made by mutex_new and held by the caller) and
+   * wait until @p cond is broadcast or @p timeout_ms real milliseconds have
+   * passed (::IOTKIT_HAL_WAIT_FOREVER: no limit), then take @p mutex again.
+   * Wake-ups without a broadcast may happen: callers re-check their condition.
+   * Returns ::IOTKIT_OK when woken, ::IOTKIT_ERR_TIMEOUT when the time ran out.
+   */
+  iotkit_err_t (*cond_wait)(void *ctx, void *cond, void *mutex, uint32_t timeout_ms);
+  /** Wake every thread waiting on @p cond. */
+  void (*cond_broadcast)(void *ctx, void *cond);
+  /** Destroy a condition variable made by cond_new (NULL is a no-op). */
+  void (*cond_free)(void *ctx, void *cond);
 } iotkit_hal_t;
+
+/** timeout_ms of iotkit_hal_t::cond_wait that never runs out. */
+#define IOTKIT_HAL_WAIT_FOREVER UINT32_MAX
 
 /**
  * @brief Zero a HAL struct so that every operation starts as NULL, and set its struct_size.

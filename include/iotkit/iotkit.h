@@ -29,5 +29,6 @@
 #include "telemetry.h"
 #include "crypto.h"
 #include "ota.h"
+#include "fleet.h"
 
 #endif /* IOTKIT_IOTKIT_H */

@@ -81,4 +81,41 @@
 #define IOTKIT_MAX_CREDENTIAL 4096u
 #endif
 
+/* ------------------------------------------------------------- fleet -- */
+
+/** Longest name of a fleet registry record, in bytes, without the NUL. */
+#ifndef IOTKIT_FLEET_MAX_NAME
+#define IOTKIT_FLEET_MAX_NAME 256u
+#endif
+
+/** Longest type of a fleet registry record, in bytes ([A-Za-z0-9._-], the OTA device_type rule). */
+#ifndef IOTKIT_FLEET_MAX_TYPE
+#define IOTKIT_FLEET_MAX_TYPE 64u
+#endif
+
+/** Longest tag of a fleet registry record, in bytes, without the NUL. */
+#ifndef IOTKIT_FLEET_MAX_TAG
+#define IOTKIT_FLEET_MAX_TAG 64u
+#endif
+
+/** Most tags of one fleet registry record. */
+#ifndef IOTKIT_FLEET_MAX_TAGS
+#define IOTKIT_FLEET_MAX_TAGS 32u
+#endif
+
+/** Longest attributes text (a JSON object) of a fleet registry record, in bytes (default 64 KiB). */
+#ifndef IOTKIT_FLEET_MAX_ATTRIBUTES
+#define IOTKIT_FLEET_MAX_ATTRIBUTES (64u * 1024u)
+#endif
+
+/** Most records in one page of iotkit_fleet_list(). */
+#ifndef IOTKIT_FLEET_MAX_PAGE
+#define IOTKIT_FLEET_MAX_PAGE 1000u
+#endif
+
+/** Default of iotkit_fleet_config_t.busy_timeout_ms: how long the fleet waits for another process's database lock. */
+#ifndef IOTKIT_FLEET_BUSY_TIMEOUT_DEFAULT_MS
+#define IOTKIT_FLEET_BUSY_TIMEOUT_DEFAULT_MS 5000u
+#endif
+
 #endif /* IOTKIT_OPTIONS_H */

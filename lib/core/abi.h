@@ -20,6 +20,7 @@
 
 #include "iotkit/crypto.h"
 #include "iotkit/device.h"
+#include "iotkit/fleet.h"
 #include "iotkit/hal.h"
 #include "iotkit/ota.h"
 #include "iotkit/telemetry.h"
@@ -57,6 +58,8 @@
 
 #define IOTKIT__HAL_SIZE_0_2 IOTKIT__SIZE_UPTO(iotkit_hal_t, thread_self)
 #define IOTKIT__HAL_REQUIRED IOTKIT__FIELD_END(iotkit_hal_t, mutex_free)
+/* 0.3.0 appended the condition variables (cond_new .. cond_free). */
+#define IOTKIT__HAL_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_hal_t, cond_free)
 
 #define IOTKIT__TRANSPORT_CONFIG_SIZE_0_2 IOTKIT__SIZE_UPTO(iotkit_transport_config_t, tls)
 #define IOTKIT__TRANSPORT_CONFIG_REQUIRED IOTKIT__FIELD_END(iotkit_transport_config_t, hal)
@@ -66,6 +69,18 @@
 
 #define IOTKIT__TRANSPORT_OPS_SIZE_0_2 IOTKIT__SIZE_UPTO(iotkit_transport_ops_t, fd_events)
 #define IOTKIT__TRANSPORT_OPS_REQUIRED IOTKIT__FIELD_END(iotkit_transport_ops_t, poll)
+
+/* ------------------------------------------------- 0.3.0 layouts -- */
+/* Structs new in 0.3.0: struct_size 0 stands for their first layout. */
+
+#define IOTKIT__FLEET_CONFIG_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_config_t, auto_register_user)
+#define IOTKIT__FLEET_CONFIG_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_config_t, hal)
+
+#define IOTKIT__FLEET_DEVICE_SPEC_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_device_spec_t, attributes)
+#define IOTKIT__FLEET_DEVICE_SPEC_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_device_spec_t, id)
+
+#define IOTKIT__FLEET_FILTER_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_filter_t, last_seen_after_ms)
+#define IOTKIT__FLEET_FILTER_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_filter_t, struct_size)
 
 /* Tripwires: a struct that grew without a new constant fails the build here. */
 #define IOTKIT__SIZE_NOW(type, size) _Static_assert(sizeof(type) == (size), #type " grew: see core/abi.h")
@@ -77,10 +92,13 @@ IOTKIT__SIZE_NOW(iotkit_hal_memory_config_t, IOTKIT__HAL_MEMORY_CONFIG_SIZE_0_2)
 IOTKIT__SIZE_NOW(iotkit_jwt_provider_config_t, IOTKIT__JWT_PROVIDER_CONFIG_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_jwt_verify_opts_t, IOTKIT__JWT_VERIFY_OPTS_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_envelope_config_t, IOTKIT__ENVELOPE_CONFIG_SIZE_0_2);
-IOTKIT__SIZE_NOW(iotkit_hal_t, IOTKIT__HAL_SIZE_0_2);
+IOTKIT__SIZE_NOW(iotkit_hal_t, IOTKIT__HAL_SIZE_0_3);
 IOTKIT__SIZE_NOW(iotkit_transport_config_t, IOTKIT__TRANSPORT_CONFIG_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_transport_events_t, IOTKIT__TRANSPORT_EVENTS_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_transport_ops_t, IOTKIT__TRANSPORT_OPS_SIZE_0_2);
+IOTKIT__SIZE_NOW(iotkit_fleet_config_t, IOTKIT__FLEET_CONFIG_SIZE_0_3);
+IOTKIT__SIZE_NOW(iotkit_fleet_device_spec_t, IOTKIT__FLEET_DEVICE_SPEC_SIZE_0_3);
+IOTKIT__SIZE_NOW(iotkit_fleet_filter_t, IOTKIT__FLEET_FILTER_SIZE_0_3);
 /* Embedded by value: frozen for good (new TLS options take the reserved slots). */
 _Static_assert(sizeof(iotkit_tls_config_t) == IOTKIT__SIZE_UPTO(iotkit_tls_config_t, reserved),
                "iotkit_tls_config_t is embedded by value: its size is frozen");

@@ -52,8 +52,12 @@ void iotkit__hal_pthread_mutex_free(void *ctx, void *mutex);
 iotkit_err_t iotkit__hal_pthread_thread_start(void *ctx, iotkit_thread_fn fn, void *arg, void **thread);
 iotkit_err_t iotkit__hal_pthread_thread_join(void *ctx, void *thread);
 uint64_t iotkit__hal_pthread_thread_self(void *ctx);
+iotkit_err_t iotkit__hal_pthread_cond_new(void *ctx, void **cond);
+iotkit_err_t iotkit__hal_pthread_cond_wait(void *ctx, void *cond, void *mutex, uint32_t timeout_ms);
+void iotkit__hal_pthread_cond_broadcast(void *ctx, void *cond);
+void iotkit__hal_pthread_cond_free(void *ctx, void *cond);
 
-/* Fill the locks and threads fields of @hal with the pthread operations. */
+/* Fill the locks, threads and condition variable fields of @hal with the pthread operations. */
 void iotkit__hal_use_pthreads(iotkit_hal_t *hal);
 
 /* ------------------------------------------------------ A/B boot record -- */

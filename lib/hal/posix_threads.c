@@ -1,7 +1,9 @@
 /* Mutexes and threads on pthreads, used by both shipped HALs. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hal/hal_internal.h"
 
@@ -84,6 +86,58 @@ uint64_t iotkit__hal_pthread_thread_self(void *ctx) {
   return id ? id : 1u;
 }
 
+/* Timed waits count on CLOCK_MONOTONIC, so that a wall-clock step does not stretch them. */
+iotkit_err_t iotkit__hal_pthread_cond_new(void *ctx, void **cond) {
+  (void)ctx;
+  if (!cond) return IOTKIT_ERR_INVALID_ARG;
+  pthread_cond_t *c = malloc(sizeof(*c));
+  if (!c) return IOTKIT_ERR_NOMEM;
+  pthread_condattr_t attr;
+  if (pthread_condattr_init(&attr) != 0) {
+    free(c);
+    return IOTKIT_ERR_NOMEM;
+  }
+  int rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  if (rc == 0) rc = pthread_cond_init(c, &attr);
+  pthread_condattr_destroy(&attr);
+  if (rc != 0) {
+    free(c);
+    return IOTKIT_ERR_NOMEM;
+  }
+  *cond = c;
+  return IOTKIT_OK;
+}
+
+iotkit_err_t iotkit__hal_pthread_cond_wait(void *ctx, void *cond, void *mutex, uint32_t timeout_ms) {
+  (void)ctx;
+  if (!cond || !mutex) return IOTKIT_ERR_INVALID_ARG;
+  if (timeout_ms == IOTKIT_HAL_WAIT_FOREVER) {
+    pthread_cond_wait(cond, mutex);
+    return IOTKIT_OK;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += (time_t)(timeout_ms / 1000u);
+  ts.tv_nsec += (long)(timeout_ms % 1000u) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return pthread_cond_timedwait(cond, mutex, &ts) == ETIMEDOUT ? IOTKIT_ERR_TIMEOUT : IOTKIT_OK;
+}
+
+void iotkit__hal_pthread_cond_broadcast(void *ctx, void *cond) {
+  (void)ctx;
+  if (cond) pthread_cond_broadcast(cond);
+}
+
+void iotkit__hal_pthread_cond_free(void *ctx, void *cond) {
+  (void)ctx;
+  if (!cond) return;
+  pthread_cond_destroy(cond);
+  free(cond);
+}
+
 void iotkit__hal_use_pthreads(iotkit_hal_t *hal) {
   hal->mutex_new = iotkit__hal_pthread_mutex_new;
   hal->mutex_lock = iotkit__hal_pthread_mutex_lock;
@@ -92,4 +146,8 @@ void iotkit__hal_use_pthreads(iotkit_hal_t *hal) {
   hal->thread_start = iotkit__hal_pthread_thread_start;
   hal->thread_join = iotkit__hal_pthread_thread_join;
   hal->thread_self = iotkit__hal_pthread_thread_self;
+  hal->cond_new = iotkit__hal_pthread_cond_new;
+  hal->cond_wait = iotkit__hal_pthread_cond_wait;
+  hal->cond_broadcast = iotkit__hal_pthread_cond_broadcast;
+  hal->cond_free = iotkit__hal_pthread_cond_free;
 }

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# The library builds with every transport backend left out (-DIOTKIT_WITH_*=OFF),
-# and then reports the missing backends at run time instead of failing to link.
+# The library builds with every transport backend and the fleet left out (-DIOTKIT_WITH_*=OFF),
+# and then reports the missing parts at run time instead of failing to link.
 # Usage: check_minimal_build.sh SOURCE_DIR
 set -euo pipefail
 src=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cmake -S "$src" -B "$work/b" -DIOTKIT_WITH_MQTT=OFF -DIOTKIT_WITH_COAP=OFF -DIOTKIT_WITH_HTTP=OFF \
+cmake -S "$src" -B "$work/b" -DIOTKIT_WITH_MQTT=OFF -DIOTKIT_WITH_COAP=OFF -DIOTKIT_WITH_HTTP=OFF -DIOTKIT_WITH_FLEET=OFF \
   -DIOTKIT_WERROR=ON -DIOTKIT_BUILD_TESTS=OFF -DIOTKIT_BUILD_BENCH=OFF >"$work/cfg.log" 2>&1 ||
   { cat "$work/cfg.log"; exit 1; }
 cmake --build "$work/b" -j 2 >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; exit 1; }
-if nm -D --undefined-only "$work/b/libiotkit.so" | grep -qE 'mosquitto_|coap_|curl_'; then
+if nm -D --undefined-only "$work/b/libiotkit.so" | grep -qE 'mosquitto_|coap_|curl_|sqlite3_'; then
   echo "FAIL: a backend library is still referenced"; exit 1
 fi
 cat >"$work/probe.c" <<'C'
@@ -21,6 +21,13 @@ int main(void) {
   iotkit_err_t rc = iotkit_transport_find(NULL, "mqtt", &ops);
   if (rc != IOTKIT_ERR_UNKNOWN_SCHEME || iotkit_transport_mqtt() != NULL) return 1;
   printf("ok: mqtt scheme gives %s in a build without it\n", iotkit_err_name(rc));
+  iotkit_fleet_config_t cfg;
+  iotkit_fleet_config_init(&cfg);
+  cfg.db_path = ":memory:";
+  iotkit_fleet_t *fleet = NULL;
+  rc = iotkit_fleet_new(&cfg, &fleet);
+  if (rc != IOTKIT_ERR_UNSUPPORTED || fleet) return 1;
+  printf("ok: iotkit_fleet_new gives %s in a build without the fleet\n", iotkit_err_name(rc));
   return 0;
 }
 C

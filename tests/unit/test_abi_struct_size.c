@@ -551,7 +551,7 @@ Test(abi, limits_listed_without_gaps) {
     cr_assert_neq(iotkit_limit((iotkit_limit_t)n), 0, "%s", iotkit_limit_name((iotkit_limit_t)n));
     n++;
   }
-  cr_assert_eq(n, IOTKIT_LIMIT_TELEMETRY_DRAIN_RATE_DEFAULT + 1);
+  cr_assert_eq(n, IOTKIT_LIMIT_FLEET_BUSY_TIMEOUT_DEFAULT_MS + 1);
 }
 
 Test(abi, unknown_limit) {

@@ -1,0 +1,26 @@
+/* The fleet's _init functions: built with or without the fleet (IOTKIT_WITH_FLEET). */
+#include <string.h>
+
+#include "iotkit/fleet.h"
+
+void iotkit_fleet_config_init(iotkit_fleet_config_t *cfg) {
+  if (!cfg) return;
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->struct_size = sizeof(*cfg);
+  cfg->busy_timeout_ms = IOTKIT_FLEET_BUSY_TIMEOUT_DEFAULT_MS;
+  cfg->topic_prefix = IOTKIT_TOPIC_PREFIX_DEFAULT;
+  cfg->tls.verify_peer = true;
+}
+
+void iotkit_fleet_device_spec_init(iotkit_fleet_device_spec_t *spec) {
+  if (!spec) return;
+  memset(spec, 0, sizeof(*spec));
+  spec->struct_size = sizeof(*spec);
+}
+
+void iotkit_fleet_filter_init(iotkit_fleet_filter_t *filter) {
+  if (!filter) return;
+  memset(filter, 0, sizeof(*filter));
+  filter->struct_size = sizeof(*filter);
+  filter->online = IOTKIT_FLEET_ONLINE_ANY;
+}

@@ -1,0 +1,18 @@
+# The fleet (registry on SQLite). IOTKIT_WITH_FLEET and the sqlite3 module are
+# decided in the top-level CMakeLists.txt; without them the API is a stub that
+# returns IOTKIT_ERR_UNSUPPORTED.
+target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_config.c)
+if(IOTKIT_WITH_FLEET)
+  list(APPEND _deps PkgConfig::SQLITE3)
+  target_sources(iotkit_obj PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/fleet.c
+    ${CMAKE_CURRENT_LIST_DIR}/writer.c
+    ${CMAKE_CURRENT_LIST_DIR}/registry.c
+    ${CMAKE_CURRENT_LIST_DIR}/registry_check.c
+    ${CMAKE_CURRENT_LIST_DIR}/store_sqlite.c
+    ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_sql.c
+    ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_devices.c
+  )
+else()
+  target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c)
+endif()

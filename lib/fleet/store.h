@@ -1,0 +1,82 @@
+/*
+ * The fleet's store interface (internal). Nothing above it writes SQL: the
+ * registry (registry.c) validates its inputs and calls these operations; a
+ * backend (store_sqlite*.c today, PostgreSQL later) turns them into prepared,
+ * parameterized statements. Like a transport backend, a store is a const
+ * table of operations over an opaque context.
+ *
+ * Threads: the write operations are called from the fleet's writer thread
+ * only, one at a time, and each is one transaction. The read operations may be
+ * called from any thread at once; the backend serialises what it must. Every
+ * operation that fails writes a sentence for a human into @p err (capacity
+ * @p cap), naming the database.
+ */
+#ifndef IOTKIT__FLEET_STORE_H
+#define IOTKIT__FLEET_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iotkit/fleet.h"
+
+/* What a store is opened with. */
+typedef struct iotkit__fleet_store_args {
+  const char *path;          /* file path or ":memory:" */
+  const iotkit_hal_t *hal;   /* mutexes for the backend's own locks */
+  uint32_t busy_timeout_ms;  /* wait for another process's lock */
+  bool integrity_check;      /* check every page at open */
+} iotkit__fleet_store_args_t;
+
+/* A record to write, already validated (NUL-terminated UTF-8, within limits). */
+typedef struct iotkit__fleet_rec {
+  const char *id;
+  const char *name;           /* never NULL ("" for none) */
+  const char *type;           /* never NULL */
+  const char *const *tags;    /* tag_count entries (distinct) */
+  size_t tag_count;
+  const char *attributes;     /* never NULL ("{}" for none) */
+  int64_t now_ms;             /* created (insert) / updated time */
+} iotkit__fleet_rec_t;
+
+typedef struct iotkit__fleet_store_ops {
+  const char *name;
+  /* Open (creating and migrating as needed) into @p *store. Codes of iotkit_fleet_new(). */
+  iotkit_err_t (*open)(const iotkit__fleet_store_args_t *args, void **store, char *err, size_t cap);
+  /* Close; NULL is a no-op. */
+  void (*close)(void *store);
+
+  /* Writes (writer thread only). */
+  /* IOTKIT_ERR_EXISTS for a registered id. */
+  iotkit_err_t (*insert)(void *store, const iotkit__fleet_rec_t *rec, char *err, size_t cap);
+  /* Replace the fields named in @p fields (iotkit_fleet_field_t bits) and set updated_ms;
+     IOTKIT_ERR_NOT_FOUND for an unknown id (also with @p fields 0, which changes nothing). */
+  iotkit_err_t (*update)(void *store, const iotkit__fleet_rec_t *rec, uint32_t fields, char *err, size_t cap);
+  /* IOTKIT_ERR_NOT_FOUND for an unknown id. */
+  iotkit_err_t (*remove)(void *store, const char *id, char *err, size_t cap);
+  /* Set the online flag and last_seen_ms of a record; IOTKIT_ERR_NOT_FOUND for an unknown id. */
+  iotkit_err_t (*presence)(void *store, const char *id, bool online, int64_t seen_ms, char *err, size_t cap);
+
+  /* Reads (any thread). Records are made with iotkit__fleet_device_new(). */
+  iotkit_err_t (*get)(void *store, const char *id, iotkit_fleet_device_t **out, char *err, size_t cap);
+  /* @p filter is a full-size, validated copy; @p after is "" for the start. */
+  iotkit_err_t (*list)(void *store, const iotkit_fleet_filter_t *filter, const char *after, size_t limit,
+                       iotkit_fleet_page_t **out, char *err, size_t cap);
+  iotkit_err_t (*count)(void *store, const iotkit_fleet_filter_t *filter, uint64_t *count, char *err, size_t cap);
+} iotkit__fleet_store_ops_t;
+
+/* The SQLite backend (store_sqlite.c). */
+extern const iotkit__fleet_store_ops_t iotkit__fleet_store_sqlite;
+
+/* ----------------------------------- records, for the backends to fill -- */
+
+/* A new, empty record (struct_size set, every pointer NULL), or NULL. */
+iotkit_fleet_device_t *iotkit__fleet_device_new(void);
+/* Set *field to a copy of @p s (n bytes, NUL added); false on allocation failure. */
+bool iotkit__fleet_set_text(char **field, const char *s, size_t n);
+/* Append a copy of tag @p s (n bytes); false on allocation failure. */
+bool iotkit__fleet_device_add_tag(iotkit_fleet_device_t *dev, const char *s, size_t n);
+/* A new, empty page (struct_size set), or NULL. */
+iotkit_fleet_page_t *iotkit__fleet_page_new(void);
+
+#endif

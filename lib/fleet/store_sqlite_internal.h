@@ -1,0 +1,84 @@
+/* Shared between the SQLite store's files (internal): connections, statements, errors. */
+#ifndef IOTKIT__FLEET_STORE_SQLITE_INTERNAL_H
+#define IOTKIT__FLEET_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "fleet/store.h"
+
+/* Every statement the store runs: constant SQL, prepared once per connection
+   (on first use) and parameterized. The texts are in store_sqlite_sql.c. */
+typedef enum iotkit__sq_stmt {
+  IOTKIT__SQ_BEGIN_WRITE,
+  IOTKIT__SQ_BEGIN_READ,
+  IOTKIT__SQ_COMMIT,
+  IOTKIT__SQ_ROLLBACK,
+  IOTKIT__SQ_INSERT,
+  IOTKIT__SQ_INSERT_TAG,
+  IOTKIT__SQ_UPDATE,
+  IOTKIT__SQ_EXISTS,
+  IOTKIT__SQ_DELETE_TAGS,
+  IOTKIT__SQ_DELETE,
+  IOTKIT__SQ_PRESENCE,
+  IOTKIT__SQ_GET,
+  IOTKIT__SQ_GET_TAGS,
+  IOTKIT__SQ_LIST_BY_ID,
+  IOTKIT__SQ_LIST_BY_TYPE,
+  IOTKIT__SQ_LIST_BY_TAG,
+  IOTKIT__SQ_COUNT,
+  IOTKIT__SQ_COUNT_ /* number of statements */
+} iotkit__sq_stmt_t;
+
+extern const char *const iotkit__sq_sql[IOTKIT__SQ_COUNT_];
+
+/* The schema's forward migrations: step i turns version i into i + 1. */
+extern const char *const iotkit__sq_migrations[];
+extern const unsigned iotkit__sq_schema_version;
+
+/* PRAGMA application_id of a fleet database: "IOTF". */
+#define IOTKIT__SQ_APPLICATION_ID 0x494f5446
+
+typedef struct iotkit__sq_conn {
+  sqlite3 *db;
+  sqlite3_stmt *st[IOTKIT__SQ_COUNT_];
+  void *lock; /* HAL mutex: one thread uses the connection at a time */
+} iotkit__sq_conn_t;
+
+typedef struct iotkit__sq_store {
+  const iotkit_hal_t *hal;
+  char *path;
+  iotkit__sq_conn_t conn[2];
+  iotkit__sq_conn_t *w; /* the writer thread's */
+  iotkit__sq_conn_t *r; /* readers'; the same as w for ":memory:" (one database per connection) */
+} iotkit__sq_store_t;
+
+/* The library's code for an SQLite result code. */
+iotkit_err_t iotkit__sq_code(int rc);
+/* Write "fleet database <path>: <doing>: <SQLite's message>" into @p err and return the code of @p rc. */
+iotkit_err_t iotkit__sq_fail(const iotkit__sq_store_t *s, const iotkit__sq_conn_t *c, int rc, const char *doing,
+                             char *err, size_t cap);
+/* The prepared statement @p which of @p c (prepared now if it is the first use), reset and
+   unbound; NULL on failure, with the code in *rc and the text in err. */
+sqlite3_stmt *iotkit__sq_stmt(const iotkit__sq_store_t *s, iotkit__sq_conn_t *c, iotkit__sq_stmt_t which,
+                              iotkit_err_t *rc, char *err, size_t cap);
+/* Run statement @p which (no result rows) to completion. */
+iotkit_err_t iotkit__sq_exec(const iotkit__sq_store_t *s, iotkit__sq_conn_t *c, iotkit__sq_stmt_t which,
+                             const char *doing, char *err, size_t cap);
+/* Reset and unbind a statement after use. */
+void iotkit__sq_done(sqlite3_stmt *st);
+
+void iotkit__sq_lock(const iotkit__sq_store_t *s, iotkit__sq_conn_t *c);
+void iotkit__sq_unlock(const iotkit__sq_store_t *s, iotkit__sq_conn_t *c);
+
+/* store_sqlite_devices.c: the operations of store.h on the devices tables. */
+iotkit_err_t iotkit__sq_insert(void *store, const iotkit__fleet_rec_t *rec, char *err, size_t cap);
+iotkit_err_t iotkit__sq_update(void *store, const iotkit__fleet_rec_t *rec, uint32_t fields, char *err, size_t cap);
+iotkit_err_t iotkit__sq_remove(void *store, const char *id, char *err, size_t cap);
+iotkit_err_t iotkit__sq_presence(void *store, const char *id, bool online, int64_t seen_ms, char *err, size_t cap);
+iotkit_err_t iotkit__sq_get(void *store, const char *id, iotkit_fleet_device_t **out, char *err, size_t cap);
+iotkit_err_t iotkit__sq_list(void *store, const iotkit_fleet_filter_t *filter, const char *after, size_t limit,
+                             iotkit_fleet_page_t **out, char *err, size_t cap);
+iotkit_err_t iotkit__sq_count(void *store, const iotkit_fleet_filter_t *filter, uint64_t *count, char *err,
+                              size_t cap);
+
+#endif
