@@ -77,7 +77,8 @@ typedef enum iotkit_channel {
   IOTKIT_CHANNEL_EVENTS = 6,            /**< "events/<type>", device → cloud */
   IOTKIT_CHANNEL_STATUS = 7,            /**< "status", device (and last will) → cloud, retained */
   IOTKIT_CHANNEL_OTA_MANIFEST = 8,      /**< "ota/manifest", cloud → device, retained */
-  IOTKIT_CHANNEL_OTA_STATUS = 9         /**< "ota/status", device → cloud */
+  IOTKIT_CHANNEL_OTA_STATUS = 9,        /**< "ota/status", device → cloud */
+  IOTKIT_CHANNEL_LOCATION = 10          /**< "location", device → cloud, retained (0.3.0) */
 } iotkit_channel_t;
 
 /**
@@ -263,6 +264,65 @@ IOTKIT_API iotkit_err_t iotkit_protocol_event_build(const char *type, int64_t ts
  */
 IOTKIT_API iotkit_err_t iotkit_protocol_command_build(const char *id, const char *name, const char *params_json,
                                                       char **out);
+
+/**
+ * @brief Read an event document {"type":T,"ts":N,"data":D}.
+ * @param type optional: receives T (iotkit_free()).
+ * @param ts optional: receives N.
+ * @param data_json optional: receives D as compact JSON text (iotkit_free()).
+ * @return IOTKIT_OK; IOTKIT_ERR_INVALID_ARG (NULL payload with a length);
+ *         IOTKIT_ERR_BAD_ENCODING (not JSON); IOTKIT_ERR_PROTOCOL (not an
+ *         object, type not a valid name, ts not a whole number ≥ 0, no data);
+ *         IOTKIT_ERR_NOMEM.
+ */
+IOTKIT_API iotkit_err_t iotkit_protocol_event_parse(const void *payload, size_t len, char **type, int64_t *ts,
+                                                    char **data_json);
+
+/**
+ * A position, as a device reports it on the "location" channel
+ * (iotkit_device_report_location()) and the fleet returns it. WGS 84
+ * coordinates in degrees. The size is frozen: later members take the
+ * reserved slots (keep them zero).
+ */
+typedef struct iotkit_location {
+  double latitude;     /**< degrees, -90 to 90 */
+  double longitude;    /**< degrees, -180 to 180 */
+  double altitude;     /**< metres above sea level; read only when has_altitude */
+  double accuracy_m;   /**< horizontal accuracy radius in metres, ≥ 0; read only when has_accuracy */
+  int64_t ts_ms;       /**< when the position was taken, ms since the Unix epoch (0: now, when reporting) */
+  bool has_altitude;   /**< altitude is set */
+  bool has_accuracy;   /**< accuracy_m is set */
+  uint64_t reserved[2]; /**< zero */
+} iotkit_location_t;
+
+/**
+ * @brief Check a position: latitude within [-90, 90], longitude within
+ * [-180, 180], every value that is read finite (no NaN, no infinity), an
+ * accuracy ≥ 0 and a ts_ms ≥ 0.
+ * @return IOTKIT_OK, or IOTKIT_ERR_INVALID_ARG (also for NULL).
+ */
+IOTKIT_API iotkit_err_t iotkit_location_check(const iotkit_location_t *loc);
+
+/**
+ * @brief The location document {"lat":L,"lon":L,"alt":A,"acc":A,"ts":N}
+ * ("alt" and "acc" only when set; numbers written with the fewest digits that
+ * read back as the same double).
+ * @param loc a position that passes iotkit_location_check(); ts_ms is written as it is.
+ * @param out receives the document (iotkit_free()).
+ * @return IOTKIT_OK; IOTKIT_ERR_INVALID_ARG (NULL, or a position that fails the
+ *         check); IOTKIT_ERR_NOMEM.
+ */
+IOTKIT_API iotkit_err_t iotkit_protocol_location_build(const iotkit_location_t *loc, char **out);
+
+/**
+ * @brief Read a location document. Unknown members are ignored.
+ * @param out receives the position (reserved slots zero).
+ * @return IOTKIT_OK; IOTKIT_ERR_INVALID_ARG (NULL @p out, NULL payload with a
+ *         length); IOTKIT_ERR_BAD_ENCODING (not JSON); IOTKIT_ERR_PROTOCOL (not
+ *         an object, lat or lon missing or not a number, a position that fails
+ *         iotkit_location_check(), ts missing or not a whole number ≥ 0).
+ */
+IOTKIT_API iotkit_err_t iotkit_protocol_location_parse(const void *payload, size_t len, iotkit_location_t *out);
 
 /**
  * A command response read by iotkit_protocol_response_parse(). Strings are

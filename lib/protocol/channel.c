@@ -16,6 +16,7 @@ static const char *const names[] = {
     [IOTKIT_CHANNEL_STATUS] = "status",
     [IOTKIT_CHANNEL_OTA_MANIFEST] = "ota/manifest",
     [IOTKIT_CHANNEL_OTA_STATUS] = "ota/status",
+    [IOTKIT_CHANNEL_LOCATION] = "location",
 };
 #define NAMES_N (sizeof names / sizeof names[0])
 
