@@ -82,6 +82,7 @@
 #include "error.h"
 #include "hal.h"
 #include "options.h"
+#include "protocol.h"
 #include "telemetry.h"
 #include "transport.h"
 
@@ -617,6 +618,21 @@ IOTKIT_API iotkit_err_t iotkit_command_fail(iotkit_command_t *cmd, const char *c
  */
 IOTKIT_API iotkit_err_t iotkit_device_event(iotkit_device_t *dev, const char *type, const char *data_json,
                                             uint32_t *msg_id);
+
+/**
+ * @brief Report the device's position on its "location" channel (QoS 1,
+ * retained, so that a fleet that subscribes later gets the latest position):
+ * the document of iotkit_protocol_location_build() (docs/protocol.md,
+ * "Location"). With e2e_key the document is sealed like telemetry.
+ * @param loc the position (copied); ts_ms 0 means now (the HAL's wall clock).
+ *        Latitude outside [-90, 90], longitude outside [-180, 180], a NaN or
+ *        infinite value, a negative accuracy or ts_ms: ::IOTKIT_ERR_INVALID_ARG.
+ * @return ::IOTKIT_OK once queued (its confirmation is the library's own and does
+ *         not reach the delivery callback); ::IOTKIT_ERR_INVALID_ARG (NULL or a
+ *         bad position); ::IOTKIT_ERR_NOT_CONNECTED (positions are not queued
+ *         while offline); ::IOTKIT_ERR_NOMEM; a transport error. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_report_location(iotkit_device_t *dev, const iotkit_location_t *loc);
 
 #ifdef __cplusplus
 }

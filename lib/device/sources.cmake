@@ -8,6 +8,7 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/device_events.c
   ${CMAKE_CURRENT_LIST_DIR}/device_fd.c
   ${CMAKE_CURRENT_LIST_DIR}/device_io.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_location.c
   ${CMAKE_CURRENT_LIST_DIR}/device_loop.c
   ${CMAKE_CURRENT_LIST_DIR}/device_ota.c
   ${CMAKE_CURRENT_LIST_DIR}/device_state.c
