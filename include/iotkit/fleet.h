@@ -56,7 +56,9 @@ typedef struct iotkit_fleet iotkit_fleet_t;
  * the device id and the channel it first spoke on ("status", "telemetry", ...),
  * both valid during the call only. Return true to register it (with an empty
  * name and type, no tags and "{}" attributes), false to ignore it.
- * (Declared for the fleet's MQTT side, which is not built yet: nothing calls it.)
+ * Until it returns true the device is not in the registry: its messages are
+ * counted (iotkit_fleet_stats_t::unknown_device) and ignored, and the callback
+ * is asked again at its next message.
  */
 typedef bool (*iotkit_fleet_register_cb)(iotkit_fleet_t *fleet, void *user, const char *device_id,
                                          const char *channel);
@@ -96,8 +98,7 @@ typedef struct iotkit_fleet_config {
   /** Capacity of error_buf in bytes (IOTKIT_ERROR_TEXT_SIZE is enough). */
   size_t error_buf_size;
 
-  /* The fleet's broker session: copied and kept by iotkit_fleet_new() for the
-     connect calls, which are not part of the library yet. */
+  /* The fleet's broker session (iotkit_fleet_connect() and the rest of fleet_monitor.h). */
   /** Broker, e.g. "mqtt://127.0.0.1:1883", or NULL. Copied. */
   const char *uri;
   /** Client id of the fleet's session, or NULL for one chosen at connect. Copied. */
@@ -117,6 +118,37 @@ typedef struct iotkit_fleet_config {
   iotkit_fleet_register_cb auto_register_cb;
   /** Passed to auto_register_cb. */
   void *auto_register_user;
+  /** Transport backends to choose from by the URI's scheme, or NULL for the built-in ones. Not copied. */
+  const iotkit_transport_registry_t *transports;
+  /** MQTT protocol version: 311 (default) or 5. */
+  int mqtt_version;
+  /** MQTT keepalive in seconds (default IOTKIT_KEEPALIVE_DEFAULT_S; 0 means the default). */
+  uint16_t keepalive_s;
+  /** How long one connection attempt may take, in ms (default IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS; 0: the default). */
+  uint32_t connect_timeout_ms;
+  /** Reconnection backoff after a lost session: first cap in ms (default IOTKIT_RECONNECT_MIN_DEFAULT_MS). */
+  uint32_t reconnect_min_ms;
+  /** Reconnection backoff: largest cap in ms (default IOTKIT_RECONNECT_MAX_DEFAULT_MS). */
+  uint32_t reconnect_max_ms;
+  /**
+   * A device that is online and silent for longer than this (ms) is marked
+   * stale (iotkit_fleet_on_stale()); 0 (the default) turns stale detection off.
+   */
+  uint32_t heartbeat_ms;
+  /**
+   * Topic on which the broker publishes its uptime as "<seconds> seconds"
+   * (default "$SYS/broker/uptime", mosquitto's; NULL or "" for none). The
+   * fleet uses it to know when the broker restarted: a retained "online"
+   * status older than the broker's start is from a session the restart ended
+   * (see "Presence" in fleet_monitor.h). Copied.
+   */
+  const char *broker_uptime_topic;
+  /** How often the broker refreshes its uptime topic, in seconds (mosquitto's sys_interval;
+      default 10; 0 means the default): a retained uptime may be that old. */
+  uint32_t broker_uptime_interval_s;
+  /** Positions kept per device in the location history (default
+      IOTKIT_FLEET_LOCATION_HISTORY_DEFAULT; 0 means the default); older ones are deleted. */
+  uint32_t location_history_max;
 } iotkit_fleet_config_t;
 
 /** @brief Fill @p cfg with defaults. NULL is ignored. */
@@ -378,4 +410,7 @@ IOTKIT_API void iotkit_fleet_page_free(iotkit_fleet_page_t *page);
 #ifdef __cplusplus
 }
 #endif
+
+#include "fleet_monitor.h"
+
 #endif /* IOTKIT_FLEET_H */

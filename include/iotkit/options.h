@@ -118,4 +118,14 @@
 #define IOTKIT_FLEET_BUSY_TIMEOUT_DEFAULT_MS 5000u
 #endif
 
+/** Positions the fleet keeps per device in its location history, by default. */
+#ifndef IOTKIT_FLEET_LOCATION_HISTORY_DEFAULT
+#define IOTKIT_FLEET_LOCATION_HISTORY_DEFAULT 1000u
+#endif
+
+/** Metrics the fleet keeps per device (latest values); further names are counted and dropped. */
+#ifndef IOTKIT_FLEET_MAX_METRICS
+#define IOTKIT_FLEET_MAX_METRICS 256u
+#endif
+
 #endif /* IOTKIT_OPTIONS_H */

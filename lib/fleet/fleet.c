@@ -7,9 +7,9 @@
  *  - Writes: one writer thread (writer.c, started from the HAL's thread_start)
  *    owns the store's write connection and drains a queue of jobs, each one
  *    transaction. Registry calls submit a job and wait for its result (so they
- *    report EXISTS, NOT_FOUND, BUSY... exactly); the fleet's message callbacks,
- *    when they come, will queue writes without waiting (iotkit__fleet_presence
- *    is the first), so they never wait for the disk.
+ *    report EXISTS, NOT_FOUND, BUSY... exactly); message processing changes the
+ *    live view in memory (view.c) and queues one flush job (flush.c), so it
+ *    never waits for the disk.
  *  - Reads (get, list, count) run in the calling thread on the store's separate
  *    read connection; with WAL they are not blocked by the writer.
  *  - Every problem with the database file is found by iotkit_fleet_new(): the
@@ -56,6 +56,11 @@ static iotkit_err_t fail_new(const iotkit_fleet_config_t *cfg, const iotkit_hal_
 
 static void fleet_release(iotkit_fleet_t *fleet) {
   if (fleet->store_ops) fleet->store_ops->close(fleet->store);
+  iotkit__fleet_view_free(&fleet->view);
+  iotkit__fleet_session_free(fleet);
+  free(fleet->uptime_topic);
+  if (fleet->lock) fleet->hal->mutex_free(fleet->hal->ctx, fleet->lock);
+  if (fleet->cb_lock) fleet->hal->mutex_free(fleet->hal->ctx, fleet->cb_lock);
   free(fleet->db_path);
   free(fleet->uri);
   free(fleet->client_id);
@@ -83,7 +88,28 @@ static bool copy_strings(iotkit_fleet_t *fleet, const iotkit_fleet_config_t *cfg
          dup_opt(&fleet->client_id, cfg->client_id) && dup_opt(&fleet->username, cfg->username) &&
          dup_opt(&fleet->password, cfg->password) && dup_opt(&fleet->topic_prefix, prefix) &&
          dup_opt(&fleet->ca_file, cfg->tls.ca_file) && dup_opt(&fleet->ca_dir, cfg->tls.ca_dir) &&
-         dup_opt(&fleet->cert_file, cfg->tls.cert_file) && dup_opt(&fleet->key_file, cfg->tls.key_file);
+         dup_opt(&fleet->cert_file, cfg->tls.cert_file) && dup_opt(&fleet->key_file, cfg->tls.key_file) &&
+         dup_opt(&fleet->uptime_topic,
+                 cfg->broker_uptime_topic && *cfg->broker_uptime_topic ? cfg->broker_uptime_topic : NULL);
+}
+
+/* The session's numbers: 0 means the default. */
+static void copy_numbers(iotkit_fleet_t *f, const iotkit_fleet_config_t *cfg) {
+  f->verify_peer = cfg->tls.verify_peer;
+  f->auto_register = cfg->auto_register;
+  f->auto_register_cb = cfg->auto_register_cb;
+  f->auto_register_user = cfg->auto_register_user;
+  f->transports = cfg->transports;
+  f->mqtt_version = cfg->mqtt_version ? cfg->mqtt_version : 311;
+  f->keepalive_s = cfg->keepalive_s ? cfg->keepalive_s : IOTKIT_KEEPALIVE_DEFAULT_S;
+  f->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS;
+  f->reconnect_min_ms = cfg->reconnect_min_ms ? cfg->reconnect_min_ms : IOTKIT_RECONNECT_MIN_DEFAULT_MS;
+  f->reconnect_max_ms = cfg->reconnect_max_ms ? cfg->reconnect_max_ms : IOTKIT_RECONNECT_MAX_DEFAULT_MS;
+  if (f->reconnect_max_ms < f->reconnect_min_ms) f->reconnect_max_ms = f->reconnect_min_ms;
+  f->heartbeat_ms = cfg->heartbeat_ms;
+  f->uptime_interval_s = cfg->broker_uptime_interval_s ? cfg->broker_uptime_interval_s : 10;
+  f->history_max = cfg->location_history_max ? cfg->location_history_max : IOTKIT_FLEET_LOCATION_HISTORY_DEFAULT;
+  f->fd = -1;
 }
 
 iotkit_err_t iotkit_fleet_new(const iotkit_fleet_config_t *cfg_in, iotkit_fleet_t **out) {
@@ -103,6 +129,8 @@ iotkit_err_t iotkit_fleet_new(const iotkit_fleet_config_t *cfg_in, iotkit_fleet_
   if (!cfg.db_path || !*cfg.db_path) return fail_new(report, cfg.hal, IOTKIT_ERR_INVALID_ARG, "no db_path");
   if (cfg.topic_prefix && !iotkit_protocol_prefix_valid(cfg.topic_prefix))
     return fail_new(report, cfg.hal, IOTKIT_ERR_INVALID_ARG, "invalid topic_prefix");
+  if (cfg.mqtt_version != 0 && cfg.mqtt_version != 311 && cfg.mqtt_version != 5)
+    return fail_new(report, cfg.hal, IOTKIT_ERR_INVALID_ARG, "mqtt_version is neither 311 nor 5");
 
   iotkit_fleet_t *fleet = calloc(1, sizeof(*fleet));
   if (!fleet) return IOTKIT_ERR_NOMEM;
@@ -120,14 +148,12 @@ iotkit_err_t iotkit_fleet_new(const iotkit_fleet_config_t *cfg_in, iotkit_fleet_
     free(fleet);
     return IOTKIT_ERR_NOMEM;
   }
-  if (!copy_strings(fleet, &cfg)) {
+  if (hal->mutex_new(hal->ctx, &fleet->lock) != IOTKIT_OK || hal->mutex_new(hal->ctx, &fleet->cb_lock) != IOTKIT_OK ||
+      iotkit__fleet_view_init(&fleet->view) != IOTKIT_OK || !copy_strings(fleet, &cfg)) {
     fleet_release(fleet);
     return IOTKIT_ERR_NOMEM;
   }
-  fleet->verify_peer = cfg.tls.verify_peer;
-  fleet->auto_register = cfg.auto_register;
-  fleet->auto_register_cb = cfg.auto_register_cb;
-  fleet->auto_register_user = cfg.auto_register_user;
+  copy_numbers(fleet, &cfg);
 
   char err[IOTKIT_ERROR_TEXT_SIZE] = "";
   iotkit__fleet_store_args_t args = {
@@ -142,6 +168,11 @@ iotkit_err_t iotkit_fleet_new(const iotkit_fleet_config_t *cfg_in, iotkit_fleet_
     return fail_new(report, cfg.hal, rc, err);
   }
   fleet->store_ops = &iotkit__fleet_store_sqlite;
+  rc = iotkit__fleet_view_load(fleet, err, sizeof(err));
+  if (rc != IOTKIT_OK) {
+    fleet_release(fleet);
+    return fail_new(report, cfg.hal, rc, err);
+  }
   rc = iotkit__fleet_writer_start(fleet, err, sizeof(err));
   if (rc != IOTKIT_OK) {
     iotkit__fleet_writer_stop(fleet);
@@ -155,6 +186,9 @@ iotkit_err_t iotkit_fleet_new(const iotkit_fleet_config_t *cfg_in, iotkit_fleet_
 
 void iotkit_fleet_free(iotkit_fleet_t *fleet) {
   if (!fleet) return;
+  /* No thread polls, no callback runs, then the last changes are written before the writer stops. */
+  iotkit__fleet_session_end(fleet);
+  if (fleet->thread) (void)iotkit__fleet_write(fleet, iotkit__fleet_flush_job, NULL);
   iotkit__fleet_writer_stop(fleet);
   fleet_release(fleet);
 }

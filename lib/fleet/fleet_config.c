@@ -10,6 +10,14 @@ void iotkit_fleet_config_init(iotkit_fleet_config_t *cfg) {
   cfg->busy_timeout_ms = IOTKIT_FLEET_BUSY_TIMEOUT_DEFAULT_MS;
   cfg->topic_prefix = IOTKIT_TOPIC_PREFIX_DEFAULT;
   cfg->tls.verify_peer = true;
+  cfg->mqtt_version = 311;
+  cfg->keepalive_s = IOTKIT_KEEPALIVE_DEFAULT_S;
+  cfg->connect_timeout_ms = IOTKIT_CONNECT_TIMEOUT_DEFAULT_MS;
+  cfg->reconnect_min_ms = IOTKIT_RECONNECT_MIN_DEFAULT_MS;
+  cfg->reconnect_max_ms = IOTKIT_RECONNECT_MAX_DEFAULT_MS;
+  cfg->broker_uptime_topic = "$SYS/broker/uptime";
+  cfg->broker_uptime_interval_s = 10;
+  cfg->location_history_max = IOTKIT_FLEET_LOCATION_HISTORY_DEFAULT;
 }
 
 void iotkit_fleet_device_spec_init(iotkit_fleet_device_spec_t *spec) {

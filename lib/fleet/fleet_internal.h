@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #include "fleet/store.h"
+#include "fleet/view.h"
 #include "iotkit/fleet.h"
+#include "iotkit/transport.h"
 
 /* Most asynchronous writes waiting for the writer; more are refused with IOTKIT_ERR_QUEUE_FULL. */
 #define IOTKIT__FLEET_QUEUE_MAX 65536u
@@ -36,7 +38,7 @@ struct iotkit_fleet {
   const iotkit__fleet_store_ops_t *store_ops;
   void *store;
 
-  /* The broker session, kept for the connect calls to come. */
+  /* The broker session's configuration (copied). */
   char *uri;
   char *client_id;
   char *username;
@@ -50,6 +52,70 @@ struct iotkit_fleet {
   bool auto_register;
   iotkit_fleet_register_cb auto_register_cb;
   void *auto_register_user;
+  const iotkit_transport_registry_t *transports;
+  int mqtt_version;
+  uint16_t keepalive_s;
+  uint32_t connect_timeout_ms, reconnect_min_ms, reconnect_max_ms, heartbeat_ms, history_max;
+  char *uptime_topic;      /* NULL: none */
+  uint32_t uptime_interval_s;
+
+  /* The session (session.c, loop.c). The transport and the supervisor fields are
+     touched only by the polling thread (the caller of connect/poll, or the fleet's
+     thread after start); connected, fd and the stats are also read by others, under lock. */
+  iotkit_uri_t parsed_uri;
+  bool uri_parsed;
+  const iotkit_transport_ops_t *ops;
+  void *tctx;
+  iotkit_transport_events_t events;
+  char *session_id;        /* the client id in use */
+  char *sync_topic;        /* "<prefix>/~fleet/<client id>/sync" */
+  int sup;                 /* iotkit__fleet_sup_t */
+  bool connecting;
+  iotkit_err_t conn_fail;
+  uint32_t attempts;
+  uint64_t next_attempt, attempt_started;
+  bool closing;            /* inside free: no callbacks */
+  bool running;
+  void *loop_thread;       /* the fleet's own polling thread (start/stop) */
+  uint64_t next_stale_check;
+  /* Reconciliation of the retained statuses (presence.c): one epoch per session. */
+  uint32_t epoch;
+  bool syncing;
+  uint64_t sync_deadline;
+  int64_t broker_start_ms; /* the earliest the broker can have started (uptime topic); 0 if unknown */
+  int64_t session_up_ms;   /* wall time the current (or last) session came up */
+  int64_t prev_up_ms;      /* ... and the one before it; 0 if none in this process */
+  int64_t loss_ms;         /* wall time the last session ended */
+
+  /* Shared state under lock: the live view, the counters, the callbacks' pointers. */
+  void *lock;
+  bool connected;
+  bool stop_requested;
+  int fd;
+  iotkit__fleet_view_t view;
+  bool flush_queued;       /* a flush job waits in the writer's queue */
+  bool flush_running;      /* a flush job is writing what it took from the view */
+  iotkit_fleet_stats_t stats;
+  iotkit_fleet_connection_cb on_connection;
+  void *on_connection_user;
+  iotkit_fleet_status_cb on_status;
+  void *on_status_user;
+  iotkit_fleet_telemetry_cb on_telemetry;
+  void *on_telemetry_user;
+  iotkit_fleet_state_cb on_state;
+  void *on_state_user;
+  iotkit_fleet_event_cb on_event;
+  void *on_event_user;
+  iotkit_fleet_location_cb on_location;
+  void *on_location_user;
+  iotkit_fleet_stale_cb on_stale;
+  void *on_stale_user;
+
+  /* Callback dispatch (callbacks.c): cb_lock is held around every user callback;
+     cb_owner (thread_self of its holder, 0 if none) and cb_depth are under lock. */
+  void *cb_lock;
+  uint64_t cb_owner;
+  unsigned cb_depth;
 
   /* The writer: a queue of jobs under wq_lock, drained by one HAL thread. */
   void *wq_lock;
@@ -90,14 +156,100 @@ iotkit_err_t iotkit__fleet_write_async(iotkit_fleet_t *fleet, iotkit__fleet_job_
 /* Wait until every job queued before the call has run. */
 iotkit_err_t iotkit__fleet_flush(iotkit_fleet_t *fleet);
 
-/* ---------------------------------------------------------- presence.c -- */
+/* ---------------------------------------------------------- registry.c -- */
 
 /*
  * Set a record's online flag and last-seen time (ms) through the writer,
- * without waiting (the path of the fleet's message callbacks, and of tests).
- * IOTKIT_ERR_INVALID_ARG for a bad id or a negative time. An unknown id is
- * found by the writer: logged and counted, not reported here.
+ * without waiting (a test aid; the live view's own writes go through flush.c).
+ * The view's entry takes the same values. IOTKIT_ERR_INVALID_ARG for a bad id
+ * or a negative time. An unknown id is found by the writer: logged and
+ * counted, not reported here.
  */
 iotkit_err_t iotkit__fleet_presence(iotkit_fleet_t *fleet, const char *id, bool online, int64_t seen_ms);
+
+/* ------------------------------------------------------------- flush.c -- */
+
+/* After a change of the view (lock NOT held): make sure a flush job is queued. */
+void iotkit__fleet_flush_kick(iotkit_fleet_t *fleet);
+/* In the writer thread: write every pending change of the view in one transaction. */
+iotkit_err_t iotkit__fleet_flush_now(iotkit_fleet_t *fleet, char *err, size_t cap);
+/* The writer job that runs iotkit__fleet_flush_now (arg unused). */
+iotkit_err_t iotkit__fleet_flush_job(iotkit_fleet_t *fleet, void *arg, char *err, size_t cap);
+/* Before a read of the database: wait for the pending changes, if there are any. */
+iotkit_err_t iotkit__fleet_settle(iotkit_fleet_t *fleet);
+/* Load the view from the database (at creation). */
+iotkit_err_t iotkit__fleet_view_load(iotkit_fleet_t *fleet, char *err, size_t cap);
+
+/* --------------------------------------------------------- callbacks.c -- */
+
+void iotkit__fleet_cb_enter(iotkit_fleet_t *fleet);
+void iotkit__fleet_cb_leave(iotkit_fleet_t *fleet);
+bool iotkit__fleet_in_callback(const iotkit_fleet_t *fleet);
+/* Callers of user callbacks (each reads the pointer inside the dispatch bracket). */
+void iotkit__fleet_notify_connection(iotkit_fleet_t *fleet, bool up, iotkit_err_t reason, const char *detail);
+void iotkit__fleet_notify_status(iotkit_fleet_t *fleet, const char *id, bool online, const char *reason, int64_t ts);
+void iotkit__fleet_notify_stale(iotkit_fleet_t *fleet, const char *id, bool stale, int64_t last_seen);
+void iotkit__fleet_notify_telemetry(iotkit_fleet_t *fleet, const char *id, const iotkit_telemetry_batch_t *batch);
+void iotkit__fleet_notify_state(iotkit_fleet_t *fleet, const char *id, const char *state, int64_t ts);
+void iotkit__fleet_notify_event(iotkit_fleet_t *fleet, const char *id, const char *type, int64_t ts, const char *data);
+void iotkit__fleet_notify_location(iotkit_fleet_t *fleet, const char *id, const iotkit_location_t *loc);
+/* Ask auto_register_cb (true without one). */
+bool iotkit__fleet_ask_register(iotkit_fleet_t *fleet, const char *id, const char *channel);
+
+/* ----------------------------------------------------- session / loop -- */
+
+typedef enum {
+  IOTKIT__FLEET_SUP_IDLE,       /* not supervising: never connected, or disconnected on request */
+  IOTKIT__FLEET_SUP_WAIT,       /* down; next attempt at next_attempt */
+  IOTKIT__FLEET_SUP_CONNECTING, /* an attempt is under way */
+  IOTKIT__FLEET_SUP_UP          /* session up */
+} iotkit__fleet_sup_t;
+
+/* How often the fleet's own thread comes back from the transport to look at its stop flag. */
+#define IOTKIT__FLEET_LOOP_POLL_MS 100
+/* How long past connect_timeout_ms an attempt may stay unsettled. */
+#define IOTKIT__FLEET_ATTEMPT_GRACE_MS 1000u
+
+uint64_t iotkit__fleet_mono(const iotkit_fleet_t *fleet);
+int64_t iotkit__fleet_wall(const iotkit_fleet_t *fleet);
+void iotkit__fleet_lock(const iotkit_fleet_t *fleet);
+void iotkit__fleet_unlock(const iotkit_fleet_t *fleet);
+/* session.c: start an attempt (a new transport context, connect()). */
+iotkit_err_t iotkit__fleet_attempt(iotkit_fleet_t *fleet);
+void iotkit__fleet_backoff(iotkit_fleet_t *fleet);
+void iotkit__fleet_close_transport(iotkit_fleet_t *fleet);
+/* One step of supervision and network work, at most about @p timeout_ms. */
+void iotkit__fleet_supervise(iotkit_fleet_t *fleet, int timeout_ms);
+/* free: stop the thread, end the session, drop the transport. */
+void iotkit__fleet_session_end(iotkit_fleet_t *fleet);
+void iotkit__fleet_session_free(iotkit_fleet_t *fleet);
+
+/* ingest.c: a message from the transport. */
+void iotkit__fleet_message(iotkit_fleet_t *fleet, const iotkit_transport_msg_t *msg);
+
+/* presence.c */
+/* A session came up: a new epoch; retained statuses are held until the reconciliation. */
+void iotkit__fleet_presence_session(iotkit_fleet_t *fleet);
+/* A status document of a registered device. */
+void iotkit__fleet_status_in(iotkit_fleet_t *fleet, const char *id, bool online, const char *reason, int64_t ts,
+                             bool retained);
+/* The marker came back, or the deadline passed: reconcile the view with the retained statuses. */
+void iotkit__fleet_reconcile(iotkit_fleet_t *fleet);
+/* The broker's uptime ("<seconds> seconds"). */
+void iotkit__fleet_uptime_in(iotkit_fleet_t *fleet, const void *payload, size_t len, bool retained);
+/* A live message from a registered device: last seen now, no longer stale. */
+void iotkit__fleet_seen(iotkit_fleet_t *fleet, const char *id, int64_t now_ms);
+/* Mark online devices silent longer than heartbeat_ms as stale (when the check is due). */
+void iotkit__fleet_stale_check(iotkit_fleet_t *fleet);
+
+/* ingest_data.c: the other channels of a registered device. */
+void iotkit__fleet_telemetry_in(iotkit_fleet_t *fleet, const char *id, const iotkit_transport_msg_t *msg,
+                                int64_t now_ms);
+void iotkit__fleet_reported_in(iotkit_fleet_t *fleet, const char *id, const iotkit_transport_msg_t *msg);
+void iotkit__fleet_event_in(iotkit_fleet_t *fleet, const char *id, const iotkit_transport_msg_t *msg);
+void iotkit__fleet_location_in(iotkit_fleet_t *fleet, const char *id, const iotkit_transport_msg_t *msg);
+/* Count and log a message that could not be decoded (never its payload). */
+void iotkit__fleet_undecodable(iotkit_fleet_t *fleet, const char *id, const char *channel, size_t len,
+                               iotkit_err_t why);
 
 #endif

@@ -1,7 +1,10 @@
 /*
  * Registry calls: create, get, update, delete, list, count, presence.
- * Writes are jobs for the writer thread (writer.c); reads go straight to the
- * store's read connection in the calling thread. Inputs are checked here
+ * Writes are jobs for the writer thread (writer.c), which also keep the live
+ * view's set of devices in step; reads go straight to the store's read
+ * connection in the calling thread, after the live view's pending changes are
+ * written (iotkit__fleet_settle), so that they see the online flags and
+ * last-seen times of everything received before the call. Inputs are checked here
  * (registry_check.c) before anything reaches the store.
  */
 #include <stdlib.h>
@@ -71,9 +74,19 @@ typedef struct {
   uint32_t fields;
 } write_arg_t;
 
+/* The live view's pending changes go first, so that a record the fleet registered by
+   itself (auto_register) is in the database before a create or delete looks for it. */
 static iotkit_err_t job_insert(iotkit_fleet_t *f, void *arg, char *err, size_t cap) {
   write_arg_t *a = arg;
-  return f->store_ops->insert(f->store, a->rec, err, cap);
+  iotkit_err_t rc = iotkit__fleet_flush_now(f, err, cap);
+  if (rc == IOTKIT_OK) rc = f->store_ops->insert(f->store, a->rec, err, cap);
+  if (rc == IOTKIT_OK) {
+    iotkit__fleet_lock(f);
+    bool ok = iotkit__fleet_view_add(&f->view, a->rec->id) != NULL;
+    iotkit__fleet_unlock(f);
+    if (!ok) iotkit_hal_logf(f->hal, IOTKIT_LOG_ERROR, "fleet: no memory to follow device %s", a->rec->id);
+  }
+  return rc;
 }
 
 static iotkit_err_t job_update(iotkit_fleet_t *f, void *arg, char *err, size_t cap) {
@@ -82,7 +95,14 @@ static iotkit_err_t job_update(iotkit_fleet_t *f, void *arg, char *err, size_t c
 }
 
 static iotkit_err_t job_delete(iotkit_fleet_t *f, void *arg, char *err, size_t cap) {
-  return f->store_ops->remove(f->store, arg, err, cap);
+  iotkit_err_t rc = iotkit__fleet_flush_now(f, err, cap);
+  if (rc == IOTKIT_OK) rc = f->store_ops->remove(f->store, arg, err, cap);
+  if (rc == IOTKIT_OK) {
+    iotkit__fleet_lock(f);
+    iotkit__fleet_view_remove(&f->view, arg);
+    iotkit__fleet_unlock(f);
+  }
+  return rc;
 }
 
 static int64_t now_ms(const iotkit_fleet_t *f) { return f->hal->wall_ms(f->hal->ctx); }
@@ -149,6 +169,13 @@ iotkit_err_t iotkit__fleet_presence(iotkit_fleet_t *fleet, const char *id, bool 
   }
   a->online = online;
   a->seen_ms = seen_ms;
+  iotkit__fleet_lock(fleet);
+  iotkit__fleet_entry_t *e = iotkit__fleet_view_find(&fleet->view, id);
+  if (e) {
+    e->online = online;
+    e->last_seen_ms = seen_ms;
+  }
+  iotkit__fleet_unlock(fleet);
   return iotkit__fleet_write_async(fleet, job_presence, a, drop_presence);
 }
 
@@ -166,6 +193,8 @@ iotkit_err_t iotkit_fleet_device_get(iotkit_fleet_t *fleet, const char *id, iotk
     iotkit__fleet_set_error(fleet, "invalid id");
     return IOTKIT_ERR_INVALID_ARG;
   }
+  iotkit_err_t rc = iotkit__fleet_settle(fleet);
+  if (rc != IOTKIT_OK) return rc;
   char err[IOTKIT_ERROR_TEXT_SIZE] = "";
   return read_done(fleet, fleet->store_ops->get(fleet->store, id, out, err, sizeof(err)), err);
 }
@@ -184,6 +213,7 @@ iotkit_err_t iotkit_fleet_list(iotkit_fleet_t *fleet, const iotkit_fleet_filter_
   iotkit_fleet_filter_t f;
   iotkit_err_t rc = iotkit__fleet_filter_in(fleet, filter, &f);
   if (rc != IOTKIT_OK) return rc;
+  if ((rc = iotkit__fleet_settle(fleet)) != IOTKIT_OK) return rc;
   char err[IOTKIT_ERROR_TEXT_SIZE] = "";
   rc = fleet->store_ops->list(fleet->store, &f, after_id ? after_id : "", limit, out, err, sizeof(err));
   return read_done(fleet, rc, err);
@@ -194,6 +224,7 @@ iotkit_err_t iotkit_fleet_count(iotkit_fleet_t *fleet, const iotkit_fleet_filter
   iotkit_fleet_filter_t f;
   iotkit_err_t rc = iotkit__fleet_filter_in(fleet, filter, &f);
   if (rc != IOTKIT_OK) return rc;
+  if ((rc = iotkit__fleet_settle(fleet)) != IOTKIT_OK) return rc;
   char err[IOTKIT_ERROR_TEXT_SIZE] = "";
   return read_done(fleet, fleet->store_ops->count(fleet->store, &f, count, err, sizeof(err)), err);
 }

@@ -1,7 +1,9 @@
 # The fleet (registry on SQLite). IOTKIT_WITH_FLEET and the sqlite3 module are
 # decided in the top-level CMakeLists.txt; without them the API is a stub that
 # returns IOTKIT_ERR_UNSUPPORTED.
-target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_config.c)
+target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_config.c ${CMAKE_CURRENT_LIST_DIR}/geo.c)
+# haversine (geo.c)
+list(APPEND _deps m)
 if(IOTKIT_WITH_FLEET)
   list(APPEND _deps PkgConfig::SQLITE3)
   target_sources(iotkit_obj PRIVATE
@@ -12,6 +14,16 @@ if(IOTKIT_WITH_FLEET)
     ${CMAKE_CURRENT_LIST_DIR}/store_sqlite.c
     ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_sql.c
     ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_devices.c
+    ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_live.c
+    ${CMAKE_CURRENT_LIST_DIR}/view.c
+    ${CMAKE_CURRENT_LIST_DIR}/flush.c
+    ${CMAKE_CURRENT_LIST_DIR}/callbacks.c
+    ${CMAKE_CURRENT_LIST_DIR}/session.c
+    ${CMAKE_CURRENT_LIST_DIR}/loop.c
+    ${CMAKE_CURRENT_LIST_DIR}/presence.c
+    ${CMAKE_CURRENT_LIST_DIR}/ingest.c
+    ${CMAKE_CURRENT_LIST_DIR}/ingest_data.c
+    ${CMAKE_CURRENT_LIST_DIR}/monitor.c
   )
 else()
   target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c)

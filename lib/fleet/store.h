@@ -39,6 +39,58 @@ typedef struct iotkit__fleet_rec {
   int64_t now_ms;             /* created (insert) / updated time */
 } iotkit__fleet_rec_t;
 
+/* The latest value of one telemetry metric (the live view's, and the store's metrics_latest row). */
+typedef struct iotkit__fleet_metric {
+  char *name;
+  char *unit;   /* NULL for none */
+  int64_t ts_ms;
+  iotkit_telemetry_type_t type;
+  union {
+    double d;
+    int64_t i;
+    bool b;
+    char *s;
+  } v;
+  bool dirty;   /* the view's: not yet written */
+} iotkit__fleet_metric_t;
+
+/* What changed for one device since the last write (the view's changes, copied out). */
+typedef struct iotkit__fleet_up {
+  char *id;
+  uint32_t what;                    /* IOTKIT__FV_* bits of view.h */
+  bool online;                      /* PRESENCE */
+  int64_t last_seen_ms;
+  char *state_json;                 /* STATE */
+  int64_t state_ts;
+  iotkit__fleet_metric_t *metrics;  /* METRICS: the changed ones */
+  size_t n_metrics;
+  iotkit_location_t loc;            /* LOCATION: the latest */
+  iotkit_location_t *hist;          /* HISTORY: positions to add */
+  size_t n_hist;
+} iotkit__fleet_up_t;
+
+/* One write of the live view: every device's changes, one transaction. */
+typedef struct iotkit__fleet_ingest {
+  iotkit__fleet_up_t *ups;
+  size_t n;
+  int64_t now_ms;        /* created time of auto-registered records */
+  uint32_t history_max;  /* positions kept per device */
+} iotkit__fleet_ingest_t;
+
+/* Rows handed out by the store's load operation (strings valid during the call). */
+typedef struct iotkit__fleet_load_cbs {
+  void (*device)(void *ctx, const char *id, bool online, int64_t last_seen_ms);
+  void (*state)(void *ctx, const char *id, const char *state_json, int64_t ts_ms);
+  void (*metric)(void *ctx, const char *id, const iotkit__fleet_metric_t *m);
+  void (*location)(void *ctx, const char *id, const iotkit_location_t *loc);
+} iotkit__fleet_load_cbs_t;
+
+/* A box of latitudes and up to two ranges of longitudes (two when it crosses the antimeridian). */
+typedef struct iotkit__fleet_box {
+  double lat_min, lat_max;
+  double lon_min[2], lon_max[2];
+} iotkit__fleet_box_t;
+
 typedef struct iotkit__fleet_store_ops {
   const char *name;
   /* Open (creating and migrating as needed) into @p *store. Codes of iotkit_fleet_new(). */
@@ -63,6 +115,19 @@ typedef struct iotkit__fleet_store_ops {
   iotkit_err_t (*list)(void *store, const iotkit_fleet_filter_t *filter, const char *after, size_t limit,
                        iotkit_fleet_page_t **out, char *err, size_t cap);
   iotkit_err_t (*count)(void *store, const iotkit_fleet_filter_t *filter, uint64_t *count, char *err, size_t cap);
+
+  /* The live view (store_sqlite_live.c). */
+  /* Write: apply @p in in one transaction (records of unknown ids are skipped). */
+  iotkit_err_t (*ingest)(void *store, const iotkit__fleet_ingest_t *in, char *err, size_t cap);
+  /* Read: every device, state, latest metric and latest position. */
+  iotkit_err_t (*load)(void *store, const iotkit__fleet_load_cbs_t *cbs, void *ctx, char *err, size_t cap);
+  /* Read: a device's positions with t1 <= ts <= t2, oldest first (malloc'd array). */
+  iotkit_err_t (*track)(void *store, const char *id, int64_t t1, int64_t t2, iotkit_location_t **out, size_t *count,
+                        char *err, size_t cap);
+  /* Read: the latest positions inside @p box, through the (lat, lon) index (malloc'd array;
+     distance_m left 0). */
+  iotkit_err_t (*in_box)(void *store, const iotkit__fleet_box_t *box, iotkit_fleet_near_t **out, size_t *count,
+                         char *err, size_t cap);
 } iotkit__fleet_store_ops_t;
 
 /* The SQLite backend (store_sqlite.c). */

@@ -306,4 +306,8 @@ const iotkit__fleet_store_ops_t iotkit__fleet_store_sqlite = {
     .get = iotkit__sq_get,
     .list = iotkit__sq_list,
     .count = iotkit__sq_count,
+    .ingest = iotkit__sq_ingest,
+    .load = iotkit__sq_load,
+    .track = iotkit__sq_track,
+    .in_box = iotkit__sq_in_box,
 };

@@ -11,12 +11,12 @@
 #include "core/util.h"
 #include "fleet/store_sqlite_internal.h"
 
-typedef iotkit_err_t (*txn_body_fn)(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, const void *arg, char *err,
-                                    size_t cap);
+typedef iotkit__sq_body_fn txn_body_fn;
+#define in_txn iotkit__sq_in_txn
 
 /* Run @p body in a transaction on @p c (BEGIN_WRITE or BEGIN_READ), committed on success. */
-static iotkit_err_t in_txn(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, iotkit__sq_stmt_t begin, txn_body_fn body,
-                           const void *arg, char *err, size_t cap) {
+iotkit_err_t iotkit__sq_in_txn(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, iotkit__sq_stmt_t begin,
+                               txn_body_fn body, const void *arg, char *err, size_t cap) {
   iotkit__sq_lock(s, c);
   iotkit_err_t rc = iotkit__sq_exec(s, c, begin, "starting a transaction", err, cap);
   if (rc == IOTKIT_OK) {

@@ -26,6 +26,19 @@ typedef enum iotkit__sq_stmt {
   IOTKIT__SQ_LIST_BY_TYPE,
   IOTKIT__SQ_LIST_BY_TAG,
   IOTKIT__SQ_COUNT,
+  /* the live view (store_sqlite_live.c) */
+  IOTKIT__SQ_AUTO_INSERT,
+  IOTKIT__SQ_STATE_PUT,
+  IOTKIT__SQ_METRIC_PUT,
+  IOTKIT__SQ_LOC_PUT,
+  IOTKIT__SQ_HIST_ADD,
+  IOTKIT__SQ_HIST_TRIM,
+  IOTKIT__SQ_LOAD_DEVICES,
+  IOTKIT__SQ_LOAD_STATES,
+  IOTKIT__SQ_LOAD_METRICS,
+  IOTKIT__SQ_LOAD_LOCATIONS,
+  IOTKIT__SQ_TRACK,
+  IOTKIT__SQ_IN_BOX,
   IOTKIT__SQ_COUNT_ /* number of statements */
 } iotkit__sq_stmt_t;
 
@@ -80,5 +93,18 @@ iotkit_err_t iotkit__sq_list(void *store, const iotkit_fleet_filter_t *filter, c
                              iotkit_fleet_page_t **out, char *err, size_t cap);
 iotkit_err_t iotkit__sq_count(void *store, const iotkit_fleet_filter_t *filter, uint64_t *count, char *err,
                               size_t cap);
+
+/* store_sqlite_live.c: the live view's operations. */
+iotkit_err_t iotkit__sq_ingest(void *store, const iotkit__fleet_ingest_t *in, char *err, size_t cap);
+iotkit_err_t iotkit__sq_load(void *store, const iotkit__fleet_load_cbs_t *cbs, void *ctx, char *err, size_t cap);
+iotkit_err_t iotkit__sq_track(void *store, const char *id, int64_t t1, int64_t t2, iotkit_location_t **out,
+                              size_t *count, char *err, size_t cap);
+iotkit_err_t iotkit__sq_in_box(void *store, const iotkit__fleet_box_t *box, iotkit_fleet_near_t **out, size_t *count,
+                               char *err, size_t cap);
+/* store_sqlite_devices.c: run @p body in a transaction on @p c (BEGIN_WRITE or BEGIN_READ). */
+typedef iotkit_err_t (*iotkit__sq_body_fn)(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, const void *arg, char *err,
+                                           size_t cap);
+iotkit_err_t iotkit__sq_in_txn(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, iotkit__sq_stmt_t begin,
+                               iotkit__sq_body_fn body, const void *arg, char *err, size_t cap);
 
 #endif

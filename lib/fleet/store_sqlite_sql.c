@@ -33,6 +33,37 @@ const char *const iotkit__sq_migrations[] = {
     " UNIQUE (device_id, tag)"
     ") WITHOUT ROWID;"
     "CREATE INDEX device_tags_by_tag ON device_tags(tag, device_id);",
+    /* 1 -> 2: the live view. value has no declared type, so that it keeps what the
+       metric is (REAL, INTEGER for integers and booleans, TEXT); type says which. */
+    "CREATE TABLE device_state ("
+    " device_id TEXT PRIMARY KEY NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+    " state TEXT NOT NULL,"
+    " ts_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE metrics_latest ("
+    " device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " unit TEXT,"
+    " type INTEGER NOT NULL,"
+    " value,"
+    " ts_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (device_id, name)"
+    ") WITHOUT ROWID;"
+    /* The latest position of each device, and the index that answers "within R of a
+       point": a query walks the (lat, lon) index over the latitude band of the circle's
+       bounding box only, tests the longitude range on the index entries themselves, and
+       reads the rows of those candidates alone (never every row). */
+    "CREATE TABLE location_latest ("
+    " device_id TEXT PRIMARY KEY NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+    " lat REAL NOT NULL, lon REAL NOT NULL, alt REAL, acc REAL, ts_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX location_latest_by_lat_lon ON location_latest(lat, lon);"
+    "CREATE TABLE location_history ("
+    " device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+    " ts_ms INTEGER NOT NULL,"
+    " lat REAL NOT NULL, lon REAL NOT NULL, alt REAL, acc REAL,"
+    " PRIMARY KEY (device_id, ts_ms)"
+    ") WITHOUT ROWID;",
 };
 
 const unsigned iotkit__sq_schema_version = sizeof(iotkit__sq_migrations) / sizeof(iotkit__sq_migrations[0]);
@@ -87,4 +118,34 @@ const char *const iotkit__sq_sql[IOTKIT__SQ_COUNT_] = {
     [IOTKIT__SQ_COUNT] = "SELECT count(*) FROM devices d WHERE (?2 IS NULL OR d.type = ?2)"
                          " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM device_tags t"
                          " WHERE t.device_id = d.id AND t.tag = ?3))" FILTER_REST,
+    /* The live view. A row for a device that is gone (deleted meanwhile) is not written:
+       "WHERE EXISTS" instead of a foreign-key failure that would end the whole batch. */
+    [IOTKIT__SQ_AUTO_INSERT] = "INSERT OR IGNORE INTO devices (id, name, type, attributes, created_ms, updated_ms,"
+                               " online) VALUES (?1, '', '', '{}', ?2, ?2, 0)",
+    [IOTKIT__SQ_STATE_PUT] = "INSERT INTO device_state (device_id, state, ts_ms) SELECT ?1, ?2, ?3"
+                             " WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?1)"
+                             " ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, ts_ms = excluded.ts_ms",
+    [IOTKIT__SQ_METRIC_PUT] = "INSERT INTO metrics_latest (device_id, name, unit, type, value, ts_ms)"
+                              " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?1)"
+                              " ON CONFLICT (device_id, name) DO UPDATE SET unit = excluded.unit,"
+                              " type = excluded.type, value = excluded.value, ts_ms = excluded.ts_ms",
+    [IOTKIT__SQ_LOC_PUT] = "INSERT INTO location_latest (device_id, lat, lon, alt, acc, ts_ms)"
+                           " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?1)"
+                           " ON CONFLICT (device_id) DO UPDATE SET lat = excluded.lat, lon = excluded.lon,"
+                           " alt = excluded.alt, acc = excluded.acc, ts_ms = excluded.ts_ms",
+    [IOTKIT__SQ_HIST_ADD] = "INSERT OR IGNORE INTO location_history (device_id, ts_ms, lat, lon, alt, acc)"
+                            " SELECT ?1, ?6, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?1)",
+    /* Keep the newest ?2 positions: delete what is older than the ?2-th newest. */
+    [IOTKIT__SQ_HIST_TRIM] = "DELETE FROM location_history WHERE device_id = ?1 AND ts_ms <"
+                             " (SELECT ts_ms FROM location_history WHERE device_id = ?1"
+                             " ORDER BY ts_ms DESC LIMIT 1 OFFSET ?2 - 1)",
+    [IOTKIT__SQ_LOAD_DEVICES] = "SELECT id, online, last_seen_ms FROM devices",
+    [IOTKIT__SQ_LOAD_STATES] = "SELECT device_id, state, ts_ms FROM device_state",
+    [IOTKIT__SQ_LOAD_METRICS] = "SELECT device_id, name, unit, type, value, ts_ms FROM metrics_latest",
+    [IOTKIT__SQ_LOAD_LOCATIONS] = "SELECT device_id, lat, lon, alt, acc, ts_ms FROM location_latest",
+    [IOTKIT__SQ_TRACK] = "SELECT lat, lon, alt, acc, ts_ms FROM location_history"
+                         " WHERE device_id = ?1 AND ts_ms BETWEEN ?2 AND ?3 ORDER BY ts_ms",
+    [IOTKIT__SQ_IN_BOX] = "SELECT device_id, lat, lon, alt, acc, ts_ms FROM location_latest"
+                          " INDEXED BY location_latest_by_lat_lon"
+                          " WHERE lat BETWEEN ?1 AND ?2 AND (lon BETWEEN ?3 AND ?4 OR lon BETWEEN ?5 AND ?6)",
 };
