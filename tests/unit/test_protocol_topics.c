@@ -28,8 +28,9 @@ Test(protocol_topics, name_and_filter_validity) {
 
 Test(protocol_topics, channel_names_round_trip) {
   static const char *const want[] = {NULL, "telemetry", "state/reported", "state/desired", "commands/request",
-                                     "commands/response", "events", "status", "ota/manifest", "ota/status"};
-  for (int c = IOTKIT_CHANNEL_OTHER; c <= IOTKIT_CHANNEL_OTA_STATUS; c++) {
+                                     "commands/response", "events", "status", "ota/manifest", "ota/status",
+                                     "location"};
+  for (int c = IOTKIT_CHANNEL_OTHER; c <= IOTKIT_CHANNEL_LOCATION; c++) {
     const char *n = iotkit_channel_name((iotkit_channel_t)c);
     if (!want[c]) {
       cr_assert_null(n);
@@ -135,7 +136,7 @@ Test(protocol_topics, parse_splits_a_fleet_topic) {
 Test(protocol_topics, parse_round_trips_what_topic_builds) {
   char topic[128], id[16];
   const char *suffix = NULL;
-  for (int c = IOTKIT_CHANNEL_TELEMETRY; c <= IOTKIT_CHANNEL_OTA_STATUS; c++) {
+  for (int c = IOTKIT_CHANNEL_TELEMETRY; c <= IOTKIT_CHANNEL_LOCATION; c++) {
     if (c == IOTKIT_CHANNEL_EVENTS) continue;
     cr_assert_eq(iotkit_protocol_topic("x/y/z", "dev", iotkit_channel_name((iotkit_channel_t)c), topic, sizeof topic),
                  IOTKIT_OK);
