@@ -205,8 +205,14 @@ int iotkit__fleet_entry_metric(iotkit__fleet_entry_t *e, const iotkit_telemetry_
 
 bool iotkit__fleet_entry_hist(iotkit__fleet_entry_t *e, const iotkit_location_t *loc, uint32_t keep) {
   if (keep && e->n_hist >= keep) {
-    memmove(e->hist, e->hist + 1, (e->n_hist - 1) * sizeof(*e->hist));
-    e->n_hist--;
+    /* Only the newest @p keep positions can stay in the history: one older than all the
+       pending ones is dropped, else it takes the place of the oldest pending one. */
+    size_t oldest = 0;
+    for (size_t i = 1; i < e->n_hist; i++)
+      if (e->hist[i].ts_ms < e->hist[oldest].ts_ms) oldest = i;
+    if (loc->ts_ms <= e->hist[oldest].ts_ms) return true;
+    e->hist[oldest] = *loc;
+    return true;
   }
   if (e->n_hist == e->cap_hist) {
     size_t cap = e->cap_hist ? e->cap_hist * 2 : 4;

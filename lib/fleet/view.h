@@ -82,7 +82,7 @@ int iotkit__fleet_entry_metric(iotkit__fleet_entry_t *e, const iotkit_telemetry_
 /* Copy a metric (strings too) into @p dst; false on allocation failure. */
 bool iotkit__fleet_metric_copy(iotkit__fleet_metric_t *dst, const iotkit__fleet_metric_t *src);
 void iotkit__fleet_metric_clear(iotkit__fleet_metric_t *m);
-/* Queue a position for the history (at most @p keep pending: the oldest goes). */
+/* Queue a position for the history (at most the @p keep newest stay pending). */
 bool iotkit__fleet_entry_hist(iotkit__fleet_entry_t *e, const iotkit_location_t *loc, uint32_t keep);
 
 #endif

@@ -205,3 +205,42 @@ Test(fleet_monitor, undecodable_messages_are_counted_and_skipped) {
   cr_assert_null(strstr(log, "GARBAGE-PAYLOAD"), "a payload reached the log");
   mqtt_peer_free(peer);
 }
+
+/* A real device moves: the fleet follows it, and the retained position seen again after a
+   fleet restart is the same one, neither reported nor stored twice. */
+Test(fleet_monitor, a_device_moves) {
+  fleet_live_open(&fx);
+  fleet_live_register(&fx, "car");
+  iotkit_device_t *d = fleet_live_device(&fx, "car");
+  for (int i = 0; i < 3; i++) {
+    iotkit_location_t l = {.latitude = 48.85 + i * 0.01, .longitude = 2.35, .ts_ms = T0 + i * 1000,
+                           .accuracy_m = 4, .has_accuracy = true};
+    cr_assert_eq(iotkit_device_report_location(d, &l), IOTKIT_OK);
+  }
+  wait_count(&fx.locations, 3);
+  iotkit_location_t at;
+  cr_assert_eq(iotkit_fleet_locate(fx.fleet, "car", &at), IOTKIT_OK);
+  cr_assert_eq(at.latitude, 48.85 + 2 * 0.01);
+  cr_assert_eq(at.ts_ms, T0 + 2000);
+  iotkit_location_t *tr = NULL;
+  size_t n = 0;
+  cr_assert_eq(iotkit_fleet_track(fx.fleet, "car", T0, T0 + 2000, &tr, &n), IOTKIT_OK);
+  cr_assert_eq(n, 3);
+  cr_assert_eq(tr[0].latitude, 48.85);
+  iotkit_free(tr);
+  iotkit_fleet_near_t *v = NULL;
+  cr_assert_eq(iotkit_fleet_within(fx.fleet, 48.87, 2.36, 1000, &v, &n), IOTKIT_OK);
+  cr_assert_eq(n, 1);
+  cr_assert_str_eq(v[0].device_id, "car");
+  cr_assert_float_eq(v[0].distance_m, iotkit_fleet_distance_m(48.87, 2.36, 48.87, 2.35), 1e-9);
+  iotkit_free(v);
+
+  fleet_live_close(&fx);
+  int seen = fleet_live_count(&fx, &fx.locations);
+  fleet_live_open(&fx);
+  test_msleep(200);
+  cr_assert_eq(fleet_live_count(&fx, &fx.locations), seen);
+  cr_assert_eq(iotkit_fleet_track(fx.fleet, "car", 0, INT64_MAX, &tr, &n), IOTKIT_OK);
+  cr_assert_eq(n, 3);
+  iotkit_free(tr);
+}
