@@ -127,8 +127,11 @@ IOTKIT_API iotkit_err_t iotkit_fleet_connect(iotkit_fleet_t *fleet);
 
 /**
  * @brief End the session cleanly; no reconnection follows.
- * @return ::IOTKIT_OK; ::IOTKIT_ERR_NOT_CONNECTED; ::IOTKIT_ERR_STATE (the fleet's
- *         thread runs, or from a callback).
+ * @return ::IOTKIT_OK (also when the session was lost and the fleet was waiting
+ *         to reconnect: it stops trying); ::IOTKIT_ERR_NOT_CONNECTED (never
+ *         connected, or disconnected already); ::IOTKIT_ERR_STATE (the fleet's
+ *         thread runs, or from a callback); ::IOTKIT_ERR_TIMEOUT (no answer from
+ *         the broker: the session is dropped anyway).
  */
 IOTKIT_API iotkit_err_t iotkit_fleet_disconnect(iotkit_fleet_t *fleet);
 

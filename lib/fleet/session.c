@@ -73,7 +73,8 @@ static void ev_disconnected(void *user, iotkit_err_t reason, const char *detail)
   f->connected = false;
   iotkit__fleet_unlock(f);
   f->syncing = false;
-  f->loss_ms = iotkit__fleet_wall(f);
+  /* The end of a session, not of a failed attempt: presence.c compares device sessions with it. */
+  if (!f->connecting) f->loss_ms = iotkit__fleet_wall(f);
   if (f->connecting) {
     f->conn_fail = reason != IOTKIT_OK ? reason : IOTKIT_ERR_CONNECT;
     iotkit__fleet_set_error(f, "cannot connect to %s:%u: %s", f->parsed_uri.host, (unsigned)f->parsed_uri.port,

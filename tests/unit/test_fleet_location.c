@@ -1,3 +1,4 @@
+// requires: fleet
 /* The fleet's location queries, fed through its message path (no broker):
    locate, track with the bounded history, within-radius against a brute-force
    haversine check over random points (poles and antimeridian included), the
