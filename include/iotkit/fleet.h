@@ -149,6 +149,11 @@ typedef struct iotkit_fleet_config {
   /** Positions kept per device in the location history (default
       IOTKIT_FLEET_LOCATION_HISTORY_DEFAULT; 0 means the default); older ones are deleted. */
   uint32_t location_history_max;
+  /** Telemetry history: numeric points kept per device and metric (default 0: no history;
+      see iotkit_fleet_history()). Older points beyond it are deleted. */
+  uint32_t history_max_points;
+  /** Telemetry history: points older than this (ms, by their own time) are deleted; 0 (default): no age limit. */
+  uint64_t history_max_age_ms;
 } iotkit_fleet_config_t;
 
 /** @brief Fill @p cfg with defaults. NULL is ignored. */

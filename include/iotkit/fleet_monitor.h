@@ -284,7 +284,8 @@ typedef struct iotkit_fleet_stats {
   uint64_t unknown_device;  /**< messages from devices not in the registry, ignored */
   uint64_t auto_registered; /**< devices registered by auto_register */
   uint64_t refused;         /**< auto-registrations the callback refused */
-  uint64_t dropped_metrics; /**< points dropped: a device past IOTKIT_FLEET_MAX_METRICS metric names */
+  uint64_t dropped_metrics; /**< points dropped: a device past IOTKIT_FLEET_MAX_METRICS metric names,
+                                 or with too many history points waiting for the writer */
   uint64_t write_failures;  /**< writes of the live view to the database that failed (logged) */
   uint64_t sessions;        /**< sessions with the broker that came up */
   uint64_t reconciliations; /**< presence reconciliations after a session came up */
@@ -298,6 +299,35 @@ typedef struct iotkit_fleet_stats {
 IOTKIT_API iotkit_err_t iotkit_fleet_stats_sized(iotkit_fleet_t *fleet, iotkit_fleet_stats_t *stats, size_t size);
 /** @brief iotkit_fleet_stats_sized() with the caller's sizeof. */
 #define iotkit_fleet_stats(fleet, stats) iotkit_fleet_stats_sized((fleet), (stats), sizeof *(stats))
+
+/* ---------------------------------------------------------- history -- */
+
+/** One point of a metric's history, or one bucket of it. Frozen size. */
+typedef struct iotkit_fleet_sample {
+  int64_t ts_ms;  /**< a point's time, or a bucket's start (t1 + k * bucket_ms) */
+  double min;     /**< the least value in the bucket (a point: its value) */
+  double max;     /**< the greatest value (a point: its value) */
+  double mean;    /**< the mean value (a point: its value) */
+  uint64_t count; /**< points in the bucket (a point: 1) */
+} iotkit_fleet_sample_t;
+
+/**
+ * @brief The telemetry history of one metric of a registered device over
+ * [@p t1_ms, @p t2_ms], oldest first: the points themselves, or downsampled to
+ * buckets of @p bucket_ms (min, max and mean per bucket; empty buckets are left
+ * out). The history is kept only with history_max_points > 0: per device and
+ * metric, the newest history_max_points numeric points (doubles, integers,
+ * booleans as 0/1; strings are not kept), none older than history_max_age_ms
+ * when that is set; a point with the time of one held is the same point.
+ * @param out receives an array of @p count samples (iotkit_free()), NULL when @p count is 0.
+ * @return ::IOTKIT_OK; ::IOTKIT_ERR_NOT_FOUND (not registered); ::IOTKIT_ERR_UNSUPPORTED
+ *         (no history: history_max_points is 0); ::IOTKIT_ERR_INVALID_ARG (NULL, a
+ *         bad id, a metric name that breaks the point-name rule, t1_ms > t2_ms, a
+ *         negative bucket_ms); database errors. Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_fleet_history(iotkit_fleet_t *fleet, const char *device_id, const char *metric,
+                                             int64_t t1_ms, int64_t t2_ms, int64_t bucket_ms,
+                                             iotkit_fleet_sample_t **out, size_t *count);
 
 /* ----------------------------------------------------------- location -- */
 

@@ -73,8 +73,8 @@
 /* ------------------------------------------------- 0.3.0 layouts -- */
 /* Structs new in 0.3.0: struct_size 0 stands for their first layout. */
 
-/* 0.3.0 is not released yet: its layout still grows (the broker session's fields, up to location_history_max). */
-#define IOTKIT__FLEET_CONFIG_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_config_t, location_history_max)
+/* 0.3.0 is not released yet: its layout still grows (the broker session's fields, up to history_max_age_ms). */
+#define IOTKIT__FLEET_CONFIG_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_config_t, history_max_age_ms)
 #define IOTKIT__FLEET_CONFIG_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_config_t, hal)
 
 #define IOTKIT__FLEET_DEVICE_SPEC_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_device_spec_t, attributes)

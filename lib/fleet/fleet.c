@@ -109,6 +109,8 @@ static void copy_numbers(iotkit_fleet_t *f, const iotkit_fleet_config_t *cfg) {
   f->heartbeat_ms = cfg->heartbeat_ms;
   f->uptime_interval_s = cfg->broker_uptime_interval_s ? cfg->broker_uptime_interval_s : 10;
   f->history_max = cfg->location_history_max ? cfg->location_history_max : IOTKIT_FLEET_LOCATION_HISTORY_DEFAULT;
+  f->tel_history_max = cfg->history_max_points;
+  f->tel_history_age_ms = cfg->history_max_age_ms;
   f->fd = -1;
 }
 

@@ -56,6 +56,8 @@ struct iotkit_fleet {
   int mqtt_version;
   uint16_t keepalive_s;
   uint32_t connect_timeout_ms, reconnect_min_ms, reconnect_max_ms, heartbeat_ms, history_max;
+  uint32_t tel_history_max;    /* telemetry history points per device and metric; 0: off */
+  uint64_t tel_history_age_ms; /* 0: no age limit */
   char *uptime_topic;      /* NULL: none */
   uint32_t uptime_interval_s;
 

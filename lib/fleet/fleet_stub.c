@@ -157,3 +157,9 @@ iotkit_err_t iotkit_fleet_within(iotkit_fleet_t *fleet, double lat, double lon, 
   (void)fleet, (void)lat, (void)lon, (void)radius_m, (void)out, (void)count;
   return IOTKIT_ERR_UNSUPPORTED;
 }
+
+iotkit_err_t iotkit_fleet_history(iotkit_fleet_t *fleet, const char *device_id, const char *metric, int64_t t1_ms,
+                                  int64_t t2_ms, int64_t bucket_ms, iotkit_fleet_sample_t **out, size_t *count) {
+  (void)fleet, (void)device_id, (void)metric, (void)t1_ms, (void)t2_ms, (void)bucket_ms, (void)out, (void)count;
+  return IOTKIT_ERR_UNSUPPORTED;
+}

@@ -19,7 +19,10 @@
 #include "fleet/fleet_internal.h"
 
 iotkit_err_t iotkit__fleet_flush_now(iotkit_fleet_t *f, char *err, size_t cap) {
-  iotkit__fleet_ingest_t in = {.now_ms = iotkit__fleet_wall(f), .history_max = f->history_max};
+  iotkit__fleet_ingest_t in = {.now_ms = iotkit__fleet_wall(f),
+                               .history_max = f->history_max,
+                               .tel_history_max = f->tel_history_max,
+                               .tel_history_age_ms = f->tel_history_age_ms};
   iotkit__fleet_lock(f);
   f->flush_queued = false;
   iotkit_err_t rc = iotkit__fleet_view_take(&f->view, &in);

@@ -109,16 +109,26 @@ void iotkit__fleet_telemetry_in(iotkit_fleet_t *f, const char *id, const iotkit_
     else if (senml && *ts > -SENML_RELATIVE_MS && *ts < SENML_RELATIVE_MS) *ts += now;
   }
   uint64_t dropped = 0;
-  bool changed = false;
+  bool changed = false, history = false;
   iotkit__fleet_lock(f);
   f->stats.telemetry++;
   iotkit__fleet_entry_t *e = iotkit__fleet_view_find(&f->view, id);
   for (size_t k = 0; e && k < b->count; k++) {
-    int rc = iotkit__fleet_entry_metric(e, &b->pts[k], b->pts[k].ts_ms);
+    const iotkit_telemetry_point_t *p = &b->pts[k];
+    int rc = iotkit__fleet_entry_metric(e, p, p->ts_ms);
     if (rc == 1) changed = true;
     else if (rc < 0) dropped++;
+    if (rc < 0 || !f->tel_history_max || p->type == IOTKIT_TELEMETRY_STRING) continue;
+    if (f->tel_history_age_ms && p->ts_ms < now - (int64_t)f->tel_history_age_ms) continue; /* too old to keep */
+    double v = p->type == IOTKIT_TELEMETRY_DOUBLE ? p->value.d
+               : p->type == IOTKIT_TELEMETRY_INT  ? (double)p->value.i
+                                                  : (p->value.b ? 1.0 : 0.0);
+    if (iotkit__fleet_entry_tel_hist(e, p->name, p->ts_ms, v)) history = true;
+    else dropped++;
   }
   if (changed) iotkit__fleet_view_touch(&f->view, e, IOTKIT__FV_METRICS);
+  if (history) iotkit__fleet_view_touch(&f->view, e, IOTKIT__FV_TEL_HISTORY);
+  changed = changed || history;
   f->stats.dropped_metrics += dropped;
   iotkit__fleet_unlock(f);
   if (dropped)

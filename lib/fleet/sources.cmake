@@ -24,6 +24,8 @@ if(IOTKIT_WITH_FLEET)
     ${CMAKE_CURRENT_LIST_DIR}/ingest.c
     ${CMAKE_CURRENT_LIST_DIR}/ingest_data.c
     ${CMAKE_CURRENT_LIST_DIR}/monitor.c
+    ${CMAKE_CURRENT_LIST_DIR}/history.c
+    ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_history.c
   )
 else()
   target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c)

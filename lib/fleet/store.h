@@ -54,6 +54,13 @@ typedef struct iotkit__fleet_metric {
   bool dirty;   /* the view's: not yet written */
 } iotkit__fleet_metric_t;
 
+/* A numeric telemetry point waiting for the telemetry history. */
+typedef struct iotkit__fleet_hpoint {
+  char *name;
+  int64_t ts_ms;
+  double value;
+} iotkit__fleet_hpoint_t;
+
 /* What changed for one device since the last write (the view's changes, copied out). */
 typedef struct iotkit__fleet_up {
   char *id;
@@ -67,6 +74,8 @@ typedef struct iotkit__fleet_up {
   iotkit_location_t loc;            /* LOCATION: the latest */
   iotkit_location_t *hist;          /* HISTORY: positions to add */
   size_t n_hist;
+  iotkit__fleet_hpoint_t *tel_hist; /* TEL_HISTORY: telemetry points to add */
+  size_t n_tel_hist;
 } iotkit__fleet_up_t;
 
 /* One write of the live view: every device's changes, one transaction. */
@@ -75,6 +84,8 @@ typedef struct iotkit__fleet_ingest {
   size_t n;
   int64_t now_ms;        /* created time of auto-registered records */
   uint32_t history_max;  /* positions kept per device */
+  uint32_t tel_history_max;    /* telemetry points kept per device and metric */
+  uint64_t tel_history_age_ms; /* and their greatest age (0: none) */
 } iotkit__fleet_ingest_t;
 
 /* Rows handed out by the store's load operation (strings valid during the call). */
@@ -128,6 +139,10 @@ typedef struct iotkit__fleet_store_ops {
      distance_m left 0). */
   iotkit_err_t (*in_box)(void *store, const iotkit__fleet_box_t *box, iotkit_fleet_near_t **out, size_t *count,
                          char *err, size_t cap);
+  /* Read: a metric's history with t1 <= ts <= t2, oldest first: the points (bucket_ms 0) or
+     per bucket of bucket_ms from t1 its min, max, mean and count (malloc'd array). */
+  iotkit_err_t (*history)(void *store, const char *id, const char *name, int64_t t1, int64_t t2, int64_t bucket_ms,
+                          iotkit_fleet_sample_t **out, size_t *count, char *err, size_t cap);
 } iotkit__fleet_store_ops_t;
 
 /* The SQLite backend (store_sqlite.c). */

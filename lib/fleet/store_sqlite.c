@@ -310,4 +310,5 @@ const iotkit__fleet_store_ops_t iotkit__fleet_store_sqlite = {
     .load = iotkit__sq_load,
     .track = iotkit__sq_track,
     .in_box = iotkit__sq_in_box,
+    .history = iotkit__sq_history,
 };

@@ -39,6 +39,11 @@ typedef enum iotkit__sq_stmt {
   IOTKIT__SQ_LOAD_LOCATIONS,
   IOTKIT__SQ_TRACK,
   IOTKIT__SQ_IN_BOX,
+  IOTKIT__SQ_TEL_ADD,
+  IOTKIT__SQ_TEL_TRIM_COUNT,
+  IOTKIT__SQ_TEL_TRIM_AGE,
+  IOTKIT__SQ_TEL_POINTS,
+  IOTKIT__SQ_TEL_BUCKETS,
   IOTKIT__SQ_COUNT_ /* number of statements */
 } iotkit__sq_stmt_t;
 
@@ -101,6 +106,11 @@ iotkit_err_t iotkit__sq_track(void *store, const char *id, int64_t t1, int64_t t
                               size_t *count, char *err, size_t cap);
 iotkit_err_t iotkit__sq_in_box(void *store, const iotkit__fleet_box_t *box, iotkit_fleet_near_t **out, size_t *count,
                                char *err, size_t cap);
+/* store_sqlite_history.c: the telemetry history. */
+iotkit_err_t iotkit__sq_tel_history_add(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, const iotkit__fleet_up_t *u,
+                                        const iotkit__fleet_ingest_t *in, char *err, size_t cap);
+iotkit_err_t iotkit__sq_history(void *store, const char *id, const char *name, int64_t t1, int64_t t2,
+                                int64_t bucket_ms, iotkit_fleet_sample_t **out, size_t *count, char *err, size_t cap);
 /* store_sqlite_devices.c: run @p body in a transaction on @p c (BEGIN_WRITE or BEGIN_READ). */
 typedef iotkit_err_t (*iotkit__sq_body_fn)(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, const void *arg, char *err,
                                            size_t cap);

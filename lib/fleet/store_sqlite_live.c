@@ -102,6 +102,7 @@ static iotkit_err_t up_body(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, const i
     sqlite3_bind_int64(st, 2, in->history_max);
     if ((rc = run(s, c, st, "trimming the location history", err, cap)) != IOTKIT_OK) return rc;
   }
+  if (u->n_tel_hist) return iotkit__sq_tel_history_add(s, c, u, in, err, cap);
   return IOTKIT_OK;
 }
 

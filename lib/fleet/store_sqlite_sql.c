@@ -64,6 +64,14 @@ const char *const iotkit__sq_migrations[] = {
     " lat REAL NOT NULL, lon REAL NOT NULL, alt REAL, acc REAL,"
     " PRIMARY KEY (device_id, ts_ms)"
     ") WITHOUT ROWID;",
+    /* 2 -> 3: the telemetry history (numeric points; the key serves every query and trim). */
+    "CREATE TABLE telemetry_history ("
+    " device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " ts_ms INTEGER NOT NULL,"
+    " value REAL NOT NULL,"
+    " PRIMARY KEY (device_id, name, ts_ms)"
+    ") WITHOUT ROWID;",
 };
 
 const unsigned iotkit__sq_schema_version = sizeof(iotkit__sq_migrations) / sizeof(iotkit__sq_migrations[0]);
@@ -145,6 +153,18 @@ const char *const iotkit__sq_sql[IOTKIT__SQ_COUNT_] = {
     [IOTKIT__SQ_LOAD_LOCATIONS] = "SELECT device_id, lat, lon, alt, acc, ts_ms FROM location_latest",
     [IOTKIT__SQ_TRACK] = "SELECT lat, lon, alt, acc, ts_ms FROM location_history"
                          " WHERE device_id = ?1 AND ts_ms BETWEEN ?2 AND ?3 ORDER BY ts_ms",
+    [IOTKIT__SQ_TEL_ADD] = "INSERT OR IGNORE INTO telemetry_history (device_id, name, ts_ms, value)"
+                           " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?1)",
+    [IOTKIT__SQ_TEL_TRIM_COUNT] = "DELETE FROM telemetry_history WHERE device_id = ?1 AND name = ?2 AND ts_ms <"
+                                  " (SELECT ts_ms FROM telemetry_history WHERE device_id = ?1 AND name = ?2"
+                                  " ORDER BY ts_ms DESC LIMIT 1 OFFSET ?3 - 1)",
+    [IOTKIT__SQ_TEL_TRIM_AGE] = "DELETE FROM telemetry_history WHERE device_id = ?1 AND name = ?2 AND ts_ms < ?3",
+    [IOTKIT__SQ_TEL_POINTS] = "SELECT ts_ms, value, value, value, 1 FROM telemetry_history"
+                              " WHERE device_id = ?1 AND name = ?2 AND ts_ms BETWEEN ?3 AND ?4 ORDER BY ts_ms",
+    /* Buckets of ?5 ms from ?3: (ts - t1) / width is a whole number, so each point falls in one. */
+    [IOTKIT__SQ_TEL_BUCKETS] = "SELECT ?3 + ((ts_ms - ?3) / ?5) * ?5 AS b, min(value), max(value), avg(value), count(*)"
+                               " FROM telemetry_history WHERE device_id = ?1 AND name = ?2"
+                               " AND ts_ms BETWEEN ?3 AND ?4 GROUP BY b ORDER BY b",
     [IOTKIT__SQ_IN_BOX] = "SELECT device_id, lat, lon, alt, acc, ts_ms FROM location_latest"
                           " INDEXED BY location_latest_by_lat_lon"
                           " WHERE lat BETWEEN ?1 AND ?2 AND (lon BETWEEN ?3 AND ?4 OR lon BETWEEN ?5 AND ?6)",

@@ -34,7 +34,13 @@ void iotkit__fleet_metric_clear(iotkit__fleet_metric_t *m) {
   memset(m, 0, sizeof(*m));
 }
 
+void iotkit__fleet_hpoints_free(iotkit__fleet_hpoint_t *v, size_t n) {
+  for (size_t i = 0; i < n; i++) free(v[i].name);
+  free(v);
+}
+
 static void entry_free(iotkit__fleet_entry_t *e) {
+  iotkit__fleet_hpoints_free(e->tel_hist, e->n_tel_hist);
   free(e->id);
   free(e->state_json);
   for (size_t i = 0; i < e->n_metrics; i++) iotkit__fleet_metric_clear(&e->metrics[i]);
@@ -225,6 +231,21 @@ bool iotkit__fleet_entry_hist(iotkit__fleet_entry_t *e, const iotkit_location_t 
   return true;
 }
 
+bool iotkit__fleet_entry_tel_hist(iotkit__fleet_entry_t *e, const char *name, int64_t ts, double value) {
+  if (e->n_tel_hist >= IOTKIT__FLEET_TEL_PENDING) return false;
+  if (e->n_tel_hist == e->cap_tel_hist) {
+    size_t cap = e->cap_tel_hist ? e->cap_tel_hist * 2 : 8;
+    iotkit__fleet_hpoint_t *grown = realloc(e->tel_hist, cap * sizeof(*grown));
+    if (!grown) return false;
+    e->tel_hist = grown;
+    e->cap_tel_hist = cap;
+  }
+  char *copy = iotkit__strdup(name);
+  if (!copy) return false;
+  e->tel_hist[e->n_tel_hist++] = (iotkit__fleet_hpoint_t){.name = copy, .ts_ms = ts, .value = value};
+  return true;
+}
+
 /* ------------------------------------------------------------- taking -- */
 
 void iotkit__fleet_ingest_free(iotkit__fleet_ingest_t *in) {
@@ -235,6 +256,7 @@ void iotkit__fleet_ingest_free(iotkit__fleet_ingest_t *in) {
     for (size_t k = 0; k < u->n_metrics; k++) iotkit__fleet_metric_clear(&u->metrics[k]);
     free(u->metrics);
     free(u->hist);
+    iotkit__fleet_hpoints_free(u->tel_hist, u->n_tel_hist);
   }
   free(in->ups);
   in->ups = NULL;
@@ -293,6 +315,12 @@ iotkit_err_t iotkit__fleet_view_take(iotkit__fleet_view_t *v, iotkit__fleet_inge
       in->ups[i].n_hist = e->n_hist;
       e->hist = NULL;
       e->n_hist = e->cap_hist = 0;
+    }
+    if (e->dirty & IOTKIT__FV_TEL_HISTORY) {
+      in->ups[i].tel_hist = e->tel_hist;
+      in->ups[i].n_tel_hist = e->n_tel_hist;
+      e->tel_hist = NULL;
+      e->n_tel_hist = e->cap_tel_hist = 0;
     }
     for (size_t k = 0; k < e->n_metrics; k++) e->metrics[k].dirty = false;
     e->dirty = 0;

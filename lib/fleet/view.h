@@ -14,6 +14,9 @@
 
 #include "fleet/store.h"
 
+/* Most telemetry-history points one device may have waiting for the writer. */
+#define IOTKIT__FLEET_TEL_PENDING 65536u
+
 /* What of an entry is not yet written (iotkit__fleet_up_t::what). */
 #define IOTKIT__FV_REGISTER 1u  /* auto-registered: the record is to be created */
 #define IOTKIT__FV_PRESENCE 2u  /* online, last_seen_ms */
@@ -21,6 +24,7 @@
 #define IOTKIT__FV_METRICS 8u   /* the metrics marked dirty */
 #define IOTKIT__FV_LOCATION 16u /* loc (the latest position) */
 #define IOTKIT__FV_HISTORY 32u  /* hist: positions to add to the history */
+#define IOTKIT__FV_TEL_HISTORY 64u /* tel_hist: telemetry points to add to the telemetry history */
 
 typedef struct iotkit__fleet_entry {
   char *id;
@@ -43,6 +47,9 @@ typedef struct iotkit__fleet_entry {
   iotkit_location_t loc;  /* latest position */
   iotkit_location_t *hist; /* positions not yet in the history table */
   size_t n_hist, cap_hist;
+
+  iotkit__fleet_hpoint_t *tel_hist; /* telemetry points not yet in the telemetry history */
+  size_t n_tel_hist, cap_tel_hist;
 
   /* Reconciliation (presence.c). */
   uint32_t live_epoch; /* session epoch of the latest live status */
@@ -82,6 +89,10 @@ int iotkit__fleet_entry_metric(iotkit__fleet_entry_t *e, const iotkit_telemetry_
 /* Copy a metric (strings too) into @p dst; false on allocation failure. */
 bool iotkit__fleet_metric_copy(iotkit__fleet_metric_t *dst, const iotkit__fleet_metric_t *src);
 void iotkit__fleet_metric_clear(iotkit__fleet_metric_t *m);
+/* Queue a numeric telemetry point for the telemetry history (at most IOTKIT__FLEET_TEL_PENDING
+   per device wait; beyond, false and the point is dropped). */
+bool iotkit__fleet_entry_tel_hist(iotkit__fleet_entry_t *e, const char *name, int64_t ts, double value);
+void iotkit__fleet_hpoints_free(iotkit__fleet_hpoint_t *v, size_t n);
 /* Queue a position for the history (at most the @p keep newest stay pending). */
 bool iotkit__fleet_entry_hist(iotkit__fleet_entry_t *e, const iotkit_location_t *loc, uint32_t keep);
 
