@@ -30,19 +30,19 @@ __all__ = ["Hal", "PosixHal", "MemoryHal", "system_hal", "resolve"]
 
 
 @ffi.def_extern(error=-24)  # IOTKIT_ERR_INTERNAL if os.urandom fails
-def _iotkit_pyhal_random(ctx, buf, length):  # type: ignore[no-untyped-def]
+def _iotkit_pyhal_random(ctx: Any, buf: Any, length: int) -> int:
     if length:
         ffi.memmove(buf, os.urandom(length), length)
     return 0
 
 
 @ffi.def_extern(error=0)
-def _iotkit_pyhal_wall_ms(ctx):  # type: ignore[no-untyped-def]
+def _iotkit_pyhal_wall_ms(ctx: Any) -> int:
     return time.time_ns() // 1000000
 
 
 @ffi.def_extern(error=0)
-def _iotkit_pyhal_monotonic_ms(ctx):  # type: ignore[no-untyped-def]
+def _iotkit_pyhal_monotonic_ms(ctx: Any) -> int:
     return time.monotonic_ns() // 1000000
 
 

@@ -89,7 +89,7 @@ def _wipe(buf: Any, n: int) -> None:
 def _take_string(pp: Any) -> str:
     """The str of a library-allocated C string, released with iotkit_free()."""
     try:
-        return ffi.string(pp[0]).decode("utf-8")
+        return str(ffi.string(pp[0]).decode("utf-8"))
     finally:
         lib.iotkit_free(pp[0])
 
@@ -185,7 +185,7 @@ def _b64enc(fn: Any, data: Text) -> str:
     out = ffi.new("char[]", cap)
     ln = ffi.new("size_t *")
     check(fn(p, n, out, cap, ln))
-    return ffi.buffer(out, ln[0])[:].decode("ascii")
+    return str(ffi.buffer(out, ln[0])[:].decode("ascii"))
 
 
 def _b64dec(fn: Any, text: Text) -> bytes:
@@ -495,7 +495,7 @@ class PrivateKey(Key):
                 rc = lib.iotkit_key_export_private_pem(self._p(), buf, cap, n)
                 if rc != lib.IOTKIT_ERR_BUFFER_TOO_SMALL or n[0] <= cap:
                     check(rc)
-                    return ffi.buffer(buf, n[0])[:].decode("ascii")
+                    return str(ffi.buffer(buf, n[0])[:].decode("ascii"))
             finally:
                 _wipe(buf, cap)
             cap = n[0]
@@ -810,7 +810,7 @@ class JwtProvider:
                     continue
                 check(rc)
                 self.expires_at = int(exp[0])
-                tok = ffi.string(buf).decode("ascii")
+                tok = str(ffi.string(buf).decode("ascii"))
                 _wipe(buf, cap)
                 return tok
 
@@ -918,7 +918,7 @@ class Envelope:
         ip, inn = _buf(envelope, "envelope")
         kid = ffi.new("char[]", ENVELOPE_MAX_KID + 1)
         check(lib.iotkit_envelope_peek_key_id(ip, inn, kid, ENVELOPE_MAX_KID + 1))
-        return ffi.string(kid).decode("ascii")
+        return str(ffi.string(kid).decode("ascii"))
 
     def close(self) -> None:
         """Release the handle (the key is wiped once no call uses it)."""

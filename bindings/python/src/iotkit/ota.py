@@ -41,7 +41,7 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Union
 
 from . import _hals
 from ._native import c_str, ffi, lib, py_str
@@ -99,7 +99,7 @@ class TrustStore:
         out = ffi.new("iotkit_ota_trust_t **")
         check(lib.iotkit_ota_trust_new(out))
         self._ptr: Any = ffi.gc(out[0], lib.iotkit_ota_trust_free)
-        self._ids: list = []
+        self._ids: List[str] = []
         self._lock = threading.Lock()
         for key_id, key in (keys or {}).items():
             self.add(key_id, key)
@@ -129,7 +129,7 @@ class TrustStore:
     def __contains__(self, key_id: object) -> bool:
         return key_id in self._ids
 
-    def key_ids(self) -> list:
+    def key_ids(self) -> List[str]:
         """The trusted key ids, in the order they were added."""
         return list(self._ids)
 
@@ -157,7 +157,7 @@ class Image:
         return cls(device_type, version, len(data), sha256(data), url)
 
 
-def _c_image(image: Image, keep: list) -> Any:
+def _c_image(image: Image, keep: List[Any]) -> Any:
     img = ffi.new("iotkit_ota_image_t *")
     for name in ("device_type", "version", "url"):
         s = c_str(getattr(image, name))
@@ -177,12 +177,12 @@ def sign_manifest(image: Image, key: PrivateKey, key_id: str) -> str:
     whose ``key_id`` names the key's public half in the devices' trust stores.
     A field outside its rules raises InvalidArgumentError; a public or RSA key
     InvalidArgumentError (``IOTKIT_ERR_BAD_KEY``)."""
-    keep: list = []
+    keep: List[Any] = []
     img = _c_image(image, keep)
     out = ffi.new("char **")
     check(lib.iotkit_ota_manifest_sign(img, key._p(), c_str(key_id), out))
     try:
-        return ffi.string(out[0]).decode("utf-8")
+        return str(ffi.string(out[0]).decode("utf-8"))
     finally:
         lib.iotkit_free(out[0])
 
@@ -223,7 +223,7 @@ class Manifest:
         out = ffi.new("char **")
         check(lib.iotkit_ota_manifest_canonical(self._ptr, out))
         try:
-            return ffi.string(out[0]).decode("utf-8")
+            return str(ffi.string(out[0]).decode("utf-8"))
         finally:
             lib.iotkit_free(out[0])
 
@@ -309,7 +309,7 @@ class _Callbacks:
 
 
 @ffi.def_extern()
-def _iotkit_pyota_status(ota, user, status):  # type: ignore[no-untyped-def]
+def _iotkit_pyota_status(ota: Any, user: Any, status: Any) -> None:
     cb: _Callbacks = ffi.from_handle(user)
     client = cb.client()
     if cb.on_status is None or client is None:
@@ -324,7 +324,7 @@ def _iotkit_pyota_status(ota, user, status):  # type: ignore[no-untyped-def]
 
 
 @ffi.def_extern(error=False)
-def _iotkit_pyota_reboot(ota, user):  # type: ignore[no-untyped-def]
+def _iotkit_pyota_reboot(ota: Any, user: Any) -> bool:
     cb: _Callbacks = ffi.from_handle(user)
     client = cb.client()
     if cb.on_reboot is None or client is None:
@@ -340,7 +340,7 @@ def _iotkit_pyota_reboot(ota, user):  # type: ignore[no-untyped-def]
 
 
 @ffi.def_extern(error=-24)  # IOTKIT_ERR_INTERNAL
-def _iotkit_pyota_fetch(ctx, url, offset, chunk_size, sink, sink_ctx):  # type: ignore[no-untyped-def]
+def _iotkit_pyota_fetch(ctx: Any, url: Any, offset: int, chunk_size: int, sink: Any, sink_ctx: Any) -> int:
     cb: _Callbacks = ffi.from_handle(ctx)
     cb.local.in_cb = True
     try:
@@ -353,13 +353,13 @@ def _iotkit_pyota_fetch(ctx, url, offset, chunk_size, sink, sink_ctx):  # type: 
                 part = data[i:i + chunk_size]
                 rc = sink(sink_ctx, ffi.from_buffer(part), len(part))
                 if rc != 0:
-                    return rc
+                    return int(rc)
         return 0
     except IotkitError as e:
         return e.code
     except BaseException as e:  # noqa: B902 - stops the update; re-raised by Client.run
         cb.failed(e, "fetch")
-        return lib.IOTKIT_ERR_INTERNAL
+        return int(lib.IOTKIT_ERR_INTERNAL)
     finally:
         cb.local.in_cb = False
 
@@ -621,7 +621,8 @@ class Client:
         with self._calling():
             check(lib.iotkit_ota_status_json(self._ota(), out))
         try:
-            return json.loads(ffi.string(out[0]).decode("utf-8"))
+            doc: Dict[str, Any] = json.loads(ffi.string(out[0]).decode("utf-8"))
+            return doc
         finally:
             lib.iotkit_free(out[0])
 
