@@ -12,21 +12,23 @@
 
 Anything that takes a HAL (``hal=`` arguments) goes through :func:`resolve`,
 which accepts one of these objects, an object with a ``_hal`` attribute (the
-cdata ``iotkit_hal_t *``, or one of these objects), or an object with a
-``_dev`` attribute (a device binding) when the extension declares
-``iotkit_device_hal()``.
+cdata ``iotkit_hal_t *``, or one of these objects), or a device binding (the
+Device of :mod:`iotkit.device`, or any object with a ``_dev`` attribute) when
+the extension declares ``iotkit_device_hal()``: calls through a device's HAL
+hold the device open (:class:`DeviceRef`).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
-from typing import Any, Optional, Tuple
+from typing import Any, Iterator, Optional
 
 from . import errors
 from ._native import c_str, ffi, lib, py_str
 
-__all__ = ["Hal", "PosixHal", "MemoryHal", "system_hal", "resolve"]
+__all__ = ["Hal", "PosixHal", "MemoryHal", "system_hal", "resolve", "HalRef", "DeviceRef"]
 
 
 @ffi.def_extern(error=-24)  # IOTKIT_ERR_INTERNAL if os.urandom fails
@@ -95,18 +97,35 @@ class Hal:
         return int(out[0])
 
 
+def _route_logs(cfg: Any, posix: bool) -> None:
+    """Send the HAL's log lines to :mod:`logging` (logger "iotkit") through the
+    Device binding's sink (iotkit/_log.py) when this build has it; else they
+    go to stderr, warnings and errors only."""
+    try:
+        from . import _log  # type: ignore[attr-defined]
+    except ImportError:
+        _log = None
+    if _log is None or not hasattr(lib, "_iotkit_py_log"):
+        cfg.log_level = lib.IOTKIT_LOG_WARN
+        return
+    cfg.log_level = _log.c_level()
+    cfg.log_cb = lib._iotkit_py_log
+    cfg.log_user = ffi.NULL
+    if posix:
+        cfg.log_fd = -1
+
+
 class PosixHal(Hal):
     """libiotkit's POSIX HAL on @p state_dir (created if missing, mode 0700)."""
 
-    def __init__(self, state_dir: str, *, slot_capacity: int = 0,
-                 log_level: int = 1) -> None:
+    def __init__(self, state_dir: str, *, slot_capacity: int = 0) -> None:
         cfg = ffi.new("iotkit_hal_posix_config_t *")
         lib.iotkit_hal_posix_config_init(cfg)
         sd = c_str(os.fspath(state_dir))
         cfg.state_dir = sd
         if slot_capacity:
             cfg.slot_capacity = slot_capacity
-        cfg.log_level = log_level
+        _route_logs(cfg, True)
         out = ffi.new("iotkit_hal_t **")
         errors.check(lib.iotkit_hal_posix_new(cfg, out), lambda: "state directory %s" % state_dir)
         super().__init__(out[0])
@@ -123,6 +142,7 @@ class MemoryHal(Hal):
             cfg.slot_capacity = slot_capacity
         cfg.seed = seed
         cfg.manual_clock = manual_clock
+        _route_logs(cfg, False)
         out = ffi.new("iotkit_hal_t **")
         errors.check(lib.iotkit_hal_memory_new(cfg, out))
         super().__init__(out[0])
@@ -168,24 +188,96 @@ def system_hal() -> Any:
         return _system
 
 
-def resolve(obj: Any) -> Tuple[Any, Any]:
-    """(cdata ``iotkit_hal_t *``, the object to keep alive) for a ``hal=`` argument (None gives (NULL, None))."""
+class DeviceRef:
+    """Guarded access to the C device of a device binding (private).
+
+    Accepts the Device of :mod:`iotkit.device` (its ``_core`` guards the
+    pointer: :meth:`use` holds ``_core.acquire()``/``release()`` so that
+    ``close()`` waits for the call and a closed device raises StateError) or
+    any object whose ``_dev`` attribute is the cdata ``iotkit_device_t *``
+    (None or NULL once closed).
+    """
+
+    def __init__(self, device: Any) -> None:
+        core = getattr(device, "_core", None)
+        if core is not None and hasattr(core, "acquire") and hasattr(core, "release"):
+            self.core: Any = core
+        elif hasattr(device, "_dev"):
+            self.core = None
+        else:
+            raise TypeError("expected a device binding (iotkit.Device, or an object with _dev), not %s"
+                            % type(device).__name__)
+        self.device = device
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[Any]:
+        """The cdata ``iotkit_device_t *``, valid inside the with-block."""
+        if self.core is not None:
+            dev = self.core.acquire()
+            try:
+                yield dev
+            finally:
+                self.core.release()
+            return
+        dev = getattr(self.device, "_dev", None)
+        if dev is None:
+            raise errors.error_for(lib.IOTKIT_ERR_STATE, "the device is closed")
+        yield dev
+
+    def is_open(self) -> bool:
+        """Whether the device still has its C handle (not closed)."""
+        if self.core is not None:
+            return not getattr(self.core, "closing", False) and bool(getattr(self.core, "dev", ffi.NULL))
+        return bool(getattr(self.device, "_dev", None))
+
+
+class HalRef:
+    """A resolved ``hal=`` argument (private): ``ptr`` (cdata ``iotkit_hal_t *``
+    or NULL), what keeps it alive, and :meth:`use`, which guards every call
+    that may reach the HAL (for a device's HAL: the device stays open during
+    the call, else StateError)."""
+
+    def __init__(self, ptr: Any, keep: Any, device: Optional[DeviceRef] = None) -> None:
+        self.ptr = ptr
+        self.keep = keep
+        self.device = device
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[Any]:
+        """The HAL pointer, valid inside the with-block."""
+        if self.device is None:
+            yield self.ptr
+            return
+        with self.device.use():
+            yield self.ptr
+
+
+def resolve(obj: Any) -> HalRef:
+    """The :class:`HalRef` of a ``hal=`` argument: None (NULL), a :class:`Hal`,
+    a cdata ``iotkit_hal_t *`` (the caller keeps it alive), an object with a
+    ``_hal`` attribute holding one of these, or a device binding (its HAL,
+    through iotkit_device_hal(), usable while the device is open)."""
     if obj is None:
-        return ffi.NULL, None
+        return HalRef(ffi.NULL, None)
     if isinstance(obj, Hal):
-        return obj._ptr(), obj
+        p = obj._ptr()
+        return HalRef(p, p)  # the gc'd cdata: the HAL lives while it is referenced
     if isinstance(obj, ffi.CData):
         if ffi.typeof(obj) not in (ffi.typeof("iotkit_hal_t *"), ffi.typeof("const iotkit_hal_t *")):
             raise TypeError("expected a cdata iotkit_hal_t *, not %s" % ffi.typeof(obj).cname)
-        return obj, obj
+        return HalRef(ffi.cast("iotkit_hal_t *", obj), obj)
     inner = getattr(obj, "_hal", None)
     if inner is not None:
-        ptr, _ = resolve(inner)
-        return ptr, obj
-    dev = getattr(obj, "_dev", None)
-    if dev is not None and hasattr(lib, "iotkit_device_hal"):
-        if not dev:
-            raise errors.error_for(lib.IOTKIT_ERR_STATE, "the device is closed")
-        return ffi.cast("iotkit_hal_t *", lib.iotkit_device_hal(dev)), obj
+        ref = resolve(inner)
+        return HalRef(ref.ptr, (ref.keep, obj), ref.device)
+    if getattr(obj, "_core", None) is not None or hasattr(obj, "_dev"):
+        if not hasattr(lib, "iotkit_device_hal"):
+            raise errors.error_for(lib.IOTKIT_ERR_UNSUPPORTED, "this build does not declare iotkit_device_hal()")
+        dref = DeviceRef(obj)
+        with dref.use() as dev:
+            if not dev:
+                raise errors.error_for(lib.IOTKIT_ERR_STATE, "the device is closed")
+            ptr = ffi.cast("iotkit_hal_t *", lib.iotkit_device_hal(dev))
+        return HalRef(ptr, obj, dref)
     raise TypeError("expected a HAL (iotkit._hals.Hal, an object with _hal, or a device), not %s"
                     % type(obj).__name__)

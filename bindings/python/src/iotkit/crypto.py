@@ -863,14 +863,14 @@ class Envelope:
             raise _invalid("give state_dir or hal, not both")
         if state_dir is not None:
             hal = _hals.PosixHal(state_dir)
-        hp, self._hal_owner = _hals.resolve(hal)
+        self._hal = _hals.resolve(hal)
         kp, _ = _fixed(key, 32, "key")
         kbuf = ffi.new("uint8_t[32]")
         ffi.memmove(kbuf, kp, 32)
         cfg = ffi.new("iotkit_envelope_config_t *")
         lib.iotkit_envelope_config_init(cfg)
         kid, dev = c_str(key_id), c_str(device_id)
-        cfg.key, cfg.key_id, cfg.device_id, cfg.hal = kbuf, kid, dev, hp
+        cfg.key, cfg.key_id, cfg.device_id, cfg.hal = kbuf, kid, dev, self._hal.ptr
         cfg.sender = sender
         if nonce_block:
             cfg.nonce_block = nonce_block
@@ -896,7 +896,7 @@ class Envelope:
         out = ffi.new("uint8_t[]", cap)
         n = ffi.new("size_t *")
         ch = c_str(channel)
-        with self._lock:
+        with self._lock, self._hal.use():
             check(lib.iotkit_envelope_seal(self._e(), ch, pp, pn, out, cap, n))
         return bytes(ffi.buffer(out, n[0]))
 

@@ -34,6 +34,7 @@ than the slot TooLargeError (``IOTKIT_ERR_OTA_TOO_LARGE``).
 """
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import logging
@@ -370,42 +371,54 @@ class _State:
     def __init__(self) -> None:
         self.ota: Any = None
         self.handle: Any = None
-        self.hal_owner: Any = None
+        self.hal: Optional[_hals.HalRef] = None
         self.trust: Optional[TrustStore] = None
         self.device: Any = None  # weakref to the attached device
         self.abort_lock = threading.Lock()
 
 
+#: Attached device -> client: a device keeps its client alive.
 _ATTACHED: "weakref.WeakKeyDictionary[Any, Client]" = weakref.WeakKeyDictionary()
+#: C clients that could not be freed safely (see _detach): kept for the process's life.
+_KEPT: List[_State] = []
 
 
-def _dev_ptr(device: Any) -> Any:
-    dev = getattr(device, "_dev", None)
-    if dev is None:
-        raise TypeError("expected a device binding with a _dev attribute, not %s" % type(device).__name__)
-    return dev
-
-
-def _detach(st: _State) -> None:
-    ref, st.device = st.device, None
+def _detach(st: _State) -> bool:
+    """Detach from the device; False if the device is being closed by another
+    thread right now, when the C client must not be freed (the device's free
+    clears its observer in the client)."""
+    ref = st.device
     device = ref() if ref is not None else None
-    if device is None:
-        return
+    if device is None:  # collected: its C device was freed with it
+        st.device = None
+        return True
+    dref = _hals.DeviceRef(device)
+    core = dref.core
+    if core is not None and getattr(core, "closing", False) and not getattr(core, "closed", False):
+        return False
+    if dref.is_open():
+        try:
+            with dref.use() as dev:
+                lib.iotkit_device_ota_attach(dev, ffi.NULL)
+        except IotkitError:  # closing began in between
+            return False
+    st.device = None
     _ATTACHED.pop(device, None)
-    dev = getattr(device, "_dev", None)
-    if dev:  # a closed device has _dev None or NULL: nothing to detach from
-        lib.iotkit_device_ota_attach(dev, ffi.NULL)
+    return True
 
 
 def _free(st: _State) -> None:
     with st.abort_lock:
         if st.ota is None:
             return
-        _detach(st)
+        if not _detach(st):
+            log.debug("OTA client kept: its device is being closed in another thread")
+            _KEPT.append(st)
+            return
         lib.iotkit_ota_free(st.ota)
         st.ota = None
     st.handle = None  # after the free: no callback can run any more
-    st.hal_owner = None
+    st.hal = None
     st.trust = None
 
 
@@ -468,14 +481,14 @@ class Client:
             raise TypeError("trust: expected a TrustStore, not %s" % type(trust).__name__)
         if state_dir is not None:
             hal = _hals.PosixHal(os.fspath(state_dir))
-        hp, hal_owner = _hals.resolve(hal)
+        halref = _hals.resolve(hal)
         self._cb = _Callbacks(self, on_status, on_reboot, fetcher)
         handle = ffi.new_handle(self._cb)
         cfg = ffi.new("iotkit_ota_config_t *")
         lib.iotkit_ota_config_init(cfg)
         strings = [c_str(device_type), c_str(running_version), c_str(ca_file), c_str(psk_identity),
                    c_str(psk_key_hex)]
-        cfg.hal, cfg.trust = hp, trust._ptr
+        cfg.hal, cfg.trust = halref.ptr, trust._ptr
         cfg.device_type, cfg.running_version, cfg.ca_file, cfg.psk_identity, cfg.psk_key_hex = strings
         for name, value in (("chunk_size", chunk_size), ("checkpoint_chunks", checkpoint_chunks),
                             ("max_retries", max_retries), ("retry_base_ms", retry_base_ms),
@@ -491,7 +504,7 @@ class Client:
         out = ffi.new("iotkit_ota_t **")
         self._lock = threading.RLock()
         self._st = _State()
-        self._st.handle, self._st.hal_owner, self._st.trust = handle, hal_owner, trust
+        self._st.handle, self._st.hal, self._st.trust = handle, halref, trust
         with self._calling():
             rc = lib.iotkit_ota_new(cfg, out)
             if strings[4] != ffi.NULL:
@@ -507,26 +520,46 @@ class Client:
     # ------------------------------------------------------------ plumbing --
 
     class _Call:
-        def __init__(self, client: "Client") -> None:
-            self.client = client
+        """One call into the client: its lock, the callback bookkeeping, and
+        the HAL guard (a device's HAL stays open during the call)."""
 
-        def __enter__(self) -> None:
-            self.client._lock.acquire()
-            loc = self.client._cb.local
+        def __init__(self, client: "Client", device: bool = False) -> None:
+            self.client = client
+            self.device = device
+            self.stack = contextlib.ExitStack()
+            self.dev: Any = ffi.NULL
+
+        def __enter__(self) -> Any:
+            c = self.client
+            c._lock.acquire()
+            try:
+                if c._st.hal is not None:
+                    self.stack.enter_context(c._st.hal.use())
+                if self.device:
+                    self.dev = self.stack.enter_context(c._attached().use())
+            except BaseException:
+                self.stack.close()
+                c._lock.release()
+                raise
+            loc = c._cb.local
             loc.depth = getattr(loc, "depth", 0) + 1
+            return self.dev
 
         def __exit__(self, et: Any, ev: Any, tb: Any) -> None:
             cb = self.client._cb
             cb.local.depth -= 1
             exc, cb.exc = (cb.exc, None) if cb.local.depth == 0 else (None, cb.exc)
-            self.client._lock.release()
+            try:
+                self.stack.close()
+            finally:
+                self.client._lock.release()
             if exc is not None:
                 if ev is not None and ev is not exc:
                     raise exc from ev
                 raise exc
 
-    def _calling(self) -> "Client._Call":
-        return Client._Call(self)
+    def _calling(self, device: bool = False) -> "Client._Call":
+        return Client._Call(self, device)
 
     def _ota(self) -> Any:
         if self._st.ota is None:
@@ -556,8 +589,8 @@ class Client:
         and reports a refusal on ``ota/status`` too."""
         data = _bytes(manifest.text if isinstance(manifest, Manifest) else manifest)
         if self._st.device is not None:
-            with self._calling():
-                check(lib.iotkit_device_ota_offer(self._device_ptr(), data, len(data)))
+            with self._calling(device=True) as dev:
+                check(lib.iotkit_device_ota_offer(dev, data, len(data)))
             return
         self._do(lib.iotkit_ota_start, data, len(data))
 
@@ -570,8 +603,8 @@ class Client:
         after the last retry its code with the state still DOWNLOADING (call
         again to resume); :meth:`abort` makes it raise StateError (``IOTKIT_ERR_BUSY``)."""
         if self._st.device is not None:
-            with self._calling():
-                check(lib.iotkit_device_ota_run(self._device_ptr()))
+            with self._calling(device=True) as dev:
+                check(lib.iotkit_device_ota_run(dev))
             return
         self._do(lib.iotkit_ota_run)
 
@@ -628,27 +661,27 @@ class Client:
 
     # -------------------------------------------------------------- device --
 
-    def _device_ptr(self) -> Any:
+    def _attached(self) -> "_hals.DeviceRef":
         ref = self._st.device
         device = ref() if ref is not None else None
-        dev = getattr(device, "_dev", None) if device is not None else None
-        if not dev:
-            raise error_for(lib.IOTKIT_ERR_STATE, "the device this client is attached to is closed")
-        return dev
+        if device is None:
+            raise error_for(lib.IOTKIT_ERR_STATE, "the OTA client is not attached to a device")
+        return _hals.DeviceRef(device)
 
     def attach(self, device: Any) -> None:
-        """Let @p device (any object whose ``_dev`` is the cdata
-        ``iotkit_device_t *``, such as :class:`iotkit.Device`) carry this client:
-        manifests arriving on its ``ota/manifest`` channel start updates and the
-        status is published on ``ota/status``. Then :meth:`start` offers
-        manifests through the device and :meth:`run` runs
-        iotkit_device_ota_run(). Call while the device's loop is stopped. The
-        device keeps the client alive; a closed device must have ``_dev`` None
-        or NULL."""
-        dev = _dev_ptr(device)
+        """Let @p device (an :class:`iotkit.Device`, or any object whose ``_dev``
+        is the cdata ``iotkit_device_t *``) carry this client: manifests
+        arriving on its ``ota/manifest`` channel start updates and the status
+        is published on ``ota/status``. Then :meth:`start` offers manifests
+        through the device and :meth:`run` runs iotkit_device_ota_run(). Call
+        while the device's loop is stopped (not after ``start()``). The device
+        keeps the client alive; closing the client detaches it first."""
+        dref = _hals.DeviceRef(device)
         with self._calling():
-            check(lib.iotkit_device_ota_attach(dev, self._ota()))
-            if self._st.device is not None and self._st.device() is not device:
+            with dref.use() as dev:
+                check(lib.iotkit_device_ota_attach(dev, self._ota()))
+            old = self._st.device() if self._st.device is not None else None
+            if old is not None and old is not device:
                 _detach(self._st)
             self._st.device = weakref.ref(device)
             try:
@@ -657,14 +690,15 @@ class Client:
                 pass
 
     def detach(self) -> None:
-        """Detach from the device (call while its loop is stopped)."""
+        """Detach from the device (call while its loop is stopped); a no-op if not attached."""
         with self._calling():
             _detach(self._st)
 
     def report(self) -> None:
-        """Publish the status on the attached device's ``ota/status`` channel now."""
-        with self._calling():
-            check(lib.iotkit_device_ota_report(self._device_ptr()))
+        """Publish the status on the attached device's ``ota/status`` channel now
+        (StateError if not attached, ConnectionError if the device is offline)."""
+        with self._calling(device=True) as dev:
+            check(lib.iotkit_device_ota_report(dev))
 
     # --------------------------------------------------------------- close --
 

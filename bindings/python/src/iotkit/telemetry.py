@@ -155,8 +155,9 @@ class Batch:
     copies. A batch is not thread-safe: use it from one thread at a time, like a
     list.
 
-    Contract with the Device binding: ``batch._ptr`` is the cdata
-    ``iotkit_telemetry_batch_t *`` the batch owns (freed with
+    Contract with the Device binding: ``batch._ptr`` (also readable as
+    ``batch._iotkit_batch``, the name ``iotkit.Device.send_telemetry`` looks
+    for) is the cdata ``iotkit_telemetry_batch_t *`` the batch owns (freed with
     ``iotkit_telemetry_batch_free()`` when the Batch is garbage-collected or
     :meth:`close` drops it). ``device.py`` passes it to
     ``iotkit_device_send_batch(dev, batch._ptr, format, &seq, &msg_id)``, which
@@ -183,6 +184,12 @@ class Batch:
         if self._ptr is None:
             raise error_for(lib.IOTKIT_ERR_STATE, "the batch is closed")
         return self._ptr
+
+    @property
+    def _iotkit_batch(self) -> Any:
+        """The cdata ``iotkit_telemetry_batch_t *`` under the name the Device
+        binding looks for (``Device.send_telemetry(batch)``); StateError if closed."""
+        return self._check_open()
 
     def add(self, name: str, value: Value, *, unit: Optional[str] = None, ts_ms: Optional[int] = None,
             tags: Optional[Mapping[str, str]] = None) -> "Batch":

@@ -1,7 +1,7 @@
 /* hal.h: the HAL struct (filled by hand for the system random source and wall
- * clock of iotkit.crypto), the POSIX and memory HALs, the simulated boot step.
- * Declared here for crypto, telemetry and OTA; device.h needs the same types:
- * if 10_*.h .. 29_*.h declare them too, keep one copy (cffi refuses two). */
+ * clock of iotkit.crypto; 10_hal.h may declare it opaque before: cffi accepts
+ * the full definition after), the simulated boot step, the memory HAL's test
+ * aids. The shipped HALs' constructors are in 31_hal_shipped.h. */
 typedef struct iotkit_slot_info {
   int active;
   int pending;
@@ -59,37 +59,11 @@ typedef enum iotkit_boot_outcome {
 } iotkit_boot_outcome_t;
 iotkit_err_t iotkit_hal_boot(iotkit_hal_t *hal, uint32_t max_trial_boots, iotkit_boot_outcome_t *outcome);
 
-typedef struct iotkit_hal_posix_config {
-  size_t struct_size;
-  const char *state_dir;
-  uint64_t slot_capacity;
-  iotkit_log_level_t log_level;
-  int log_fd;
-  iotkit_log_cb log_cb;
-  void *log_user;
-} iotkit_hal_posix_config_t;
-void iotkit_hal_posix_config_init(iotkit_hal_posix_config_t *cfg);
-iotkit_err_t iotkit_hal_posix_new(const iotkit_hal_posix_config_t *cfg, iotkit_hal_t **out);
-
-typedef struct iotkit_hal_memory_config {
-  size_t struct_size;
-  uint64_t slot_capacity;
-  uint64_t seed;
-  bool manual_clock;
-  iotkit_log_level_t log_level;
-  iotkit_log_cb log_cb;
-  void *log_user;
-} iotkit_hal_memory_config_t;
-void iotkit_hal_memory_config_init(iotkit_hal_memory_config_t *cfg);
-iotkit_err_t iotkit_hal_memory_new(const iotkit_hal_memory_config_t *cfg, iotkit_hal_t **out);
 iotkit_err_t iotkit_hal_memory_fail_write(iotkit_hal_t *hal, unsigned n);
 iotkit_err_t iotkit_hal_memory_power_cut(iotkit_hal_t *hal);
 iotkit_err_t iotkit_hal_memory_power_restore(iotkit_hal_t *hal);
 iotkit_err_t iotkit_hal_memory_advance(iotkit_hal_t *hal, uint64_t ms);
-const char *iotkit_hal_memory_log(const iotkit_hal_t *hal);
 unsigned iotkit_hal_memory_reboot_count(const iotkit_hal_t *hal);
-
-void iotkit_hal_free(iotkit_hal_t *hal);
 
 /* iotkit._hals: the hand-filled system HAL (os.urandom, time.time, time.monotonic). */
 extern "Python" iotkit_err_t _iotkit_pyhal_random(void *ctx, void *buf, size_t len);
