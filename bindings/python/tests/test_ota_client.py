@@ -552,3 +552,35 @@ def test_interpreter_exit_with_a_live_client(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "Exception" not in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(not hasattr(iotkit, "Device"), reason="iotkit.Device (the Device binding) is not in this build")
+def test_a_manifest_arriving_on_the_device_channel_starts_the_update(key, trust, tmp_path, broker, subscriber):
+    import json as _json
+    p = "iotkit/v1/ota-dev-2/"
+    sub = subscriber(p + "#")  # one subscriber: the fixture's paho clients share one client id
+
+    def on(suffix):
+        return [m[1] for m in sub.messages if m[0] == p + suffix]
+    dev = iotkit.Device("ota-dev-2", broker.uri, state_dir=str(tmp_path / "dev"))
+    try:
+        c = ota.Client(trust, TYPE, "1.0.0", hal=dev, fetcher=Server(), on_reboot=lambda c: False)
+        c.attach(dev)
+        dev.connect()
+        deadline = time.monotonic() + 10
+        while not any(b'"online"' in m for m in on("status")):
+            assert time.monotonic() < deadline
+            dev.poll(0.05)
+        sub.publish(p + "ota/manifest", manifest_for(key).encode(), qos=1)
+        while c.state is not State.DOWNLOADING:
+            assert time.monotonic() < deadline
+            dev.poll(0.05)
+        c.run()
+        assert c.state is State.PENDING
+        c.report()
+        while not any(_json.loads(m)["state"] == "pending" for m in on("ota/status")):
+            assert time.monotonic() < deadline
+            dev.poll(0.05)
+        c.close()  # detaches first
+    finally:
+        dev.close()

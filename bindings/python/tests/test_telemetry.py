@@ -56,6 +56,12 @@ def test_senml_cbor_documented_example():
 def test_the_same_batch_from_points_with_tags():
     assert telemetry.encode(DOC_POINTS, "senml-cbor", seq=42) == DOC_SENML_CBOR
     assert Batch([{"name": "x", "value": 1, "ts_ms": 5}]).points() == [Point("x", 1, None, 5)]
+    assert Batch([{"n": "x", "v": 1.5, "u": "V", "ts": 5, "tags": {"k": "v"}}]).points() == \
+        [Point("x", 1.5, "V", 5, {"k": "v"})]
+    with pytest.raises(TypeError):
+        Batch([{"n": "x", "value": 1, "d": 2}])
+    with pytest.raises(TypeError):
+        Batch([("x", 1)])  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize("fmt,data", [(Format.JSON, DOC_JSON), (Format.SENML_CBOR, DOC_SENML_CBOR)])

@@ -138,11 +138,20 @@ PointLike = Union[Point, Mapping[str, Any]]
 BatchSource = Union["Batch", Mapping[str, Value], Iterable[PointLike]]
 
 
+#: Short keys accepted in point dicts, as in libiotkit's JSON form ("n", "u", "ts", "v", "tags").
+_SHORT = {"n": "name", "u": "unit", "ts": "ts_ms", "v": "value", "tags": "tags"}
+
+
 def _point_from(obj: PointLike) -> Point:
     if isinstance(obj, Point):
         return obj
     if isinstance(obj, Mapping):
-        return Point(**obj)
+        fields = {_SHORT.get(k, k): v for k, v in obj.items()}
+        try:
+            return Point(**fields)
+        except TypeError as e:
+            raise TypeError("a point dict has name (n), value (v), and optionally unit (u), ts_ms (ts), "
+                            "tags: %s" % e) from None
     raise TypeError("expected a Point or a mapping of Point fields, not %s" % type(obj).__name__)
 
 
@@ -150,7 +159,8 @@ class Batch:
     """An ordered list of telemetry points held by libiotkit (``iotkit_telemetry_batch_t``).
 
     Make one from a mapping of names to values (``Batch({"temp": 21.5})``), an
-    iterable of :class:`Point` (or of dicts of Point fields), or empty, then
+    iterable of :class:`Point` (or of dicts of Point fields, with the short
+    keys ``n``, ``v``, ``u``, ``ts`` of the JSON form accepted too), or empty, then
     :meth:`add` more. ``len()``, indexing and iteration give :class:`Point`
     copies. A batch is not thread-safe: use it from one thread at a time, like a
     list.
