@@ -31,7 +31,7 @@ from ._native import c_str, ffi, lib, py_str
 __all__ = ["Hal", "PosixHal", "MemoryHal", "system_hal", "resolve", "HalRef", "DeviceRef"]
 
 
-@ffi.def_extern(error=-24)  # IOTKIT_ERR_INTERNAL if os.urandom fails
+@ffi.def_extern(error=int(lib.IOTKIT_ERR_INTERNAL))  # if os.urandom fails
 def _iotkit_pyhal_random(ctx: Any, buf: Any, length: int) -> int:
     if length:
         ffi.memmove(buf, os.urandom(length), length)

@@ -340,7 +340,7 @@ def _iotkit_pyota_reboot(ota: Any, user: Any) -> bool:
         cb.local.in_cb = False
 
 
-@ffi.def_extern(error=-24)  # IOTKIT_ERR_INTERNAL
+@ffi.def_extern(error=int(lib.IOTKIT_ERR_INTERNAL))
 def _iotkit_pyota_fetch(ctx: Any, url: Any, offset: int, chunk_size: int, sink: Any, sink_ctx: Any) -> int:
     cb: _Callbacks = ffi.from_handle(ctx)
     cb.local.in_cb = True
