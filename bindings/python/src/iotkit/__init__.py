@@ -18,6 +18,8 @@ from .errors import (AlreadyExistsError, AuthenticationError, ConnectionError_, 
                      IotkitError, NotFoundError, QueueFullError, StateError, TimeoutError_, TooLargeError,
                      UnsupportedError, VerificationError)
 
+from . import crypto, ota, telemetry  # noqa: E402,F401 - iotkit.crypto, iotkit.ota, iotkit.telemetry
+
 ConnectionError = ConnectionError_  # noqa: A001 - the family's public name (also a builtins.ConnectionError)
 TimeoutError = TimeoutError_  # noqa: A001 - likewise (also a builtins.TimeoutError)
 
@@ -51,4 +53,5 @@ __all__ = [
     "IotkitError", "ConnectionError", "AuthenticationError", "TimeoutError", "NotFoundError",
     "AlreadyExistsError", "InvalidArgumentError", "VerificationError", "TooLargeError", "StateError",
     "QueueFullError", "UnsupportedError",
+    "crypto", "ota", "telemetry",
 ]
