@@ -19,6 +19,7 @@ from .errors import (AlreadyExistsError, AuthenticationError, ConnectionError_, 
                      UnsupportedError, VerificationError)
 from .device import (FD_READ, FD_WRITE, TLS, CommandError, CommandRequest, Desired, Device, QueueStats,
                      TelemetryStats)
+from . import aio  # noqa: E402 - iotkit.aio.Device
 
 ConnectionError = ConnectionError_  # noqa: A001 - the family's public name (also a builtins.ConnectionError)
 TimeoutError = TimeoutError_  # noqa: A001 - likewise (also a builtins.TimeoutError)
@@ -54,5 +55,5 @@ __all__ = [
     "AlreadyExistsError", "InvalidArgumentError", "VerificationError", "TooLargeError", "StateError",
     "QueueFullError", "UnsupportedError",
     "Device", "TLS", "Desired", "TelemetryStats", "QueueStats", "CommandError", "CommandRequest",
-    "FD_READ", "FD_WRITE",
+    "FD_READ", "FD_WRITE", "aio",
 ]

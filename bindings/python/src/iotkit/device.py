@@ -370,7 +370,7 @@ class _Core:
                 try:
                     tap(*tap_args)
                 except BaseException as exc:  # noqa: B902 - never lost, see capture()
-                    self.capture("internal %s listener" % kind, exc)
+                    self.capture("%s callback" % kind, exc)
             cb = self.callbacks.get(kind)
             if cb is not None:
                 try:
@@ -400,33 +400,14 @@ class _Core:
                 try:
                     handler(req)
                 except BaseException as exc:  # noqa: B902
-                    if not req.done:
-                        _quiet_fail(req, *_command_failure(exc, name))
-                    if not isinstance(exc, Exception):
-                        self.capture("command handler %r" % name, exc)
+                    answer_exception(self, req, exc)
                 return
             try:
                 result = handler(params)
-            except CommandError as exc:
-                _quiet_fail(req, exc.code, exc.message)
+            except BaseException as exc:  # noqa: B902 - a handler raises to fail its command
+                answer_exception(self, req, exc)
                 return
-            except Exception as exc:  # noqa: B902 - a handler raises to fail its command
-                _quiet_fail(req, *_command_failure(exc, name))
-                return
-            except BaseException as exc:  # KeyboardInterrupt, SystemExit: answer, then re-raise
-                _quiet_fail(req, "error", type(exc).__name__)
-                self.capture("command handler %r" % name, exc)
-                return
-            try:
-                req.complete(result)
-            except TypeError as exc:  # not JSON: a bug in the handler, re-raised in the driving thread
-                _quiet_fail(req, "error", "the handler's result is not JSON")
-                self.capture("command handler %r" % name, exc)
-            except errors.TooLargeError:
-                _quiet_fail(req, "too_large", "the result is larger than max_payload")
-            except errors.IotkitError as exc:  # too late (timeout sent) or offline: nothing to answer
-                logger.warning("device %s: the result of command %r (request %r) was not sent: %s",
-                               self.device_id, name, request_id, exc)
+            answer_result(self, req, result)
         finally:
             self.leave()
 
@@ -503,8 +484,33 @@ def _command_failure(exc: BaseException, name: str) -> Tuple[str, str]:
     if isinstance(exc, (ValueError, TypeError, KeyError)):
         logger.debug("command %r failed: %r", name, exc, exc_info=(type(exc), exc, exc.__traceback__))
         return "invalid_params", str(exc) or type(exc).__name__
+    if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit, CancelledError
+        return "error", type(exc).__name__
     logger.error("command handler %r raised", name, exc_info=(type(exc), exc, exc.__traceback__))
     return "error", "%s: %s" % (type(exc).__name__, exc)
+
+
+def answer_exception(core: "_Core", req: CommandRequest, exc: BaseException) -> None:
+    """Fail @p req for the exception its handler raised (see Device.command); an
+    exception that is not an Exception (KeyboardInterrupt...) is re-raised later."""
+    if not req.done:
+        _quiet_fail(req, *_command_failure(exc, req.name))
+    if not isinstance(exc, Exception):
+        core.capture("command handler %r" % req.name, exc)
+
+
+def answer_result(core: "_Core", req: CommandRequest, result: Any) -> None:
+    """Complete @p req with its handler's @p result (see Device.command)."""
+    try:
+        req.complete(result)
+    except TypeError as exc:  # not JSON: a bug in the handler, re-raised in the driving thread
+        _quiet_fail(req, "error", "the handler's result is not JSON")
+        core.capture("command handler %r" % req.name, exc)
+    except errors.TooLargeError:
+        _quiet_fail(req, "too_large", "the result is larger than max_payload")
+    except errors.IotkitError as exc:  # too late (timeout sent), offline, answered already
+        logger.warning("device %s: the result of command %r (request %r) was not sent: %s",
+                       core.device_id, req.name, req.id, exc)
 
 
 def _quiet_fail(req: CommandRequest, code: str, message: str) -> None:
