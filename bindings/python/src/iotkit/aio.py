@@ -49,8 +49,10 @@ import threading
 from typing import (Any, AsyncIterator, Awaitable, Callable, Deque, Dict, List, Mapping, NamedTuple, Optional,
                     Set, Tuple)
 
+from . import _core
 from . import device as _sync
 from . import errors
+from ._log import logger
 from ._native import ffi, lib
 
 __all__ = ["Device", "Message"]
@@ -115,8 +117,10 @@ class Device:
         self.dropped_messages = 0
         """Messages dropped because the queue of :meth:`messages` was full (``queue_size``)."""
         core = self._core
-        for kind, tap in (("connection", self._tap_connection), ("delivery", self._tap_delivery),
-                          ("message", self._tap_message), ("fd", self._tap_fd), ("desired", self._tap_desired)):
+        taps: List[Tuple[str, Callable[..., Any]]] = [
+            ("connection", self._tap_connection), ("delivery", self._tap_delivery), ("message", self._tap_message),
+            ("fd", self._tap_fd), ("desired", self._tap_desired)]
+        for kind, tap in taps:
             core.taps[kind] = tap
             core.sync_c(kind)
 
@@ -292,7 +296,7 @@ class Device:
 
     def _track(self, coro: Awaitable[Any]) -> None:
         assert self._loop is not None
-        task = self._loop.create_task(coro)  # type: ignore[arg-type]
+        task: "asyncio.Task[Any]" = self._loop.create_task(coro)  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -354,7 +358,7 @@ class Device:
         try:
             await self.close()
         except BaseException:  # noqa: B902 - do not hide the exception on its way
-            _sync.logger.exception("device %s: close() while leaving async with on an exception",
+            logger.exception("device %s: close() while leaving async with on an exception",
                                    self._core.device_id)
         self._core.log_pending("the async with-block ended with an exception")
 
@@ -395,7 +399,7 @@ class Device:
             try:
                 await self._blocking_call(self._dev.disconnect)
             except errors.IotkitError as exc:
-                _sync.logger.warning("device %s: disconnect on close: %s", core.device_id, exc)
+                logger.warning("device %s: disconnect on close: %s", core.device_id, exc)
         self._closed = True
         self._stop_driving()
         try:
@@ -504,12 +508,12 @@ class Device:
         try:
             res = fn(req.params)
         except BaseException as exc:  # noqa: B902 - a handler raises to fail its command
-            _sync.answer_exception(core, req, exc)
+            _core.answer_exception(core, req, exc)
             return
         if inspect.isawaitable(res):
             self._track(self._finish_command(req, res))
         else:
-            _sync.answer_result(core, req, res)
+            _core.answer_result(core, req, res)
 
     async def _finish_command(self, req: _sync.CommandRequest, aw: Awaitable[Any]) -> None:
         core = self._core
@@ -517,13 +521,13 @@ class Device:
             result = await aw
         except asyncio.CancelledError:  # the device closes: answer, then end as cancelled
             if not req.done:
-                _sync._quiet_fail(req, "error", "CancelledError: the device closed")
+                _core._quiet_fail(req, "error", "CancelledError: the device closed")
             raise
         except BaseException as exc:  # noqa: B902 - a handler raises to fail its command
-            _sync.answer_exception(core, req, exc)
+            _core.answer_exception(core, req, exc)
             self._wake_up()
             return
-        _sync.answer_result(core, req, result)
+        _core.answer_result(core, req, result)
         self._wake_up()
 
     def remove_command(self, name: str) -> None:
