@@ -320,3 +320,24 @@ def test_command_error_needs_a_code():
     with pytest.raises(TypeError):
         iotkit.CommandError("")
     assert str(iotkit.CommandError("busy", "later")) == "busy: later"
+
+
+def test_refusals_name_the_call_not_an_older_failure():
+    # The C refusals (invalid argument, too large, not connected...) leave the
+    # device's last-error text alone: the detail must not be the connect failure.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        with make(uri="mqtt://127.0.0.1:%d" % s.getsockname()[1], max_payload=10) as d:
+            with pytest.raises(iotkit.ConnectionError) as ei:
+                d.connect()
+            assert "127.0.0.1" in ei.value.detail
+            assert "127.0.0.1" in d.last_error
+            with pytest.raises(iotkit.TooLargeError) as ei:
+                d.send_telemetry(b"x" * 11)
+            assert ei.value.detail == "send_telemetry() of 11 bytes (max_payload 10)"
+            with pytest.raises(iotkit.ConnectionError) as ei:
+                d.publish("a", b"x")
+            assert ei.value.name == "IOTKIT_ERR_NOT_CONNECTED" and "publish() on 'a'" in ei.value.detail
+            with pytest.raises(iotkit.StateError) as ei:
+                d.stop()
+            assert "not running" in ei.value.detail

@@ -30,6 +30,10 @@ from ._log import logger
 from ._native import ffi, lib, py_str
 
 _ERROR_TEXT_SIZE = int(lib.iotkit_limit(4)) or 256  # IOTKIT_LIMIT_ERROR_TEXT_SIZE
+# Codes the device functions return without setting the last-error text (see _Core.error).
+_REFUSALS = frozenset(int(c) for c in (
+    lib.IOTKIT_ERR_INVALID_ARG, lib.IOTKIT_ERR_TOO_LARGE, lib.IOTKIT_ERR_BAD_ENCODING, lib.IOTKIT_ERR_NOT_CONNECTED,
+    lib.IOTKIT_ERR_STATE, lib.IOTKIT_ERR_NOT_FOUND, lib.IOTKIT_ERR_QUEUE_FULL, lib.IOTKIT_ERR_UNSUPPORTED))
 
 class CommandError(Exception):
     """Raise it from a command handler to fail the command with your own ``code``.
@@ -191,12 +195,24 @@ class _Core:
         buf = ffi.new("char[]", _ERROR_TEXT_SIZE)
         return py_str(lib.iotkit_device_last_error(self.dev, buf, _ERROR_TEXT_SIZE))
 
-    def check(self, code: int) -> None:
+    def error(self, code: int, what: str) -> errors.IotkitError:
+        """The exception for @p code of the call described by @p what.
+
+        The device's last-error text is the detail of failures that set it
+        (connect, transport, TLS, queue I/O...). Refusals of arguments or state
+        (invalid argument, too large, not connected, wrong state...) return
+        without writing it, so the text would be an older, unrelated failure:
+        for those the detail names the call instead."""
+        if code in _REFUSALS:
+            return _error(code, what)
+        return _error(code, self.last_error() or what)
+
+    def check(self, code: int, what: str) -> None:
         """Raise a captured callback exception first (it caused what followed), else the C error."""
         if self.errors and not self.background:
             raise self.errors.popleft()
         if code != lib.IOTKIT_OK:
-            raise _error(code, self.last_error())
+            raise self.error(code, what)
 
     def in_own_callback(self) -> bool:
         return self.cb_depth > 0 and self.cb_owner == threading.get_ident()

@@ -355,6 +355,7 @@ class Device:
             raise _error(code, _new_detail(code, device_id, uri, state_dir))
         core.dev = out[0]
         self._core = core
+        self._max_payload = max_payload or int(lib.iotkit_limit(0))  # IOTKIT_LIMIT_MAX_PAYLOAD_DEFAULT
         with _live_lock:
             _live.add(core)
         self._finalizer = weakref.finalize(self, _finalize, core)
@@ -438,7 +439,7 @@ class Device:
             code = lib.iotkit_device_connect(dev)
         finally:
             core.release()
-        core.check(code)
+        core.check(code, "connect()" + self._in_callback_note())
 
     def disconnect(self) -> None:
         """End the session cleanly: publish the offline status, wait (at most
@@ -455,7 +456,7 @@ class Device:
             code = lib.iotkit_device_disconnect(dev)
         finally:
             core.release()
-        core.check(code)
+        core.check(code, "disconnect()" + self._in_callback_note())
 
     def poll(self, timeout: float = 0.1) -> None:
         """Do network work for at most ``timeout`` seconds and run due callbacks in
@@ -477,7 +478,7 @@ class Device:
             code = lib.iotkit_device_poll(dev, ms)
         finally:
             core.release()
-        core.check(code)
+        core.check(code, "poll(%r)" % timeout + self._in_callback_note())
 
     def start(self) -> None:
         """Run the loop in a background thread of the library, which connects (if
@@ -499,7 +500,7 @@ class Device:
         finally:
             core.release()
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error())
+            raise core.error(code, "start(): the loop runs already" if code == lib.IOTKIT_ERR_STATE else "start()")
 
     def stop(self) -> None:
         """Stop the background loop and wait for it (a callback it is running
@@ -518,8 +519,7 @@ class Device:
         finally:
             core.release()
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error() if code != lib.IOTKIT_ERR_STATE else
-                         ("called from inside a callback" if core.in_own_callback() else "the loop is not running"))
+            raise core.error(code, "stop()" + (self._in_callback_note() or ": the loop is not running"))
         if core.errors:
             raise core.errors.popleft()
 
@@ -586,7 +586,7 @@ class Device:
         finally:
             core.release()
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error())
+            raise core.error(code, "send_telemetry() of %d bytes (max_payload %d)" % (len(payload), self._max_payload))
         return int(mid[0])
 
     def _send_batch(self, batch: Any, fmt: int, owner: Any) -> int:
@@ -600,7 +600,7 @@ class Device:
             core.release()
         del owner  # kept alive (it owns the batch) until here
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error())
+            raise core.error(code, "send_telemetry() of a batch")
         return int(mid[0])
 
     def publish(self, suffix: str, payload: Any, qos: int = 1, retain: bool = False) -> int:
@@ -621,7 +621,7 @@ class Device:
         finally:
             core.release()
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error())
+            raise core.error(code, "publish() on %r of %d bytes at qos %r" % (suffix, len(data), qos))
         return int(mid[0])
 
     def subscribe(self, suffix: str, qos: int = 1) -> None:
@@ -640,7 +640,7 @@ class Device:
         finally:
             core.release()
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error())
+            raise core.error(code, "subscribe() to %r at qos %r" % (suffix, qos))
 
     def event(self, type: str, data: Any = None) -> int:  # noqa: A002 - the protocol's name
         """Publish an event ``{"type":type,"ts":N,"data":data}`` on ``events/<type>`` (QoS 1).
@@ -661,7 +661,7 @@ class Device:
         finally:
             core.release()
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error())
+            raise core.error(code, "event() %r" % type)
         return int(mid[0])
 
     # ------------------------------------------------------------ state
@@ -685,7 +685,7 @@ class Device:
         finally:
             core.release()
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error())
+            raise core.error(code, "report() of a %d-byte patch (max_payload %d)" % (len(text), self._max_payload))
 
     @property
     def reported(self) -> Dict[str, Any]:
@@ -698,7 +698,7 @@ class Device:
         finally:
             core.release()
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error())
+            raise core.error(code, "reported")
         try:
             return json.loads(ffi.string(out[0]).decode("utf-8"))
         finally:
@@ -716,7 +716,7 @@ class Device:
         finally:
             core.release()
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error())
+            raise core.error(code, "desired")
         try:
             return Desired(json.loads(ffi.string(out[0]).decode("utf-8")), int(ver[0]))
         finally:
@@ -911,7 +911,7 @@ class Device:
         finally:
             core.release()
         if code != lib.IOTKIT_OK:
-            raise _error(code, core.last_error())
+            raise core.error(code, "telemetry_stats()")
         q = ffi.cast("uint64_t *", ffi.cast("char *", st) + _QUEUE_OFFSET)
         queue = QueueStats(**{_QUEUE_FIELDS[i]: int(q[i]) for i in range(_QUEUE_COUNT)})
         return TelemetryStats(bool(st.durable), int(st.accepted), int(st.sent_live), int(st.sent_backlog),
@@ -947,6 +947,9 @@ class Device:
         finally:
             core.release()
         return None if ms < 0 else ms / 1000.0
+
+    def _in_callback_note(self) -> str:
+        return ": called from inside a callback of this device" if self._core.in_own_callback() else ""
 
     def __repr__(self) -> str:
         core = self._core
