@@ -17,6 +17,9 @@ from ._native import ffi, lib, py_str
 from .errors import (AlreadyExistsError, AuthenticationError, ConnectionError_, InvalidArgumentError,
                      IotkitError, NotFoundError, QueueFullError, StateError, TimeoutError_, TooLargeError,
                      UnsupportedError, VerificationError)
+from .device import (FD_READ, FD_WRITE, TLS, CommandError, CommandRequest, Desired, Device, QueueStats,
+                     TelemetryStats)
+from . import aio  # noqa: E402 - iotkit.aio.Device
 
 from . import crypto, ota, telemetry  # noqa: E402,F401 - iotkit.crypto, iotkit.ota, iotkit.telemetry
 
@@ -54,4 +57,6 @@ __all__ = [
     "AlreadyExistsError", "InvalidArgumentError", "VerificationError", "TooLargeError", "StateError",
     "QueueFullError", "UnsupportedError",
     "crypto", "ota", "telemetry",
+    "Device", "TLS", "Desired", "TelemetryStats", "QueueStats", "CommandError", "CommandRequest",
+    "FD_READ", "FD_WRITE", "aio",
 ]

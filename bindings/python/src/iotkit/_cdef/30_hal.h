@@ -49,6 +49,11 @@ typedef struct iotkit_hal {
   iotkit_err_t (*slot_resume)(void *ctx, int slot);
   iotkit_err_t (*slot_revert)(void *ctx);
   uint64_t (*thread_self)(void *ctx);
+  iotkit_err_t (*cond_new)(void *ctx, void **cond);
+  iotkit_err_t (*cond_wait)(void *ctx, void *cond, void *mutex, uint32_t timeout_ms);
+  void (*cond_broadcast)(void *ctx, void *cond);
+  void (*cond_free)(void *ctx, void *cond);
+  ...; /* fields appended by later versions: the compiler's layout is used */
 } iotkit_hal_t;
 
 void iotkit_hal_init(iotkit_hal_t *hal);
