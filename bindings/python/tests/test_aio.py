@@ -363,3 +363,56 @@ def test_aio_help_reads_well():
         if not name.startswith("_"):
             assert getattr(iotkit.aio.Device, name).__doc__, name
     assert "executor" in iotkit.aio.__doc__ and "add_reader" in iotkit.aio.__doc__
+
+
+class HalfBroker:
+    """A fake MQTT server that accepts one session (CONNACK) and acknowledges nothing,
+    then drops the connection when told: messages stay in flight until then."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.uri = "mqtt://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.conn = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        self.conn, _ = self.sock.accept()
+        self.conn.recv(4096)  # CONNECT
+        self.conn.sendall(b"\x20\x02\x00\x00")  # CONNACK, accepted
+
+    def drop(self):
+        self.thread.join(10)
+        self.conn.close()
+        self.sock.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("durable", [False, True])
+async def test_messages_in_flight_when_the_session_drops(durable):
+    fake = HalfBroker()
+    dev = iotkit.aio.Device("sensor-1", fake.uri, telemetry_durable=durable, auto_reconnect=False)
+    try:
+        await dev.connect()
+        tel = asyncio.ensure_future(dev.send_telemetry(b"in flight"))
+        pub = asyncio.ensure_future(dev.publish("raw", b"in flight", qos=1))
+        await asyncio.sleep(0.2)
+        assert not tel.done() and not pub.done()  # no PUBACK from the fake
+        fake.drop()
+        with pytest.raises(iotkit.ConnectionError):
+            await asyncio.wait_for(pub, 10)  # publish() is not queued: lost with the session
+        if durable:
+            await asyncio.sleep(0.2)
+            assert not tel.done()  # back in the queue: it waits for the next session
+            assert dev.telemetry_stats().queue.pending == 1
+        else:
+            with pytest.raises(iotkit.ConnectionError):
+                await asyncio.wait_for(tel, 10)
+    finally:
+        await dev.close()
+    if durable:
+        with pytest.raises(iotkit.StateError):
+            await tel

@@ -409,3 +409,54 @@ def test_help_reads_well():
     for name in dir(iotkit.Device):
         if not name.startswith("_"):
             assert getattr(iotkit.Device, name).__doc__, name
+
+
+def _libiotkit_path():
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            if "/libiotkit.so" in path:
+                return path
+    pytest.skip("libiotkit.so not found in the process maps")
+
+
+class FakeBatch:
+    """A C telemetry batch made through libiotkit's own batch functions (ABI mode,
+    a second cffi instance), exposed as iotkit.telemetry's batches are: ``_iotkit_batch``."""
+
+    def __init__(self, points):
+        import cffi
+
+        self._ffi = cffi.FFI()
+        self._ffi.cdef("typedef struct iotkit_telemetry_batch iotkit_telemetry_batch_t;"
+                       "int iotkit_telemetry_batch_new(const void *hal, iotkit_telemetry_batch_t **out);"
+                       "void iotkit_telemetry_batch_free(iotkit_telemetry_batch_t *b);"
+                       "int iotkit_telemetry_batch_add_double(iotkit_telemetry_batch_t *b, const char *name,"
+                       " const char *unit, int64_t ts_ms, double value);")
+        self._lib = self._ffi.dlopen(_libiotkit_path())
+        out = self._ffi.new("iotkit_telemetry_batch_t **")
+        assert self._lib.iotkit_telemetry_batch_new(self._ffi.NULL, out) == 0
+        self._b = self._ffi.gc(out[0], self._lib.iotkit_telemetry_batch_free)
+        for name, unit, ts, value in points:
+            assert self._lib.iotkit_telemetry_batch_add_double(self._b, name, unit, ts, value) == 0
+        from iotkit._native import ffi
+
+        self._iotkit_batch = ffi.cast("iotkit_telemetry_batch_t *", int(self._ffi.cast("uintptr_t", self._b)))
+
+
+def test_batch_telemetry_is_encoded_by_the_library_with_a_sequence_number(dev, subscriber):
+    sub = subscriber(P + "telemetry")
+    dev.connect()
+    batch = FakeBatch([(b"temperature", b"Cel", 1764081600000, 21.53)])
+    assert dev.send_telemetry(batch) > 0
+    assert dev.send_telemetry(batch, encoding="senml-json") > 0
+    assert dev.send_telemetry(batch, encoding="senml-cbor") > 0
+    with pytest.raises(iotkit.InvalidArgumentError):
+        dev.send_telemetry(batch, encoding="xml")
+    poll_until(dev, lambda: len(sub.messages) >= 3)
+    first = json.loads(sub.messages[0][1])
+    assert first == {"ver": 1, "seq": first["seq"], "points": [
+        {"n": "temperature", "u": "Cel", "ts": 1764081600000, "d": 21.53}]}
+    senml = json.loads(sub.messages[1][1])
+    assert senml[0]["n"] == "temperature" and senml[0]["v"] == 21.53
+    assert sub.messages[2][1][:1] in (b"\x81", b"\x9f")  # a CBOR array

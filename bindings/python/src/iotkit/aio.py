@@ -107,13 +107,15 @@ class Device:
         self._timer: Optional[asyncio.TimerHandle] = None
         self._blocking = False  # a blocking C call runs in the executor: nobody polls
         self._closed = False
-        self._pending: Dict[int, "asyncio.Future[int]"] = {}
+        # msg id -> (future, whether it is telemetry kept in the durable queue)
+        self._pending: Dict[int, Tuple["asyncio.Future[int]", bool]] = {}
         self._stored: List[_Stored] = []
         self._msgs: Deque[Message] = collections.deque()
         self._wake: Optional[asyncio.Event] = None
         self._tasks: Set["asyncio.Task[Any]"] = set()
         self._on_connection: Optional[Callable[..., Any]] = None
         self._on_desired: Optional[Callable[..., Any]] = None
+        self._durable = self._dev.telemetry_stats().durable
         self.dropped_messages = 0
         """Messages dropped because the queue of :meth:`messages` was full (``queue_size``)."""
         core = self._core
@@ -238,11 +240,12 @@ class Device:
         self._soon(self._delivered, msg_id, err)
 
     def _delivered(self, msg_id: int, err: Optional[errors.IotkitError]) -> None:
-        fut = self._pending.pop(msg_id, None)
-        if fut is not None and not fut.done():
+        entry = self._pending.pop(msg_id, None)
+        if entry is not None and not entry[0].done():
+            fut, queued = entry
             if err is None:
                 fut.set_result(msg_id)
-            elif self._durable():
+            elif queued:
                 self._store(fut)  # kept in the queue: sent again
             else:
                 fut.set_exception(err)
@@ -254,10 +257,10 @@ class Device:
         if not up:
             # Confirmations never outlive their session.
             pending, self._pending = self._pending, {}
-            for fut in pending.values():
+            for fut, queued in pending.values():
                 if fut.done():
                     continue
-                if self._durable():
+                if queued:
                     self._store(fut)
                 else:
                     fut.set_exception(reason or errors.error_for(lib.IOTKIT_ERR_CONNECTION_LOST, "disconnected"))
@@ -301,12 +304,6 @@ class Device:
         task.add_done_callback(self._tasks.discard)
 
     # ------------------------------------------------------------ delivery bookkeeping
-    def _durable(self) -> bool:
-        st = ffi.new("iotkit_device_telemetry_stats_t *")
-        core = self._core
-        return core.dev != ffi.NULL and \
-            lib.iotkit_device_telemetry_stats_sized(core.dev, st, ffi.sizeof(st[0])) == 0 and bool(st.durable)
-
     def _drops(self) -> Tuple[int, int]:
         """(pending, dropped) of the durable queue: dropped counts every record it gave up."""
         q = self._dev.telemetry_stats().queue
@@ -332,26 +329,33 @@ class Device:
             else:
                 fut.set_result(0)
 
-    async def _await_delivery(self, msg_id: int, durable_zero: bool) -> int:
+    async def _await_delivery(self, msg_id: int, telemetry: bool) -> int:
         loop = self._bind()
         fut: "asyncio.Future[int]" = loop.create_future()
-        if msg_id == 0 and durable_zero:
+        queued = telemetry and self._durable
+        if msg_id == 0 and queued:
             self._store(fut)
             self._settle_stored()
         else:
             old = self._pending.get(msg_id)
-            if old is not None and not old.done():  # an id reused before its confirmation: keep it waiting
-                self._store(old)
-            self._pending[msg_id] = fut
+            if old is not None and not old[0].done():  # a 16-bit id reused before its confirmation
+                if old[1]:
+                    self._store(old[0])
+                else:
+                    old[0].set_exception(errors.error_for(lib.IOTKIT_ERR_DELIVERY, "message id %d reused before "
+                                                          "its confirmation came" % msg_id))
+            self._pending[msg_id] = (fut, queued)
         self._arm()  # a send may need the timer (backlog) or writability
         return await fut
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> "Device":
+        """``async with Device(...) as dev:`` connects (see :meth:`connect`)."""
         await self.connect()
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        """Close (see :meth:`close`); if the block raised, a callback exception is logged, not raised over it."""
         if exc_type is None:
             await self.close()
             return
@@ -407,7 +411,7 @@ class Device:
         finally:
             gone = errors.error_for(lib.IOTKIT_ERR_STATE, "device %s closed before the delivery was confirmed"
                                     % core.device_id)
-            for fut in list(self._pending.values()) + [f for f, _ in self._stored]:
+            for fut in [f for f, _ in self._pending.values()] + [f for f, _ in self._stored]:
                 if not fut.done():
                     fut.set_exception(gone)
             self._pending.clear()
@@ -430,7 +434,7 @@ class Device:
         self._raise_pending()
         self._bind()
         msg_id = self._dev.send_telemetry(data, encoding=encoding)
-        return await self._await_delivery(msg_id, durable_zero=True)
+        return await self._await_delivery(msg_id, telemetry=True)
 
     async def publish(self, suffix: str, payload: Any, qos: int = 1, retain: bool = False) -> int:
         """Publish on ``<prefix>/<device id>/<suffix>`` (as :meth:`iotkit.Device.publish`)
@@ -438,14 +442,14 @@ class Device:
         self._raise_pending()
         self._bind()
         msg_id = self._dev.publish(suffix, payload, qos, retain)
-        return await self._await_delivery(msg_id, durable_zero=False)
+        return await self._await_delivery(msg_id, telemetry=False)
 
     async def event(self, type: str, data: Any = None) -> int:  # noqa: A002
         """Publish an event (as :meth:`iotkit.Device.event`) and return its id once delivered."""
         self._raise_pending()
         self._bind()
         msg_id = self._dev.event(type, data)
-        return await self._await_delivery(msg_id, durable_zero=False)
+        return await self._await_delivery(msg_id, telemetry=False)
 
     async def subscribe(self, suffix: str, qos: int = 1) -> None:
         """Subscribe (as :meth:`iotkit.Device.subscribe`); messages arrive in :meth:`messages`."""

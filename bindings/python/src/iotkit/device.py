@@ -218,8 +218,19 @@ class Device:
 
     Log lines of the library go to the :mod:`logging` logger ``"iotkit"``.
 
-    Errors raise the classes of :mod:`iotkit.errors` (``str(exc)`` carries the
-    device's last-error text): see each method.
+    Callbacks (``on_connection``, ``on_message``, ``on_delivery``,
+    ``on_desired``, ``on_fd``, ``on_credentials``, command handlers) run in the
+    thread that calls :meth:`connect`, :meth:`poll`, :meth:`disconnect` or
+    :meth:`close`, or in the background loop's thread after :meth:`start`. An
+    exception a callback raises is never swallowed: it is re-raised by that call
+    (polling), or logged with its traceback and re-raised by :meth:`stop` or
+    :meth:`close` (background loop). :meth:`close` (and ``stop``, ``poll``,
+    ``connect``, ``disconnect``) from inside a callback of the same device raises
+    :class:`~iotkit.StateError` and changes nothing.
+
+    Errors raise the classes of :mod:`iotkit.errors`, with ``.detail`` giving
+    the device's last-error text (for refusals of arguments or state: the call
+    refused): see each method.
     """
 
     def __init__(self, device_id: str, uri: str, *, state_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
@@ -380,9 +391,11 @@ class Device:
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> "Device":
+        """``with Device(...) as dev:`` (does not connect); the block's end calls :meth:`close`."""
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        """Close; if the block raised, a callback exception from close() is logged, not raised over it."""
         if exc_type is None:
             self.close()
             return
