@@ -424,3 +424,35 @@ def test_collected_fleets_are_freed():
     drop(500)
     after = rss_kib()
     assert after - before < 1536, "RSS grew by %d KiB over 500 collected fleets" % (after - before)
+
+
+EXIT_SCRIPT = """
+import logging, sys, threading
+import iotkit
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+f = iotkit.Fleet(sys.argv[1])
+for i in range(100):
+    f.create("exit-%03d" % i)
+kept = [iotkit.Fleet() for _ in range(3)]  # open at exit, never closed
+t = threading.Thread(target=lambda: [f.get("exit-000") for _ in range(100000)], daemon=True)
+t.start()
+print("ok", flush=True)
+"""
+
+
+def test_fleets_open_at_interpreter_exit(tmp_path):
+    db = tmp_path / "exit.db"
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(EXIT_SCRIPT), str(db)], capture_output=True,
+                       text=True, timeout=60, env=dict(os.environ, PYTHONFAULTHANDLER="1"))
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr[-3000:]
+    with iotkit.Fleet(db) as f:
+        assert len(f) == 100
+
+
+def test_error_details_name_the_cause(fleet):
+    e = raises(iotkit.TooLargeError, "IOTKIT_ERR_TOO_LARGE", fleet.create, "d", name="n" * 1000)
+    assert "create 'd'" in e.detail and "name" in e.detail, e.detail
+    e = raises(iotkit.InvalidArgumentError, "IOTKIT_ERR_BAD_ENCODING", fleet.create, "d", attributes=[1])
+    assert "JSON object" in e.detail, e.detail
+    e = raises(iotkit.NotFoundError, "IOTKIT_ERR_NOT_FOUND", fleet.delete, "ghost")
+    assert "ghost" in e.detail

@@ -93,7 +93,9 @@ def _to_ms(dt: _dt.datetime) -> int:
 
 @dataclass(frozen=True)
 class FleetDevice:
-    """A registry record, as read from the database (a snapshot: it does not follow later changes)."""
+    """A registry record, as read from the database (a snapshot: it does not follow later changes).
+
+    Records compare equal field by field; they are not hashable (``attributes`` is a dict)."""
 
     id: str
     """Device id (1..64 bytes of ``[A-Za-z0-9._-]``)."""
