@@ -20,6 +20,7 @@ from .errors import (AlreadyExistsError, AuthenticationError, ConnectionError_, 
 from .device import (FD_READ, FD_WRITE, TLS, CommandError, CommandRequest, Desired, Device, QueueStats,
                      TelemetryStats)
 from . import aio  # noqa: E402 - iotkit.aio.Device
+from .fleet import Fleet, FleetDevice, FleetPage  # noqa: E402
 
 from . import crypto, ota, telemetry  # noqa: E402,F401 - iotkit.crypto, iotkit.ota, iotkit.telemetry
 
@@ -58,5 +59,5 @@ __all__ = [
     "QueueFullError", "UnsupportedError",
     "crypto", "ota", "telemetry",
     "Device", "TLS", "Desired", "TelemetryStats", "QueueStats", "CommandError", "CommandRequest",
-    "FD_READ", "FD_WRITE", "aio",
+    "FD_READ", "FD_WRITE", "aio", "Fleet", "FleetDevice", "FleetPage",
 ]
