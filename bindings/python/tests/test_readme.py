@@ -15,8 +15,8 @@ def readme_blocks():
     return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
-def test_readme_has_both_examples():
-    assert len(readme_blocks()) == 2
+def test_readme_has_the_three_examples():
+    assert len(readme_blocks()) == 3
 
 
 def test_readme_device_example_runs(broker, subscriber, tmp_path):
@@ -38,3 +38,9 @@ def test_readme_asyncio_example_runs(broker, subscriber):
     asyncio.run(asyncio.wait_for(ns["main"](), 30))
     assert sub.wait(1)
     assert sub.messages[0][1] == b'{"temperature":21.5}'
+
+
+def test_readme_fleet_example_runs(tmp_path, capsys):
+    code = "import iotkit\n" + readme_blocks()[2].replace("/var/lib/fleet/registry.db", str(tmp_path / "r.db"))
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "sensor-1 Main hall False None\n"
