@@ -8,7 +8,7 @@
 iotkit_err_t iotkit_jwt_create(const iotkit_jwt_claims_t *claims, iotkit_jwt_alg_t alg, const iotkit_key_t *key,
                                const char *kid, char **token) {
   if (!claims || !key || !token) return IOTKIT_ERR_INVALID_ARG;
-  char *json = cJSON_PrintUnformatted(claims->obj);
+  char *json = iotkit__jwt_json_print(claims->obj);
   if (!json) return IOTKIT_ERR_NOMEM;
   iotkit_err_t rc = iotkit_jws_sign(alg, key, "JWT", kid, json, strlen(json), token);
   cJSON_free(json);

@@ -17,6 +17,10 @@ struct iotkit_jwt_claims {
  */
 cJSON *iotkit__jwt_parse_object(const char *text, size_t len);
 
+/* @p item as compact JSON (cJSON_free it), or NULL without memory. Unlike
+   cJSON_PrintUnformatted, integers from 1e15 to 2^53 keep every digit. */
+char *iotkit__jwt_json_print(const cJSON *item);
+
 /* Wrap a parsed JSON object into a claims handle (takes obj, also on failure). */
 iotkit_err_t iotkit__jwt_claims_wrap(cJSON *obj, iotkit_jwt_claims_t **out);
 

@@ -1,4 +1,5 @@
 /* The JWT claims set: a JSON object held in cJSON. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/util.h"
@@ -42,6 +43,45 @@ static iotkit_err_t put(iotkit_jwt_claims_t *c, const char *name, cJSON *item) {
 }
 
 #define IOTKIT__NAME_OK(c, name) ((c) && (name) && *(name))
+
+/* Integral numbers of 15 digits and more as exact raw text: cJSON prints numbers
+   with 15 significant digits, which changes integer claims between 1e15 and 2^53. */
+static bool exact_integers(cJSON *item) {
+  for (cJSON *c = item->child; c; c = c->next) {
+    double v = cJSON_IsNumber(c) ? c->valuedouble : 0;
+    double mag = v < 0 ? -v : v;
+    if (mag >= 1e15 && mag <= 9007199254740992.0 && (double)(long long)v == v) {
+      char text[32];
+      snprintf(text, sizeof text, "%lld", (long long)c->valuedouble);
+      cJSON *raw = cJSON_CreateRaw(text);
+      if (raw) { /* the member name moves to the replacement (ViaPointer keeps none) */
+        raw->string = c->string;
+        raw->type |= c->type & cJSON_StringIsConst;
+        c->string = NULL;
+      }
+      if (!raw || !cJSON_ReplaceItemViaPointer(item, c, raw)) {
+        cJSON_Delete(raw);
+        return false;
+      }
+      c = raw;
+    } else if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !exact_integers(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+char *iotkit__jwt_json_print(const cJSON *item) {
+  /* a lone number is printed through an array holding it, so the rule above applies */
+  cJSON *copy = cJSON_Duplicate(item, true);
+  cJSON *holder = copy && cJSON_IsNumber(copy) ? cJSON_CreateArray() : NULL;
+  if (holder) cJSON_AddItemToArray(holder, copy);
+  char *json = copy && exact_integers(holder ? holder : copy) ? cJSON_PrintUnformatted(holder ? holder->child : copy)
+                                                               : NULL;
+  cJSON_Delete(holder ? holder : copy);
+  return json;
+}
+
 
 iotkit_err_t iotkit_jwt_claims_set_string(iotkit_jwt_claims_t *c, const char *name, const char *value) {
   if (!IOTKIT__NAME_OK(c, name) || !value) return IOTKIT_ERR_INVALID_ARG;
@@ -107,7 +147,7 @@ iotkit_err_t iotkit_jwt_claims_get_json(const iotkit_jwt_claims_t *c, const char
   if (!IOTKIT__NAME_OK(c, name) || !json) return IOTKIT_ERR_INVALID_ARG;
   const cJSON *it = find(c, name);
   if (!it) return IOTKIT_ERR_NOT_FOUND;
-  char *text = cJSON_PrintUnformatted(it);
+  char *text = iotkit__jwt_json_print(it);
   if (!text) return IOTKIT_ERR_NOMEM;
   /* cJSON allocates with its hooks (malloc by default); hand out memory iotkit_free() can release. */
   char *copy = iotkit__strdup(text);

@@ -63,7 +63,13 @@ static bool flushed(iotkit_device_t *dev) {
 iotkit_err_t iotkit_device_connect(iotkit_device_t *dev) {
   if (!dev) return IOTKIT_ERR_INVALID_ARG;
   /* From a callback the transport is inside one of its own calls: no re-entry. */
-  if (dev->running || iotkit__device_in_callback(dev) || iotkit_device_is_connected(dev)) return IOTKIT_ERR_STATE;
+  if (dev->running || iotkit__device_in_callback(dev) || iotkit_device_is_connected(dev)) {
+    iotkit__device_set_error(dev, "connect refused: %s",
+                             dev->running                        ? "the background loop runs (it connects by itself)"
+                             : iotkit_device_is_connected(dev) ? "already connected"
+                                                                 : "called from a callback of this device");
+    return IOTKIT_ERR_STATE;
+  }
   iotkit__device_desired_restore(dev);
 
   char ep[300];
@@ -142,6 +148,7 @@ static iotkit_err_t send_on(iotkit_device_t *dev, const char *channel, const voi
   bool up = dev->connected;
   if (up) dev->outstanding++; /* before send(): its confirmation may come first */
   iotkit__device_unlock(dev);
+  /* the last error keeps saying why the session ended, which is what explains this */
   if (!up) return IOTKIT_ERR_NOT_CONNECTED;
 
   iotkit_message_t msg = {.channel = channel, .payload = payload, .len = len, .qos = qos, .retain = retain};
@@ -196,9 +203,16 @@ iotkit_err_t iotkit__device_send_own(iotkit_device_t *dev, const char *channel, 
   return send_on(dev, channel, payload, len, 1, retain, true, NULL);
 }
 
-static iotkit_err_t check_payload(const iotkit_device_t *dev, const void *payload, size_t len) {
-  if (!payload && len) return IOTKIT_ERR_INVALID_ARG;
-  if (len > dev->max_payload) return IOTKIT_ERR_TOO_LARGE;
+/* A refusal says so in the last error, so that it never shows an older, unrelated text. */
+static iotkit_err_t check_payload(iotkit_device_t *dev, const void *payload, size_t len) {
+  if (!payload && len) {
+    iotkit__device_set_error(dev, "refused: a payload of %zu bytes without data", len);
+    return IOTKIT_ERR_INVALID_ARG;
+  }
+  if (len > dev->max_payload) {
+    iotkit__device_set_error(dev, "refused: a payload of %zu bytes exceeds max_payload (%zu)", len, dev->max_payload);
+    return IOTKIT_ERR_TOO_LARGE;
+  }
   return IOTKIT_OK;
 }
 

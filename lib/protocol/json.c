@@ -11,8 +11,10 @@ cJSON *iotkit__json_parse(const void *buf, size_t len) {
   const char *end = NULL;
   cJSON *v = cJSON_ParseWithLengthOpts(buf, len, &end, false);
   if (!v) return NULL;
-  /* cJSON stops after the value and any whitespace: anything else left is not JSON. */
-  if (end != (const char *)buf + len) {
+  /* cJSON stops right after the value: trailing JSON whitespace is allowed, anything else is not JSON. */
+  const char *stop = (const char *)buf + len;
+  while (end < stop && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) end++;
+  if (end != stop) {
     cJSON_Delete(v);
     return NULL;
   }

@@ -242,3 +242,31 @@ Test(jwt, alg_names) {
   cr_assert_str_eq(iotkit_jwt_alg_name(IOTKIT_JWT_RS256), "RS256");
   cr_assert_str_eq(iotkit_jwt_alg_name((iotkit_jwt_alg_t)0), "?");
 }
+
+/* Integer claims are exact up to 2^53, also where cJSON's 15 printed digits are not enough. */
+Test(jwt, integer_claims_up_to_2_53_are_exact) {
+  static const int64_t values[] = {(INT64_C(1) << 53) - 1, INT64_C(1) << 53, -((INT64_C(1) << 53) - 1),
+                                   INT64_C(1000000000000001), INT64_C(123456789012345678) / 100};
+  iotkit_key_t *k = rfc8037_key(true);
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+    iotkit_jwt_claims_t *c = NULL;
+    cr_assert_eq(iotkit_jwt_claims_new(&c), IOTKIT_OK);
+    cr_assert_eq(iotkit_jwt_claims_set_int(c, "n", values[i]), IOTKIT_OK);
+    cr_assert_eq(iotkit_jwt_claims_set_json(c, "nested", "{\"m\":[4503599627370497]}"), IOTKIT_OK);
+    cr_assert_eq(iotkit_jwt_claims_set_int(c, "exp", 2000), IOTKIT_OK);
+    char *token = NULL;
+    cr_assert_eq(iotkit_jwt_create(c, IOTKIT_JWT_EDDSA, k, NULL, &token), IOTKIT_OK);
+    iotkit_jwt_verify_opts_t o;
+    verify_opts(&o, IOTKIT_JWT_EDDSA, k, 1000);
+    iotkit_jwt_claims_t *got = NULL;
+    cr_assert_eq(iotkit_jwt_verify(token, &o, &got), IOTKIT_OK);
+    int64_t n = 0;
+    iotkit_err_t gr = iotkit_jwt_claims_get_int(got, "n", &n);
+    cr_assert_eq(gr, IOTKIT_OK, "claim %zu: %s", i, iotkit_err_name(gr));
+    cr_assert_eq(n, values[i], "claim %zu: %lld became %lld", i, (long long)values[i], (long long)n);
+    iotkit_free(token);
+    iotkit_jwt_claims_free(c);
+    iotkit_jwt_claims_free(got);
+  }
+  iotkit_key_free(k);
+}

@@ -80,6 +80,7 @@ Test(device_io, connect_runs_connection_callback_before_returning) {
 Test(device_io, connect_twice_is_state_error) {
   iotkit_device_t *dev = device_fixture_connect(&fx);
   cr_assert_eq(iotkit_device_connect(dev), IOTKIT_ERR_STATE);
+  cr_assert(device_fixture_error_has(dev, "connect refused: already connected"));
   iotkit_device_free(dev);
 }
 
@@ -102,6 +103,23 @@ Test(device_io, send_while_not_connected) {
   fx.cfg.telemetry_durable = false; /* with the durable queue it is stored instead */
   cr_assert_eq(iotkit_device_new(&fx.cfg, &dev), IOTKIT_OK);
   cr_assert_eq(iotkit_device_send_telemetry(dev, "x", 1, NULL), IOTKIT_ERR_NOT_CONNECTED);
+  iotkit_device_free(dev);
+}
+
+/* A refusal replaces the last error: it never shows an older, unrelated failure. */
+Test(device_io, refusals_replace_an_older_error) {
+  fx.cfg.uri = "loop://local?refuse=1";
+  fx.cfg.max_payload = 16;
+  fx.cfg.telemetry_durable = false;
+  iotkit_device_t *dev = NULL;
+  cr_assert_eq(iotkit_device_new(&fx.cfg, &dev), IOTKIT_OK);
+  cr_assert_eq(iotkit_device_connect(dev), IOTKIT_ERR_CONNECT);
+  cr_assert(device_fixture_error_has(dev, "cannot connect"));
+  char buf[17] = {0};
+  cr_assert_eq(iotkit_device_send_telemetry(dev, buf, 17, NULL), IOTKIT_ERR_TOO_LARGE);
+  cr_assert(device_fixture_error_has(dev, "refused: a payload of 17 bytes exceeds max_payload (16)"));
+  cr_assert_eq(iotkit_device_send_telemetry(dev, NULL, 3, NULL), IOTKIT_ERR_INVALID_ARG);
+  cr_assert(device_fixture_error_has(dev, "refused: a payload of 3 bytes without data"));
   iotkit_device_free(dev);
 }
 

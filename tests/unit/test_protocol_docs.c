@@ -377,3 +377,19 @@ Test(protocol_docs, ota_status_parse_bad_documents) {
   cr_assert_eq(iotkit_protocol_ota_status_parse(ota_doc, strlen(ota_doc), NULL), IOTKIT_ERR_INVALID_ARG);
   cr_assert_eq(((unsigned char *)&r)[0], 0x5a, "output touched on failure");
 }
+
+/* JSON text may end in JSON whitespace (a file read with its newline); other trailing bytes are refused. */
+Test(protocol_docs, trailing_whitespace_is_json_other_trailing_bytes_are_not) {
+  char *out = NULL;
+  cr_assert_eq(iotkit_protocol_reported_build("{\"a\":1} \t\r\n", 5, &out), IOTKIT_OK);
+  cr_assert(strstr(out, "\"a\":1"), "%s", out);
+  iotkit_free(out);
+  out = NULL;
+  cr_assert_eq(iotkit_json_merge_patch("{\"a\":1}\n", "{\"b\":2}\n", &out), IOTKIT_OK);
+  cr_assert_str_eq(out, "{\"a\":1,\"b\":2}");
+  iotkit_free(out);
+  out = (char *)"untouched";
+  cr_assert_eq(iotkit_protocol_reported_build("{} \v", 0, &out), IOTKIT_ERR_BAD_ENCODING); /* \v is not JSON whitespace */
+  cr_assert_eq(iotkit_protocol_reported_build("{}\n}", 0, &out), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_str_eq(out, "untouched");
+}

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import itertools
 import threading
 import time
 from typing import List, Optional, Tuple
@@ -15,6 +16,7 @@ from typing import List, Optional, Tuple
 import pytest
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+_SUB_IDS = itertools.count(1)
 
 
 def free_port() -> int:
@@ -95,7 +97,7 @@ class Subscriber:
 
         self.messages: List[Tuple[str, bytes, int, bool]] = []
         self._cv = threading.Condition()
-        self._client = mqtt.Client(client_id="py-sub-%d" % os.getpid(), protocol=mqtt.MQTTv311)
+        self._client = mqtt.Client(client_id="py-sub-%d-%d" % (os.getpid(), next(_SUB_IDS)), protocol=mqtt.MQTTv311)
         subscribed = threading.Event()
         self._client.on_message = self._on_message
         self._client.on_subscribe = lambda *a: subscribed.set()

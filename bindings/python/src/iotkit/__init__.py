@@ -17,6 +17,12 @@ from ._native import ffi, lib, py_str
 from .errors import (AlreadyExistsError, AuthenticationError, ConnectionError_, InvalidArgumentError,
                      IotkitError, NotFoundError, QueueFullError, StateError, TimeoutError_, TooLargeError,
                      UnsupportedError, VerificationError)
+from .device import (FD_READ, FD_WRITE, TLS, CommandError, CommandRequest, Desired, Device, QueueStats,
+                     TelemetryStats)
+from . import aio  # noqa: E402 - iotkit.aio.Device
+from .fleet import Fleet, FleetDevice, FleetPage  # noqa: E402
+
+from . import crypto, ota, telemetry  # noqa: E402,F401 - iotkit.crypto, iotkit.ota, iotkit.telemetry
 
 ConnectionError = ConnectionError_  # noqa: A001 - the family's public name (also a builtins.ConnectionError)
 TimeoutError = TimeoutError_  # noqa: A001 - likewise (also a builtins.TimeoutError)
@@ -51,4 +57,7 @@ __all__ = [
     "IotkitError", "ConnectionError", "AuthenticationError", "TimeoutError", "NotFoundError",
     "AlreadyExistsError", "InvalidArgumentError", "VerificationError", "TooLargeError", "StateError",
     "QueueFullError", "UnsupportedError",
+    "crypto", "ota", "telemetry",
+    "Device", "TLS", "Desired", "TelemetryStats", "QueueStats", "CommandError", "CommandRequest",
+    "FD_READ", "FD_WRITE", "aio", "Fleet", "FleetDevice", "FleetPage",
 ]
