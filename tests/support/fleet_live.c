@@ -198,15 +198,23 @@ int fleet_live_transitions(fleet_live_t *fx, const char *id) {
   return n;
 }
 
+/* The callback runs after the presence view has changed, so the reason is waited for. */
 const char *fleet_live_last_reason(fleet_live_t *fx, const char *id) {
   static char reason[32];
-  reason[0] = '\0';
-  pthread_mutex_lock(&fx->mu);
-  for (int i = 0; i < fx->n_statuses; i++)
-    if (strcmp(fx->statuses[i].id, id) == 0 && !fx->statuses[i].online)
-      snprintf(reason, sizeof reason, "%s", fx->statuses[i].reason);
-  pthread_mutex_unlock(&fx->mu);
-  return reason;
+  uint64_t end = test_now_ms() + FLEET_LIVE_WAIT_MS;
+  for (;;) {
+    bool offline = false;
+    reason[0] = '\0';
+    pthread_mutex_lock(&fx->mu);
+    for (int i = 0; i < fx->n_statuses; i++)
+      if (strcmp(fx->statuses[i].id, id) == 0) {
+        offline = !fx->statuses[i].online;
+        if (offline) snprintf(reason, sizeof reason, "%s", fx->statuses[i].reason);
+      }
+    pthread_mutex_unlock(&fx->mu);
+    if (offline || test_now_ms() >= end) return reason;
+    test_msleep(5);
+  }
 }
 
 int fleet_live_count(fleet_live_t *fx, const int *counter) {

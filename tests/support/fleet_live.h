@@ -74,7 +74,8 @@ bool fleet_live_wait_online(fleet_live_t *fx, const char *id, bool online);
 bool fleet_live_online(fleet_live_t *fx, const char *id);
 /* Number of status transitions recorded for @p id (NULL: all). */
 int fleet_live_transitions(fleet_live_t *fx, const char *id);
-/* The reason of the last transition of @p id to offline ("" if none). */
+/* The reason of the last transition of @p id to offline, waiting (FLEET_LIVE_WAIT_MS) until the
+   last callback for @p id says offline, since it runs after the view changed ("" if none came). */
 const char *fleet_live_last_reason(fleet_live_t *fx, const char *id);
 /* A counter of fx, read under its lock. */
 int fleet_live_count(fleet_live_t *fx, const int *counter);
