@@ -121,9 +121,11 @@ int cmd_fleet_list(int argc, char **argv) {
     code = fleet_cli_print_json(root);
     root = NULL;
   } else if (code == CLI_EXIT_OK) {
-    fleet_table_print(&t, "\n", 0);
+    if (total == 0)
+      printf("(no devices)\n");
+    else
+      fleet_table_print(&t, "\n", 0);
     if (next) printf("(more: --after %s)\n", next);
-    else if (total == 0) printf("(no devices)\n");
   }
   cJSON_Delete(root);
   free(next);
