@@ -135,7 +135,7 @@ int cmd_fleet_within(int argc, char **argv) {
       cJSON *o = cJSON_CreateObject();
       if (!o) break;
       cJSON_AddStringToObject(o, "id", near[i].device_id);
-      cJSON_AddNumberToObject(o, "distance_m", near[i].distance_m);
+      fleet_cli_add_number(o, "distance_m", near[i].distance_m);
       cJSON_AddItemToObject(o, "location", fleet_cli_location_json(&near[i].location));
       cJSON_AddItemToArray(a, o);
     }
@@ -192,11 +192,11 @@ int cmd_fleet_history(int argc, char **argv) {
     for (size_t i = 0; a && i < n; i++) {
       cJSON *o = cJSON_CreateObject();
       if (!o) break;
-      cJSON_AddNumberToObject(o, "ts_ms", (double)s[i].ts_ms);
-      cJSON_AddNumberToObject(o, "min", s[i].min);
-      cJSON_AddNumberToObject(o, "max", s[i].max);
-      cJSON_AddNumberToObject(o, "mean", s[i].mean);
-      cJSON_AddNumberToObject(o, "count", (double)s[i].count);
+      fleet_cli_add_number(o, "ts_ms", (double)s[i].ts_ms);
+      fleet_cli_add_number(o, "min", s[i].min);
+      fleet_cli_add_number(o, "max", s[i].max);
+      fleet_cli_add_number(o, "mean", s[i].mean);
+      fleet_cli_add_number(o, "count", (double)s[i].count);
       cJSON_AddItemToArray(a, o);
     }
     code = fleet_cli_print_json(a);

@@ -149,16 +149,16 @@ static int show_json(fleet_cli_t *c, const iotkit_fleet_device_t *d, const iotki
   }
   cJSON_AddBoolToObject(p, "online", pr->online);
   cJSON_AddBoolToObject(p, "stale", pr->stale);
-  cJSON_AddNumberToObject(p, "last_seen_ms", (double)pr->last_seen_ms);
+  fleet_cli_add_number(p, "last_seen_ms", (double)pr->last_seen_ms);
   if (pr->status_ts_ms == IOTKIT_PROTOCOL_NO_TS)
     cJSON_AddNullToObject(p, "status_ts_ms");
   else
-    cJSON_AddNumberToObject(p, "status_ts_ms", (double)pr->status_ts_ms);
+    fleet_cli_add_number(p, "status_ts_ms", (double)pr->status_ts_ms);
   if (state)
     cJSON_AddRawToObject(o, "state", state);
   else
     cJSON_AddNullToObject(o, "state");
-  cJSON_AddNumberToObject(o, "state_ts_ms", (double)state_ts);
+  fleet_cli_add_number(o, "state_ts_ms", (double)state_ts);
   cJSON_AddItemToObject(o, "latest", fleet_cli_points_json(latest));
   if (loc)
     cJSON_AddItemToObject(o, "location", fleet_cli_location_json(loc));

@@ -66,7 +66,9 @@ void fleet_cli_join_tags(const iotkit_fleet_device_t *d, char *buf, size_t cap);
 /* Control characters (which could move a terminal's cursor or recolour it) become '?', in place. */
 void fleet_cli_sanitize(char *s);
 
-/* JSON pieces (NULL on allocation failure). */
+/* JSON pieces (NULL on allocation failure). A number written so that it reads back exactly (null if not finite). */
+cJSON *fleet_cli_number(double v);
+cJSON *fleet_cli_add_number(cJSON *o, const char *name, double v);
 cJSON *fleet_cli_device_json(const iotkit_fleet_device_t *d);
 cJSON *fleet_cli_location_json(const iotkit_location_t *loc);
 cJSON *fleet_cli_points_json(const iotkit_telemetry_batch_t *b);

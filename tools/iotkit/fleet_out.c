@@ -1,5 +1,6 @@
 /* Output of `iotkit fleet ...`: times, values, JSON pieces and the human table. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,26 @@ void fleet_cli_join_tags(const iotkit_fleet_device_t *d, char *buf, size_t cap) 
 
 /* -------------------------------------------------------------- JSON -- */
 
+/* cJSON prints a double with 15 digits when that reads back within an epsilon, which can
+   change its last bit (48.870000000000005 becomes 48.87): write the shortest text that reads
+   back exactly instead. */
+cJSON *fleet_cli_number(double v) {
+  if (!isfinite(v)) return cJSON_CreateNull();
+  char buf[40];
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v) break;
+  }
+  return cJSON_CreateRaw(buf);
+}
+
+cJSON *fleet_cli_add_number(cJSON *o, const char *name, double v) {
+  cJSON *n = fleet_cli_number(v);
+  if (n && cJSON_AddItemToObject(o, name, n)) return n;
+  cJSON_Delete(n);
+  return NULL;
+}
+
 cJSON *fleet_cli_device_json(const iotkit_fleet_device_t *d) {
   cJSON *o = cJSON_CreateObject();
   cJSON *tags = NULL;
@@ -68,9 +89,9 @@ cJSON *fleet_cli_device_json(const iotkit_fleet_device_t *d) {
             cJSON_AddStringToObject(o, "type", d->type) && (tags = cJSON_AddArrayToObject(o, "tags")) != NULL &&
             /* Stored as given and checked to be one JSON object when it was: kept byte for byte. */
             cJSON_AddRawToObject(o, "attributes", d->attributes) &&
-            cJSON_AddNumberToObject(o, "created_ms", (double)d->created_ms) &&
-            cJSON_AddNumberToObject(o, "updated_ms", (double)d->updated_ms) &&
-            cJSON_AddNumberToObject(o, "last_seen_ms", (double)d->last_seen_ms) &&
+            fleet_cli_add_number(o, "created_ms", (double)d->created_ms) &&
+            fleet_cli_add_number(o, "updated_ms", (double)d->updated_ms) &&
+            fleet_cli_add_number(o, "last_seen_ms", (double)d->last_seen_ms) &&
             cJSON_AddBoolToObject(o, "online", d->online);
   for (size_t i = 0; ok && i < d->tag_count; i++) {
     cJSON *t = cJSON_CreateString(d->tags[i]);
@@ -83,10 +104,10 @@ cJSON *fleet_cli_device_json(const iotkit_fleet_device_t *d) {
 
 cJSON *fleet_cli_location_json(const iotkit_location_t *loc) {
   cJSON *o = cJSON_CreateObject();
-  bool ok = o && cJSON_AddNumberToObject(o, "lat", loc->latitude) && cJSON_AddNumberToObject(o, "lon", loc->longitude) &&
-            (!loc->has_altitude || cJSON_AddNumberToObject(o, "alt", loc->altitude)) &&
-            (!loc->has_accuracy || cJSON_AddNumberToObject(o, "acc", loc->accuracy_m)) &&
-            cJSON_AddNumberToObject(o, "ts_ms", (double)loc->ts_ms);
+  bool ok = o && fleet_cli_add_number(o, "lat", loc->latitude) && fleet_cli_add_number(o, "lon", loc->longitude) &&
+            (!loc->has_altitude || fleet_cli_add_number(o, "alt", loc->altitude)) &&
+            (!loc->has_accuracy || fleet_cli_add_number(o, "acc", loc->accuracy_m)) &&
+            fleet_cli_add_number(o, "ts_ms", (double)loc->ts_ms);
   if (ok) return o;
   cJSON_Delete(o);
   return NULL;
@@ -94,8 +115,8 @@ cJSON *fleet_cli_location_json(const iotkit_location_t *loc) {
 
 static cJSON *point_value_json(const iotkit_telemetry_point_t *p) {
   switch (p->type) {
-  case IOTKIT_TELEMETRY_DOUBLE: return cJSON_CreateNumber(p->value.d);
-  case IOTKIT_TELEMETRY_INT: return cJSON_CreateNumber((double)p->value.i);
+  case IOTKIT_TELEMETRY_DOUBLE: return fleet_cli_number(p->value.d);
+  case IOTKIT_TELEMETRY_INT: return fleet_cli_number((double)p->value.i);
   case IOTKIT_TELEMETRY_BOOL: return cJSON_CreateBool(p->value.b);
   default: return cJSON_CreateString(p->value.s ? p->value.s : "");
   }
@@ -113,7 +134,7 @@ cJSON *fleet_cli_points_json(const iotkit_telemetry_batch_t *b) {
     bool ok = o && v && cJSON_AddStringToObject(o, "name", p.name) && cJSON_AddItemToObject(o, "value", v);
     if (!ok) cJSON_Delete(v);
     ok = ok && (p.unit ? cJSON_AddStringToObject(o, "unit", p.unit) != NULL : cJSON_AddNullToObject(o, "unit") != NULL) &&
-         cJSON_AddNumberToObject(o, "ts_ms", (double)p.ts_ms) && cJSON_AddItemToArray(a, o);
+         fleet_cli_add_number(o, "ts_ms", (double)p.ts_ms) && cJSON_AddItemToArray(a, o);
     if (!ok) {
       cJSON_Delete(o);
       cJSON_Delete(a);
