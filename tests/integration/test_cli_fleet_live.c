@@ -5,8 +5,6 @@
    redrawn table (stdout a pty), a device going online and offline, SIGINT and
    SIGTERM ending it with exit 0 and the terminal restored. */
 #include <criterion/criterion.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -161,29 +159,11 @@ Test(cli_fleet_live, locate_track_within_history_show) {
 
 /* ---------------------------------------------------------- watch -- */
 
-static void slurp(const char *path, char *buf, size_t cap) {
-  buf[0] = '\0';
-  FILE *f = fopen(path, "r");
-  if (!f) return;
-  size_t n = fread(buf, 1, cap - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-}
-
 /* Start `iotkit fleet watch ARGS` with stdout and stderr going to files (not a terminal). */
 static pid_t spawn_watch(const char *const *args) {
-  pid_t pid = fork();
-  cr_assert_neq(pid, -1);
-  if (pid == 0) {
-    int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(127);
-    char *argv[24] = {(char *)CLI, "fleet", "watch"};
-    for (int i = 0; args[i] && i < 20; i++) argv[i + 3] = (char *)args[i];
-    execv(CLI, argv);
-    _exit(127);
-  }
-  return pid;
+  const char *argv[24] = {"fleet", "watch"};
+  for (int i = 0; args[i] && i < 20; i++) argv[i + 2] = args[i];
+  return cli_spawn(CLI, argv, out_path, err_path);
 }
 
 static char text[1 << 20];
@@ -192,14 +172,14 @@ static char text[1 << 20];
 static size_t wait_file(const char *needle, size_t from) {
   uint64_t end = test_now_ms() + WAIT_MS;
   for (;;) {
-    slurp(out_path, text, sizeof text);
+    cli_slurp(out_path, text, sizeof text);
     const char *hit = strlen(text) > from ? strstr(text + from, needle) : NULL;
     if (hit) return (size_t)(hit - text) + strlen(needle);
     if (test_now_ms() >= end) break;
     test_msleep(10);
   }
   char err[4096];
-  slurp(err_path, err, sizeof err);
+  cli_slurp(err_path, err, sizeof err);
   cr_assert_fail("'%s' not in the watch output:\n%s\nstderr: %s", needle, text, err);
   return 0;
 }
@@ -232,11 +212,11 @@ static void watch_plain_with_signal(int sig) {
   at = wait_file(" d1 offline (disconnect)\n", at);
   cr_assert_eq(kill(pid, sig), 0);
   cr_assert_eq(wait_exit(pid), 0);
-  slurp(out_path, text, sizeof text);
+  cli_slurp(out_path, text, sizeof text);
   cr_assert(strstr(text + at, "watch stopped (1 devices)\n"), "%s", text);
   cr_assert_null(strchr(text, '\033'), "no escape sequences when stdout is not a terminal: %s", text);
   char err[4096];
-  slurp(err_path, err, sizeof err);
+  cli_slurp(err_path, err, sizeof err);
   cr_assert_str_eq(err, "");
   /* The watch's fleet wrote what it saw: the device is offline, and was seen. */
   cr_assert_eq(FLEET("show", "d1", "--db", fx.db, "--json"), 0, "%s", r.err);
