@@ -376,6 +376,13 @@ Test(cli_fleet, default_database_without_db) {
   cr_assert_str_eq(ids, "d2");
 }
 
+Test(cli_fleet, empty_db_path_is_1) {
+  cr_assert_eq(FLEET("create", "d1", "--db", ""), 1);
+  cr_assert_str_eq(r.err, "iotkit: fleet create: --db wants a path (or :memory:)\nTry 'iotkit help'.\n");
+  cr_assert_eq(FLEET("list", "--db"), 1);
+  cr_assert_str_eq(r.err, "iotkit: option '--db' needs a value\nTry 'iotkit help'.\n");
+}
+
 Test(cli_fleet, corrupt_database_is_8) {
   FILE *f = fopen(db, "wb");
   cr_assert_not_null(f);

@@ -66,10 +66,10 @@ static iotkit_err_t make_hal(iotkit_hal_t **out) {
 
 int fleet_cli_open(fleet_cli_t *c, const char *db, bool create) {
 #ifndef IOTKIT_CLI_WITH_FLEET
-  (void)db, (void)create;
   fprintf(stderr, "iotkit: %s: not available in this build (libiotkit was built without the fleet)\n", c->cmd);
   return CLI_EXIT_NOT_AVAILABLE;
-#else
+#endif
+  if (db && !*db) return cli_usage_error("%s: --db wants a path (or :memory:)", c->cmd);
   if (!db) db = getenv(FLEET_CLI_DB_ENV);
   if (!db || !*db) db = FLEET_CLI_DEFAULT_DB;
   c->db = db;
@@ -96,7 +96,6 @@ int fleet_cli_open(fleet_cli_t *c, const char *db, bool create) {
   /* The options that reach the config are checked before: a failed open is about the database file
      (INVALID_ARG: an SQLite database of another application). */
   return CLI_EXIT_DATABASE;
-#endif
 }
 
 void fleet_cli_close(fleet_cli_t *c) {
