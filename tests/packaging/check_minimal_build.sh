@@ -33,3 +33,12 @@ int main(void) {
 C
 cc -std=c11 -I"$src/include" -o "$work/probe" "$work/probe.c" -L"$work/b" -liotkit
 LD_LIBRARY_PATH="$work/b" "$work/probe"
+# The CLI's fleet commands say so, with their own exit code (9), and make no database.
+set +e
+out=$("$work/b/tools/iotkit/iotkit" fleet list --db "$work/fleet.db" 2>&1)
+code=$?
+set -e
+want="iotkit: fleet list: not available in this build (libiotkit was built without the fleet)"
+[ "$code" -eq 9 ] && [ "$out" = "$want" ] && [ ! -e "$work/fleet.db" ] ||
+  { echo "FAIL: iotkit fleet list in a build without the fleet: exit $code, '$out'"; exit 1; }
+echo "ok: iotkit fleet list exits 9 in a build without the fleet"

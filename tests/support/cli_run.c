@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void slurp(const char *path, char *buf, size_t cap) {
+void cli_slurp(const char *path, char *buf, size_t cap) {
   buf[0] = '\0';
   FILE *f = fopen(path, "r");
   if (!f) return;
@@ -16,10 +16,7 @@ static void slurp(const char *path, char *buf, size_t cap) {
   fclose(f);
 }
 
-void cli_run(const char *program, const char *dir, const char *const *args, cli_result_t *r) {
-  char out_path[512], err_path[512];
-  snprintf(out_path, sizeof out_path, "%s/.cli-stdout", dir);
-  snprintf(err_path, sizeof err_path, "%s/.cli-stderr", dir);
+pid_t cli_spawn(const char *program, const char *const *args, const char *out_path, const char *err_path) {
   pid_t pid = fork();
   cr_assert_neq(pid, -1);
   if (pid == 0) {
@@ -31,10 +28,18 @@ void cli_run(const char *program, const char *dir, const char *const *args, cli_
     execv(program, argv);
     _exit(127);
   }
+  return pid;
+}
+
+void cli_run(const char *program, const char *dir, const char *const *args, cli_result_t *r) {
+  char out_path[512], err_path[512];
+  snprintf(out_path, sizeof out_path, "%s/.cli-stdout", dir);
+  snprintf(err_path, sizeof err_path, "%s/.cli-stderr", dir);
+  pid_t pid = cli_spawn(program, args, out_path, err_path);
   int status = 0;
   cr_assert_eq(waitpid(pid, &status, 0), pid);
-  slurp(out_path, r->out, sizeof r->out);
-  slurp(err_path, r->err, sizeof r->err);
+  cli_slurp(out_path, r->out, sizeof r->out);
+  cli_slurp(err_path, r->err, sizeof r->err);
   unlink(out_path);
   unlink(err_path);
   r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

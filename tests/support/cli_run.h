@@ -3,6 +3,7 @@
 #define IOTKIT_TEST_CLI_RUN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* What one run printed and how it ended. */
 typedef struct cli_result {
@@ -17,5 +18,11 @@ typedef struct cli_result {
  * (removed after). Fills @p r; asserts if it cannot start.
  */
 void cli_run(const char *program, const char *dir, const char *const *args, cli_result_t *r);
+
+/* Start @p program with @p args (as cli_run()), stdout and stderr to the given files; its pid. Asserts if fork fails. */
+pid_t cli_spawn(const char *program, const char *const *args, const char *out_path, const char *err_path);
+
+/* Read the file @p path into @p buf, NUL-terminated (truncated); "" if it cannot be read. */
+void cli_slurp(const char *path, char *buf, size_t cap);
 
 #endif

@@ -15,6 +15,10 @@ enum {
   CLI_EXIT_DELIVERY = 3, /* a message was not confirmed (failed, timed out, connection lost) */
   CLI_EXIT_REFUSED = 4,  /* a token or signature was refused (jwt verify); the error name is printed */
   CLI_EXIT_UPDATE = 5,   /* the device reported the update failed or rolled back (ota push) */
+  CLI_EXIT_NOT_FOUND = 6, /* fleet: no such device (or it has no position, no such metric) */
+  CLI_EXIT_EXISTS = 7,    /* fleet: the device id is registered already */
+  CLI_EXIT_DATABASE = 8,  /* fleet: the registry database is missing, unreadable, locked, corrupt or newer */
+  CLI_EXIT_NOT_AVAILABLE = 9, /* the command is not available in this build (yet) */
 };
 
 /* A command: argv[0] is the command's own name. Returns an exit code. */
@@ -39,6 +43,10 @@ typedef struct cli_opt {
 
 /* Parse argv[1..] against @p opts. Prints the problem and returns CLI_EXIT_USAGE, or CLI_EXIT_OK. */
 int cli_parse_opts(int argc, char **argv, const cli_opt_t *opts, size_t n);
+
+/* cli_parse_opts() with up to @p max_pos other arguments (anywhere) into @p pos; an exit code (printed). */
+int cli_parse_positional(int argc, char **argv, const cli_opt_t *opts, size_t n_opts, const char **pos, size_t max_pos,
+                         size_t *n_pos);
 
 /* Parse a decimal number in [min, max] given for option @p name; prints the problem. */
 bool cli_parse_num(const char *name, const char *text, unsigned long min, unsigned long max, unsigned long *out);
@@ -66,14 +74,12 @@ int cmd_jwt(int argc, char **argv);
 int cmd_jwt_make(int argc, char **argv);
 int cmd_jwt_verify(int argc, char **argv);
 
+int cmd_fleet(int argc, char **argv);
+
 int cmd_ota(int argc, char **argv);
 int cmd_ota_sign(int argc, char **argv);
 int cmd_ota_verify(int argc, char **argv);
 int cmd_ota_push(int argc, char **argv);
-/* cmd_ota.c: cli_parse_opts() for options that each take a value, with up to
-   @p max_pos other arguments (anywhere) into @p pos; an exit code (printed). */
-int cli_parse_positional(int argc, char **argv, const cli_opt_t *opts, size_t n_opts, const char **pos, size_t max_pos,
-                         size_t *n_pos);
 /* Read a manifest file (at most 8 KiB, trailing newlines dropped); NULL (printed) on failure. Free with free(). */
 char *cli_read_manifest(const char *path, size_t *len);
 

@@ -57,6 +57,38 @@ int cli_parse_opts(int argc, char **argv, const cli_opt_t *opts, size_t n) {
   return CLI_EXIT_OK;
 }
 
+/* Options (with the value that follows those that take one) to opt_argv, the rest to pos. */
+static int split_args(int argc, char **argv, const cli_opt_t *opts, size_t n_opts, char **opt_argv, const char **pos,
+                      size_t max_pos, size_t *n_pos) {
+  int n = 0;
+  *n_pos = 0;
+  opt_argv[n++] = argv[0];
+  for (int i = 1; i < argc; i++) {
+    if (strncmp(argv[i], "--", 2) == 0) {
+      opt_argv[n++] = argv[i];
+      const char *name = argv[i] + 2;
+      const cli_opt_t *o = find_opt(opts, n_opts, name, strlen(name));
+      /* "--name VALUE" (an unknown option is reported by cli_parse_opts()) or a flag or "--name=VALUE". */
+      if (!strchr(argv[i], '=') && !(o && o->flag) && i + 1 < argc) opt_argv[n++] = argv[++i];
+    } else if (*n_pos < max_pos) {
+      pos[(*n_pos)++] = argv[i];
+    } else {
+      cli_usage_error("unexpected argument '%s'", argv[i]);
+      return -1;
+    }
+  }
+  opt_argv[n] = NULL;
+  return n;
+}
+
+int cli_parse_positional(int argc, char **argv, const cli_opt_t *opts, size_t n_opts, const char **pos, size_t max_pos,
+                         size_t *n_pos) {
+  char *oargv[64];
+  if (argc > 60) return cli_usage_error("%s: too many arguments", argv[0]);
+  int n = split_args(argc, argv, opts, n_opts, oargv, pos, max_pos, n_pos);
+  return n < 0 ? CLI_EXIT_USAGE : cli_parse_opts(n, oargv, opts, n_opts);
+}
+
 bool cli_parse_num(const char *name, const char *text, unsigned long min, unsigned long max, unsigned long *out) {
   char *end = NULL;
   errno = 0;

@@ -19,34 +19,6 @@ static const cli_command_t ota_commands[] = {
 
 int cmd_ota(int argc, char **argv) { return cli_dispatch("ota", ota_commands, argc - 1, argv + 1); }
 
-static int split_args(int argc, char **argv, char **opt_argv, const char **pos, size_t max_pos, size_t *n_pos) {
-  int n = 0;
-  *n_pos = 0;
-  opt_argv[n++] = argv[0];
-  for (int i = 1; i < argc; i++) {
-    if (strncmp(argv[i], "--", 2) == 0) {
-      opt_argv[n++] = argv[i];
-      /* Every ota option takes a value: "--name VALUE" or "--name=VALUE". */
-      if (!strchr(argv[i], '=') && i + 1 < argc) opt_argv[n++] = argv[++i];
-    } else if (*n_pos < max_pos) {
-      pos[(*n_pos)++] = argv[i];
-    } else {
-      cli_usage_error("unexpected argument '%s'", argv[i]);
-      return -1;
-    }
-  }
-  opt_argv[n] = NULL;
-  return n;
-}
-
-int cli_parse_positional(int argc, char **argv, const cli_opt_t *opts, size_t n_opts, const char **pos, size_t max_pos,
-                         size_t *n_pos) {
-  char *oargv[64];
-  if (argc > 60) return cli_usage_error("%s: too many arguments", argv[0]);
-  int n = split_args(argc, argv, oargv, pos, max_pos, n_pos);
-  return n < 0 ? CLI_EXIT_USAGE : cli_parse_opts(n, oargv, opts, n_opts);
-}
-
 /* Size and SHA-256 of the file @p path; prints the problem. */
 static bool hash_file(const char *path, uint64_t *size, uint8_t digest[IOTKIT_SHA256_LEN]) {
   FILE *f = fopen(path, "rb");

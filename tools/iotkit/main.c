@@ -9,6 +9,7 @@ static const cli_command_t commands[] = {
     {"device", cmd_device, "device commands (simulate)"},
     {"keygen", cmd_keygen, "make an Ed25519 or P-256 key pair (PEM)"},
     {"jwt", cmd_jwt, "make or verify a device token"},
+    {"fleet", cmd_fleet, "the fleet side: registry, locations, history, live view"},
     {"ota", cmd_ota, "sign, verify and push OTA update manifests"},
     {"telemetry", cmd_telemetry, "telemetry tools (decode)"},
     {NULL, NULL, NULL},
