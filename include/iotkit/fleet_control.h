@@ -83,25 +83,16 @@
 
 #include "error.h"
 #include "export.h"
+#include "fleet.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** Default timeout of a command (ms), used for timeout_ms 0: the device's own default (30 s) and some. */
-#ifndef IOTKIT_FLEET_COMMAND_TIMEOUT_DEFAULT_MS
-#define IOTKIT_FLEET_COMMAND_TIMEOUT_DEFAULT_MS 35000u
-#endif
+/* Limits (options.h): IOTKIT_FLEET_COMMAND_TIMEOUT_DEFAULT_MS, IOTKIT_FLEET_MAX_TARGETS,
+   IOTKIT_FLEET_MAX_CONTROL_JSON. */
 /** Longest command timeout (ms). */
 #define IOTKIT_FLEET_COMMAND_TIMEOUT_MAX_MS (24u * 3600u * 1000u)
-/** Most devices one group operation addresses. */
-#ifndef IOTKIT_FLEET_MAX_TARGETS
-#define IOTKIT_FLEET_MAX_TARGETS 100000u
-#endif
-/** Largest params or merge patch, in bytes (JSON text). */
-#ifndef IOTKIT_FLEET_MAX_CONTROL_JSON
-#define IOTKIT_FLEET_MAX_CONTROL_JSON (64u * 1024u)
-#endif
 /** Largest desired version (docs/protocol.md: 1 to 2^53). */
 #define IOTKIT_FLEET_DESIRED_VERSION_MAX 9007199254740992ull
 
@@ -118,7 +109,7 @@ typedef struct iotkit_fleet_target {
   /** Number of ids, 0 to IOTKIT_FLEET_MAX_TARGETS. */
   size_t id_count;
   /** A registry filter (every record matching it, in id order), or NULL. */
-  const struct iotkit_fleet_filter *filter;
+  const iotkit_fleet_filter_t *filter;
 } iotkit_fleet_target_t;
 
 /** @brief Fill @p target with defaults (no ids, no filter). NULL is ignored. */
