@@ -346,7 +346,7 @@ Test(fleet_control, group_by_filter_and_list) {
   t.ids = two;
   t.id_count = 2;
   cr_assert_eq(iotkit_device_command_register(fx.devs[1], "whoami", slow, NULL), IOTKIT_OK); /* g2 */
-  cr_assert_eq(iotkit_fleet_command_group_call(fx.fleet, &t, "whoami", NULL, 500, &res), IOTKIT_OK);
+  cr_assert_eq(iotkit_fleet_command_group_call(fx.fleet, &t, "whoami", NULL, 3000, &res), IOTKIT_OK);
   cr_assert_eq(res->items[0].err, IOTKIT_OK);
   cr_assert_eq(res->items[1].err, IOTKIT_ERR_TIMEOUT);
   iotkit_fleet_results_free(res);
