@@ -68,7 +68,9 @@ extern "C" {
   XX(ERR_OTA_SIZE, -45, "OTA image size differs from the manifest")                \
   XX(ERR_OTA_SERVER, -46, "download server answered with an error status")         \
   XX(ERR_OTA_ROLLED_BACK, -47, "OTA image not confirmed in time: rolled back")     \
-  XX(ERR_OTA_TRIAL_TIMEOUT, -48, "OTA image not confirmed within the trial time: rolled back")
+  XX(ERR_OTA_TRIAL_TIMEOUT, -48, "OTA image not confirmed within the trial time: rolled back") \
+  XX(ERR_OFFLINE, -49, "the device is offline")                                    \
+  XX(ERR_REMOTE, -50, "the device answered with an error")
 
 /** Error codes. ::IOTKIT_OK is 0; every error is negative. */
 typedef enum iotkit_err {

@@ -1,7 +1,7 @@
 /**
  * @file fleet.h
- * @brief The fleet side: a registry of devices (and, later, their live view,
- * remote control and OTA rollouts) kept in a database.
+ * @brief The fleet side: a registry of devices kept in a database, their live
+ * view (fleet_monitor.h) and their remote control (fleet_control.h).
  *
  * A fleet handle is created from an ::iotkit_fleet_config_t with
  * iotkit_fleet_new(), which opens (or creates) the registry database: an
@@ -62,6 +62,25 @@ typedef struct iotkit_fleet iotkit_fleet_t;
  */
 typedef bool (*iotkit_fleet_register_cb)(iotkit_fleet_t *fleet, void *user, const char *device_id,
                                          const char *channel);
+
+/**
+ * Gives the key of a device that uses end-to-end protection (fleet_control.h,
+ * docs/protocol.md "Payload envelope"). Called when needed, from the thread
+ * driving the session (to open what a device sent) and from the thread of a
+ * command or desired-state call (to seal what is sent to it), possibly at the
+ * same time: it must be thread-safe and must not call the fleet.
+ *  - To open: @p key_id is the envelope's key id (not yet authenticated);
+ *    fill @p key with that key of @p device_id.
+ *  - To seal: @p key_id is NULL; fill @p key with the device's current key
+ *    and @p key_id_out with its id (1 to IOTKIT_ENVELOPE_MAX_KID bytes of
+ *    [A-Za-z0-9._-], NUL-terminated).
+ * Return ::IOTKIT_OK, or ::IOTKIT_ERR_NOT_FOUND when the device has no such
+ * key: to seal, that means the device does not use protection (the fleet
+ * sends plain JSON); to open, the message is dropped. Any other code refuses
+ * the operation with that code. The fleet wipes @p key after use.
+ */
+typedef iotkit_err_t (*iotkit_fleet_key_cb)(iotkit_fleet_t *fleet, void *user, const char *device_id,
+                                            const char *key_id, uint8_t key[32], char key_id_out[33]);
 
 /**
  * Options of a fleet. Fill with iotkit_fleet_config_init(), then set what differs.
@@ -154,6 +173,11 @@ typedef struct iotkit_fleet_config {
   uint32_t history_max_points;
   /** Telemetry history: points older than this (ms, by their own time) are deleted; 0 (default): no age limit. */
   uint64_t history_max_age_ms;
+  /** End-to-end protection: the devices' keys (see ::iotkit_fleet_key_cb and fleet_control.h),
+      or NULL (default) for none: sealed messages are then undecodable. */
+  iotkit_fleet_key_cb key_cb;
+  /** Passed to key_cb. */
+  void *key_user;
 } iotkit_fleet_config_t;
 
 /** @brief Fill @p cfg with defaults. NULL is ignored. */
@@ -417,5 +441,6 @@ IOTKIT_API void iotkit_fleet_page_free(iotkit_fleet_page_t *page);
 #endif
 
 #include "fleet_monitor.h"
+#include "fleet_control.h"
 
 #endif /* IOTKIT_FLEET_H */

@@ -128,4 +128,19 @@
 #define IOTKIT_FLEET_MAX_METRICS 256u
 #endif
 
+/** Default timeout of a fleet's command (ms, for timeout_ms 0): the device's own default (30 s) and some. */
+#ifndef IOTKIT_FLEET_COMMAND_TIMEOUT_DEFAULT_MS
+#define IOTKIT_FLEET_COMMAND_TIMEOUT_DEFAULT_MS 35000u
+#endif
+
+/** Most devices one group operation of the fleet (commands, desired state) addresses. */
+#ifndef IOTKIT_FLEET_MAX_TARGETS
+#define IOTKIT_FLEET_MAX_TARGETS 100000u
+#endif
+
+/** Largest command params or desired-state merge patch the fleet takes, in bytes of JSON text. */
+#ifndef IOTKIT_FLEET_MAX_CONTROL_JSON
+#define IOTKIT_FLEET_MAX_CONTROL_JSON (64u * 1024u)
+#endif
+
 #endif /* IOTKIT_OPTIONS_H */

@@ -74,7 +74,7 @@
 /* Structs new in 0.3.0: struct_size 0 stands for their first layout. */
 
 /* 0.3.0 is not released yet: its layout still grows (the broker session's fields, up to history_max_age_ms). */
-#define IOTKIT__FLEET_CONFIG_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_config_t, history_max_age_ms)
+#define IOTKIT__FLEET_CONFIG_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_config_t, key_user)
 #define IOTKIT__FLEET_CONFIG_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_config_t, hal)
 
 #define IOTKIT__FLEET_DEVICE_SPEC_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_device_spec_t, attributes)

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "fleet/control.h"
 #include "fleet/fleet_internal.h"
 #include "iotkit/protocol.h"
 
@@ -58,6 +59,7 @@ static void fleet_release(iotkit_fleet_t *fleet) {
   if (fleet->store_ops) fleet->store_ops->close(fleet->store);
   iotkit__fleet_view_free(&fleet->view);
   iotkit__fleet_session_free(fleet);
+  iotkit__fleet_control_free(fleet);
   free(fleet->uptime_topic);
   if (fleet->lock) fleet->hal->mutex_free(fleet->hal->ctx, fleet->lock);
   if (fleet->cb_lock) fleet->hal->mutex_free(fleet->hal->ctx, fleet->cb_lock);
@@ -111,6 +113,8 @@ static void copy_numbers(iotkit_fleet_t *f, const iotkit_fleet_config_t *cfg) {
   f->history_max = cfg->location_history_max ? cfg->location_history_max : IOTKIT_FLEET_LOCATION_HISTORY_DEFAULT;
   f->tel_history_max = cfg->history_max_points;
   f->tel_history_age_ms = cfg->history_max_age_ms;
+  f->key_cb = cfg->key_cb;
+  f->key_user = cfg->key_user;
   f->fd = -1;
 }
 
@@ -151,7 +155,8 @@ iotkit_err_t iotkit_fleet_new(const iotkit_fleet_config_t *cfg_in, iotkit_fleet_
     return IOTKIT_ERR_NOMEM;
   }
   if (hal->mutex_new(hal->ctx, &fleet->lock) != IOTKIT_OK || hal->mutex_new(hal->ctx, &fleet->cb_lock) != IOTKIT_OK ||
-      iotkit__fleet_view_init(&fleet->view) != IOTKIT_OK || !copy_strings(fleet, &cfg)) {
+      iotkit__fleet_view_init(&fleet->view) != IOTKIT_OK || !copy_strings(fleet, &cfg) ||
+      iotkit__fleet_control_init(fleet) != IOTKIT_OK) {
     fleet_release(fleet);
     return IOTKIT_ERR_NOMEM;
   }

@@ -133,6 +133,11 @@ struct iotkit_fleet {
 
   void *err_lock;
   char last_error[IOTKIT_ERROR_TEXT_SIZE];
+
+  /* Remote control and protection (control.h): commands, desired state, keys. */
+  struct iotkit__fleet_ctl *ctl;
+  iotkit_fleet_key_cb key_cb;
+  void *key_user;
 };
 
 /* Record the detail of a failure for iotkit_fleet_last_error(). */

@@ -5,9 +5,11 @@
  * ignored; a live message moves its last-seen time; each channel has its
  * reader (presence.c, ingest_data.c).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
+#include "fleet/control.h"
 #include "fleet/fleet_internal.h"
 #include "iotkit/protocol.h"
 
@@ -93,10 +95,25 @@ void iotkit__fleet_message(iotkit_fleet_t *f, const iotkit_transport_msg_t *m) {
     case IOTKIT_CHANNEL_TELEMETRY:
     case IOTKIT_CHANNEL_STATE_REPORTED:
     case IOTKIT_CHANNEL_EVENTS:
-    case IOTKIT_CHANNEL_LOCATION: break;
+    case IOTKIT_CHANNEL_LOCATION:
+    case IOTKIT_CHANNEL_COMMANDS_RESPONSE: break;
     default: return; /* a channel the fleet does not follow */
   }
   if (!known(f, id, suffix)) return;
+  /* End-to-end protection (e2e.c): a sealed message is read as its plaintext. */
+  void *plain = NULL;
+  size_t plain_len = 0;
+  iotkit_transport_msg_t opened;
+  if (ch != IOTKIT_CHANNEL_STATUS) {
+    if (iotkit__fleet_e2e_in(f, id, suffix, m->payload, m->len, &plain, &plain_len) != IOTKIT_OK) return;
+    if (plain) {
+      memcpy(&opened, m, m->struct_size < sizeof opened ? m->struct_size : sizeof opened);
+      opened.struct_size = m->struct_size < sizeof opened ? m->struct_size : sizeof opened;
+      opened.payload = plain;
+      opened.len = plain_len;
+      m = &opened;
+    }
+  }
   int64_t now = iotkit__fleet_wall(f);
   if (!retained) iotkit__fleet_seen(f, id, now);
   switch (ch) {
@@ -104,6 +121,9 @@ void iotkit__fleet_message(iotkit_fleet_t *f, const iotkit_transport_msg_t *m) {
     case IOTKIT_CHANNEL_TELEMETRY: iotkit__fleet_telemetry_in(f, id, m, now); break;
     case IOTKIT_CHANNEL_STATE_REPORTED: iotkit__fleet_reported_in(f, id, m); break;
     case IOTKIT_CHANNEL_EVENTS: iotkit__fleet_event_in(f, id, m); break;
+    case IOTKIT_CHANNEL_COMMANDS_RESPONSE: iotkit__fleet_response_in(f, id, m->payload, m->len); break;
     default: iotkit__fleet_location_in(f, id, m); break;
   }
+  if (plain) iotkit__memzero(plain, plain_len);
+  free(plain);
 }

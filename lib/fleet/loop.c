@@ -6,6 +6,7 @@
  */
 #include <limits.h>
 
+#include "fleet/control.h"
 #include "fleet/fleet_internal.h"
 
 uint64_t iotkit__fleet_mono(const iotkit_fleet_t *f) { return f->hal->monotonic_ms(f->hal->ctx); }
@@ -65,13 +66,16 @@ void iotkit__fleet_supervise(iotkit_fleet_t *f, int timeout_ms) {
     iotkit__fleet_reconcile(f);
   }
   iotkit__fleet_stale_check(f);
+  iotkit__fleet_control_tick(f);
 }
 
 iotkit_err_t iotkit_fleet_poll(iotkit_fleet_t *f, int timeout_ms) {
   if (!f || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
   if (f->running || iotkit__fleet_in_callback(f)) return IOTKIT_ERR_STATE;
   if (!f->tctx && f->sup == IOTKIT__FLEET_SUP_IDLE) return IOTKIT_ERR_NOT_CONNECTED;
+  iotkit__fleet_poll_enter(f); /* a blocking command call in another thread may drive it too */
   iotkit__fleet_supervise(f, timeout_ms);
+  iotkit__fleet_poll_leave(f);
   return IOTKIT_OK;
 }
 
@@ -156,5 +160,6 @@ int iotkit_fleet_next_timeout_ms(const iotkit_fleet_t *f) {
   }
   if (f->syncing) consider(&best, until(f->sync_deadline, now));
   if (f->heartbeat_ms && f->sup != IOTKIT__FLEET_SUP_IDLE) consider(&best, until(f->next_stale_check, now));
+  consider(&best, iotkit__fleet_control_next_ms((iotkit_fleet_t *)f));
   return best > INT_MAX ? INT_MAX : (int)best;
 }

@@ -26,7 +26,12 @@ if(IOTKIT_WITH_FLEET)
     ${CMAKE_CURRENT_LIST_DIR}/monitor.c
     ${CMAKE_CURRENT_LIST_DIR}/history.c
     ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_history.c
+    ${CMAKE_CURRENT_LIST_DIR}/control.c
+    ${CMAKE_CURRENT_LIST_DIR}/command.c
+    ${CMAKE_CURRENT_LIST_DIR}/desired.c
+    ${CMAKE_CURRENT_LIST_DIR}/e2e.c
+    ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_desired.c
   )
 else()
-  target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c)
+  target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c ${CMAKE_CURRENT_LIST_DIR}/control_stub.c)
 endif()

@@ -102,6 +102,13 @@ typedef struct iotkit__fleet_box {
   double lon_min[2], lon_max[2];
 } iotkit__fleet_box_t;
 
+/* A device's desired state to write: its new version and whole document. */
+typedef struct iotkit__fleet_desired {
+  const char *id;
+  uint64_t version;
+  const char *state;
+} iotkit__fleet_desired_t;
+
 typedef struct iotkit__fleet_store_ops {
   const char *name;
   /* Open (creating and migrating as needed) into @p *store. Codes of iotkit_fleet_new(). */
@@ -143,6 +150,12 @@ typedef struct iotkit__fleet_store_ops {
      per bucket of bucket_ms from t1 its min, max, mean and count (malloc'd array). */
   iotkit_err_t (*history)(void *store, const char *id, const char *name, int64_t t1, int64_t t2, int64_t bucket_ms,
                           iotkit_fleet_sample_t **out, size_t *count, char *err, size_t cap);
+
+  /* Desired state (store_sqlite_desired.c). Read: a device's document and version
+     (IOTKIT_ERR_NOT_FOUND if none; *state malloc'd). Write: the rows, one transaction. */
+  iotkit_err_t (*desired_get)(void *store, const char *id, uint64_t *version, char **state, char *err, size_t cap);
+  iotkit_err_t (*desired_put)(void *store, const iotkit__fleet_desired_t *rows, size_t n, int64_t now_ms, char *err,
+                              size_t cap);
 } iotkit__fleet_store_ops_t;
 
 /* The SQLite backend (store_sqlite.c). */

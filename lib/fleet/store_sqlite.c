@@ -311,4 +311,6 @@ const iotkit__fleet_store_ops_t iotkit__fleet_store_sqlite = {
     .track = iotkit__sq_track,
     .in_box = iotkit__sq_in_box,
     .history = iotkit__sq_history,
+    .desired_get = iotkit__sq_desired_get,
+    .desired_put = iotkit__sq_desired_put,
 };

@@ -44,6 +44,9 @@ typedef enum iotkit__sq_stmt {
   IOTKIT__SQ_TEL_TRIM_AGE,
   IOTKIT__SQ_TEL_POINTS,
   IOTKIT__SQ_TEL_BUCKETS,
+  /* desired state (store_sqlite_desired.c) */
+  IOTKIT__SQ_DESIRED_GET,
+  IOTKIT__SQ_DESIRED_PUT,
   IOTKIT__SQ_COUNT_ /* number of statements */
 } iotkit__sq_stmt_t;
 
@@ -52,6 +55,8 @@ extern const char *const iotkit__sq_sql[IOTKIT__SQ_COUNT_];
 /* The schema's forward migrations: step i turns version i into i + 1. */
 extern const char *const iotkit__sq_migrations[];
 extern const unsigned iotkit__sq_schema_version;
+/* The migration step that adds the desired_state table. */
+extern const char iotkit__sq_migration_desired[];
 
 /* PRAGMA application_id of a fleet database: "IOTF". */
 #define IOTKIT__SQ_APPLICATION_ID 0x494f5446
@@ -111,6 +116,11 @@ iotkit_err_t iotkit__sq_tel_history_add(iotkit__sq_store_t *s, iotkit__sq_conn_t
                                         const iotkit__fleet_ingest_t *in, char *err, size_t cap);
 iotkit_err_t iotkit__sq_history(void *store, const char *id, const char *name, int64_t t1, int64_t t2,
                                 int64_t bucket_ms, iotkit_fleet_sample_t **out, size_t *count, char *err, size_t cap);
+/* store_sqlite_desired.c: desired state. */
+iotkit_err_t iotkit__sq_desired_get(void *store, const char *id, uint64_t *version, char **state, char *err,
+                                    size_t cap);
+iotkit_err_t iotkit__sq_desired_put(void *store, const iotkit__fleet_desired_t *rows, size_t n, int64_t now_ms,
+                                    char *err, size_t cap);
 /* store_sqlite_devices.c: run @p body in a transaction on @p c (BEGIN_WRITE or BEGIN_READ). */
 typedef iotkit_err_t (*iotkit__sq_body_fn)(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, const void *arg, char *err,
                                            size_t cap);

@@ -5,6 +5,16 @@
  */
 #include "fleet/store_sqlite_internal.h"
 
+/* The desired state of each device and its version, for versions that keep growing across
+   restarts. No foreign key: the row outlives a deleted record, so that a device id
+   registered again goes on from its last version (the device remembers it). */
+const char iotkit__sq_migration_desired[] = "CREATE TABLE desired_state ("
+                                            " device_id TEXT PRIMARY KEY NOT NULL,"
+                                            " version INTEGER NOT NULL,"
+                                            " state TEXT NOT NULL,"
+                                            " updated_ms INTEGER NOT NULL"
+                                            ") WITHOUT ROWID;";
+
 /*
  * Forward migrations. Step i turns schema version i (PRAGMA user_version) into
  * i + 1; store_sqlite.c applies the missing steps in order, inside the
@@ -72,6 +82,9 @@ const char *const iotkit__sq_migrations[] = {
     " value REAL NOT NULL,"
     " PRIMARY KEY (device_id, name, ts_ms)"
     ") WITHOUT ROWID;",
+    /* 3 -> 4: desired state (store_sqlite_desired.c). A step of its own, so that it can
+       move to another number at a merge without touching the others. */
+    iotkit__sq_migration_desired,
 };
 
 const unsigned iotkit__sq_schema_version = sizeof(iotkit__sq_migrations) / sizeof(iotkit__sq_migrations[0]);
@@ -165,6 +178,12 @@ const char *const iotkit__sq_sql[IOTKIT__SQ_COUNT_] = {
     [IOTKIT__SQ_TEL_BUCKETS] = "SELECT ?3 + ((ts_ms - ?3) / ?5) * ?5 AS b, min(value), max(value), avg(value), count(*)"
                                " FROM telemetry_history WHERE device_id = ?1 AND name = ?2"
                                " AND ts_ms BETWEEN ?3 AND ?4 GROUP BY b ORDER BY b",
+    /* Desired state: a version only ever grows, even if two writers raced. */
+    [IOTKIT__SQ_DESIRED_GET] = "SELECT version, state FROM desired_state WHERE device_id = ?1",
+    [IOTKIT__SQ_DESIRED_PUT] = "INSERT INTO desired_state (device_id, version, state, updated_ms)"
+                               " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device_id) DO UPDATE SET"
+                               " version = excluded.version, state = excluded.state, updated_ms = excluded.updated_ms"
+                               " WHERE excluded.version > desired_state.version",
     [IOTKIT__SQ_IN_BOX] = "SELECT device_id, lat, lon, alt, acc, ts_ms FROM location_latest"
                           " INDEXED BY location_latest_by_lat_lon"
                           " WHERE lat BETWEEN ?1 AND ?2 AND (lon BETWEEN ?3 AND ?4 OR lon BETWEEN ?5 AND ?6)",

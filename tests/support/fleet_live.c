@@ -131,7 +131,9 @@ void fleet_live_register(fleet_live_t *fx, const char *id) {
   cr_assert_eq(rc, IOTKIT_OK, "create %s: %s", id, iotkit_err_name(rc));
 }
 
-iotkit_device_t *fleet_live_device(fleet_live_t *fx, const char *id) {
+iotkit_device_t *fleet_live_device(fleet_live_t *fx, const char *id) { return fleet_live_device_e2e(fx, id, NULL, NULL); }
+
+iotkit_device_t *fleet_live_device_e2e(fleet_live_t *fx, const char *id, const uint8_t *key, const char *key_id) {
   int slot = -1;
   for (int i = 0; i < FLEET_LIVE_MAX_DEVICES && slot < 0; i++)
     if (!fx->devs[i]) slot = i;
@@ -146,6 +148,8 @@ iotkit_device_t *fleet_live_device(fleet_live_t *fx, const char *id) {
   cfg.reconnect_min_ms = 100;
   cfg.reconnect_max_ms = 500;
   cfg.telemetry_durable = false;
+  cfg.e2e_key = key;
+  cfg.e2e_key_id = key_id;
   iotkit_device_t *dev = NULL;
   cr_assert_eq(iotkit_device_new(&cfg, &dev), IOTKIT_OK);
   iotkit_err_t rc = iotkit_device_connect(dev);

@@ -63,6 +63,8 @@ void fleet_live_register(fleet_live_t *fx, const char *id);
 /* A device @p id on the broker (crash_transport, reconnect 100..500 ms), connected and
    running its background loop (asserts). Freed by teardown unless freed before. */
 iotkit_device_t *fleet_live_device(fleet_live_t *fx, const char *id);
+/* The same, sealing with @p key (32 bytes) under @p key_id (end-to-end protection); NULL: plain. */
+iotkit_device_t *fleet_live_device_e2e(fleet_live_t *fx, const char *id, const uint8_t *key, const char *key_id);
 /* Free device @p dev: cleanly, or (@p crash) without goodbye, so the broker publishes its will. */
 void fleet_live_drop(fleet_live_t *fx, iotkit_device_t *dev, bool crash);
 
