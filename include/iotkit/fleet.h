@@ -1,7 +1,7 @@
 /**
  * @file fleet.h
- * @brief The fleet side: a registry of devices (and, later, their live view,
- * remote control and OTA rollouts) kept in a database.
+ * @brief The fleet side: a registry of devices kept in a database, their live
+ * view (fleet_monitor.h) and staged OTA rollouts (fleet_rollout.h).
  *
  * A fleet handle is created from an ::iotkit_fleet_config_t with
  * iotkit_fleet_new(), which opens (or creates) the registry database: an
@@ -417,5 +417,6 @@ IOTKIT_API void iotkit_fleet_page_free(iotkit_fleet_page_t *page);
 #endif
 
 #include "fleet_monitor.h"
+#include "fleet_rollout.h"
 
 #endif /* IOTKIT_FLEET_H */

@@ -133,6 +133,8 @@ struct iotkit_fleet {
 
   void *err_lock;
   char last_error[IOTKIT_ERROR_TEXT_SIZE];
+
+  struct iotkit__rollouts *rollouts; /* OTA rollouts (rollout*.c), under lock */
 };
 
 /* Record the detail of a failure for iotkit_fleet_last_error(). */

@@ -26,7 +26,13 @@ if(IOTKIT_WITH_FLEET)
     ${CMAKE_CURRENT_LIST_DIR}/monitor.c
     ${CMAKE_CURRENT_LIST_DIR}/history.c
     ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_history.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout_eval.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout_load.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout_query.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout_wire.c
+    ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_rollout.c
   )
 else()
-  target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c)
+  target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c ${CMAKE_CURRENT_LIST_DIR}/rollout_stub.c)
 endif()

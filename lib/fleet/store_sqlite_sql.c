@@ -72,6 +72,8 @@ const char *const iotkit__sq_migrations[] = {
     " value REAL NOT NULL,"
     " PRIMARY KEY (device_id, name, ts_ms)"
     ") WITHOUT ROWID;",
+    /* 3 -> 4: OTA rollouts (self-contained; its statements are in store_sqlite_rollout.c). */
+    IOTKIT__SQ_MIGRATION_ROLLOUTS,
 };
 
 const unsigned iotkit__sq_schema_version = sizeof(iotkit__sq_migrations) / sizeof(iotkit__sq_migrations[0]);
