@@ -45,14 +45,14 @@
  *
  * **Pause** stops groups from starting; the devices already sent the manifest
  * carry on and their reports are still recorded. **Cancel** ends the rollout
- * (CANCELED): devices of groups not started are never sent anything; every
+ * (CANCELED): devices of groups not started are never sent anything; the
+ * devices not ended become CANCELED (those in error stay so); every
  * device that was sent the manifest and has not finished gets its retained
  * manifest cleared (an empty retained message on ota/manifest, which devices
  * ignore), so that a device that has not received it yet (offline) never
  * starts, and a device that failed does not try again at its next session.
  * docs/protocol.md has no way to abort an update a device has started: such a
- * device carries on; it is CANCELED in the rollout and its later reports are
- * no longer recorded.
+ * device carries on, and its later reports are no longer recorded.
  *
  * **Persistence.** Rollouts, their groups and every device's status and
  * progress are in the fleet's database, written through the writer thread
@@ -60,12 +60,12 @@
  * last write cycle are lost when the process dies). A fleet opened on the
  * same database carries on: groups started and not yet published are
  * published at its first session, and at every new session the manifest is
- * published again to the devices that were sent it and have not reported on
- * it yet (a retained manifest published again is ignored by a device already
- * working on it). "ota/status" is not retained: a report a device publishes
- * while no fleet process is connected is lost, and the fleet learns that
- * device's status at its next report (devices report at the start of every
- * session).
+ * published again to the devices that were sent it and have not ended. A
+ * device that has not received it gets it, one working on it ignores it, and
+ * one done with it answers with its status (docs/protocol.md): "ota/status"
+ * is not retained, so this is how a fleet that was down (or killed before it
+ * wrote a report) learns what it missed. A device offline at that moment
+ * reports at the start of its next session.
  *
  * **Threads.** Every function here may be called from any thread. The
  * evaluation runs under the fleet's lock, in the thread of the change: the

@@ -108,13 +108,15 @@ typedef struct item {
   bool ok;
 } item_t;
 
-/* A new session: publish again to the devices sent the manifest that have not reported on it. */
+/* A new session: publish again to the devices sent the manifest that have not ended. One that
+   has not received it gets it; one working on it ignores it; one that is done with it answers
+   with its status (docs/protocol.md), which is how a restarted fleet learns what it missed. */
 static void new_session(iotkit__rollouts_t *R) {
   for (iotkit__ro_t *ro = R->head; ro; ro = ro->next) {
     if (!active(ro)) continue;
     for (uint32_t i = 0; i < ro->n_devs; i++) {
       iotkit__ro_dev_t *d = &ro->devs[i];
-      if (d->wire != IOTKIT__RO_WIRE_SENT || d->reported || d->state != IOTKIT_FLEET_TARGET_RUNNING) continue;
+      if (d->wire != IOTKIT__RO_WIRE_SENT || d->state != IOTKIT_FLEET_TARGET_RUNNING) continue;
       d->wire = IOTKIT__RO_WIRE_SEND;
       ro->wire = R->wire = true;
     }
