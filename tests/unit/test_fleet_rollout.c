@@ -87,11 +87,11 @@ Test(fleet_rollout, default_thresholds_are_fifty_fifty) {
 /* ------------------------------------------------------------ helpers -- */
 
 static const char *ids[20];
-static char id_buf[20][16];
+static char id_buf[20][24];
 
 static void devices(size_t n) {
   for (size_t i = 0; i < n; i++) {
-    snprintf(id_buf[i], sizeof id_buf[i], "d%02zu", i);
+    snprintf(id_buf[i], sizeof id_buf[i], "d%02u", (unsigned)i);
     ids[i] = id_buf[i];
     cr_assert_eq(fleet_fixture_create(fx.fleet, ids[i], OTA_FX_DEVICE_TYPE, NULL, 0), IOTKIT_OK);
   }
