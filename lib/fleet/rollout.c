@@ -388,14 +388,12 @@ iotkit_err_t iotkit_fleet_rollout_create(iotkit_fleet_t *f, const iotkit_fleet_r
   iotkit_ota_manifest_free(m);
   iotkit_fleet_rollout_ids_free(owned, owned ? n : 0);
   if (rc != IOTKIT_OK) return rc;
+  /* img's strings died with the manifest: log from the rollout's copies, before it is handed over. */
+  iotkit_hal_logf(f->hal, IOTKIT_LOG_INFO, "fleet: rollout %s of %s %s: %u devices in %u groups", ro->id,
+                  ro->device_type, ro->version, (unsigned)n, (unsigned)spec.group_count);
   rc = iotkit__fleet_write(f, create_job, ro);
-  if (rc != IOTKIT_OK) {
-    iotkit__ro_free_one(ro);
-    return rc;
-  }
-  iotkit_hal_logf(f->hal, IOTKIT_LOG_INFO, "fleet: rollout %s of %s %s created: %u devices in %u groups", spec.id,
-                  img.device_type, img.version, (unsigned)n, (unsigned)spec.group_count);
-  return IOTKIT_OK;
+  if (rc != IOTKIT_OK) iotkit__ro_free_one(ro);
+  return rc;
 }
 
 /* --------------------------------------------------------- transitions -- */
