@@ -1,7 +1,8 @@
 /**
  * @file fleet.h
  * @brief The fleet side: a registry of devices kept in a database, their live
- * view (fleet_monitor.h) and their remote control (fleet_control.h).
+ * view (fleet_monitor.h), their remote control (fleet_control.h) and staged
+ * OTA rollouts (fleet_rollout.h).
  *
  * A fleet handle is created from an ::iotkit_fleet_config_t with
  * iotkit_fleet_new(), which opens (or creates) the registry database: an
@@ -442,5 +443,6 @@ IOTKIT_API void iotkit_fleet_page_free(iotkit_fleet_page_t *page);
 
 #include "fleet_monitor.h"
 #include "fleet_control.h"
+#include "fleet_rollout.h"
 
 #endif /* IOTKIT_FLEET_H */

@@ -7,8 +7,9 @@
  * **Session.** iotkit_fleet_connect() opens a session with the broker of
  * iotkit_fleet_config_t::uri through a transport context, like a device does,
  * and subscribes (QoS 1) to "<prefix>/+/status", "<prefix>/+/telemetry",
- * "<prefix>/+/state/reported", "<prefix>/+/events/+" and
- * "<prefix>/+/location", and to the broker's uptime topic. A lost session is
+ * "<prefix>/+/state/reported", "<prefix>/+/events/+",
+ * "<prefix>/+/location", "<prefix>/+/ota/status" (rollouts, fleet_rollout.h),
+ * and to the broker's uptime topic. A lost session is
  * re-opened with exponential backoff and full jitter (reconnect_min_ms,
  * reconnect_max_ms), each attempt with a new transport context. Drive it like
  * a device: iotkit_fleet_poll() from your thread, iotkit_fleet_start() for a

@@ -83,6 +83,9 @@
 #define IOTKIT__FLEET_FILTER_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_filter_t, last_seen_after_ms)
 #define IOTKIT__FLEET_FILTER_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_filter_t, struct_size)
 
+#define IOTKIT__FLEET_ROLLOUT_SPEC_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_rollout_spec_t, group_count)
+#define IOTKIT__FLEET_ROLLOUT_SPEC_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_rollout_spec_t, manifest_len)
+
 /* Tripwires: a struct that grew without a new constant fails the build here. */
 #define IOTKIT__SIZE_NOW(type, size) _Static_assert(sizeof(type) == (size), #type " grew: see core/abi.h")
 IOTKIT__SIZE_NOW(iotkit_device_config_t, IOTKIT__DEVICE_CONFIG_SIZE_0_2);
@@ -100,6 +103,7 @@ IOTKIT__SIZE_NOW(iotkit_transport_ops_t, IOTKIT__TRANSPORT_OPS_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_fleet_config_t, IOTKIT__FLEET_CONFIG_SIZE_0_3);
 IOTKIT__SIZE_NOW(iotkit_fleet_device_spec_t, IOTKIT__FLEET_DEVICE_SPEC_SIZE_0_3);
 IOTKIT__SIZE_NOW(iotkit_fleet_filter_t, IOTKIT__FLEET_FILTER_SIZE_0_3);
+IOTKIT__SIZE_NOW(iotkit_fleet_rollout_spec_t, IOTKIT__FLEET_ROLLOUT_SPEC_SIZE_0_3);
 /* Embedded by value: frozen for good (new TLS options take the reserved slots). */
 _Static_assert(sizeof(iotkit_tls_config_t) == IOTKIT__SIZE_UPTO(iotkit_tls_config_t, reserved),
                "iotkit_tls_config_t is embedded by value: its size is frozen");

@@ -137,6 +137,8 @@ iotkit_err_t iotkit_device_ota_offer(iotkit_device_t *dev, const char *manifest,
   iotkit_ota_t *ota = dev->ota->ota;
   if (already_handled(ota, manifest, len)) {
     iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: ota: manifest already handled, ignored", dev->device_id);
+    /* Answered with where the device stands: a fleet that lost a report (restarted) learns it so. */
+    if (iotkit_device_is_connected(dev)) (void)publish(dev);
     return IOTKIT_OK;
   }
   iotkit_err_t rc = iotkit_ota_start(ota, manifest, len);

@@ -25,6 +25,7 @@
 #include "core/util.h"
 #include "fleet/control.h"
 #include "fleet/fleet_internal.h"
+#include "fleet/rollout.h"
 #include "iotkit/protocol.h"
 
 void iotkit__fleet_set_error(iotkit_fleet_t *fleet, const char *fmt, ...) {
@@ -60,6 +61,7 @@ static void fleet_release(iotkit_fleet_t *fleet) {
   iotkit__fleet_view_free(&fleet->view);
   iotkit__fleet_session_free(fleet);
   iotkit__fleet_control_free(fleet);
+  iotkit__fleet_rollouts_free(fleet);
   free(fleet->uptime_topic);
   if (fleet->lock) fleet->hal->mutex_free(fleet->hal->ctx, fleet->lock);
   if (fleet->cb_lock) fleet->hal->mutex_free(fleet->hal->ctx, fleet->cb_lock);
@@ -176,6 +178,11 @@ iotkit_err_t iotkit_fleet_new(const iotkit_fleet_config_t *cfg_in, iotkit_fleet_
   }
   fleet->store_ops = &iotkit__fleet_store_sqlite;
   rc = iotkit__fleet_view_load(fleet, err, sizeof(err));
+  if (rc != IOTKIT_OK) {
+    fleet_release(fleet);
+    return fail_new(report, cfg.hal, rc, err);
+  }
+  rc = iotkit__fleet_rollouts_load(fleet, err, sizeof(err));
   if (rc != IOTKIT_OK) {
     fleet_release(fleet);
     return fail_new(report, cfg.hal, rc, err);

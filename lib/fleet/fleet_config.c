@@ -1,6 +1,7 @@
-/* The fleet's _init functions: built with or without the fleet (IOTKIT_WITH_FLEET). */
+/* The fleet's _init functions and the rollouts' state names: built with or without the fleet (IOTKIT_WITH_FLEET). */
 #include <string.h>
 
+#include "core/util.h"
 #include "iotkit/fleet.h"
 
 void iotkit_fleet_config_init(iotkit_fleet_config_t *cfg) {
@@ -31,4 +32,32 @@ void iotkit_fleet_filter_init(iotkit_fleet_filter_t *filter) {
   memset(filter, 0, sizeof(*filter));
   filter->struct_size = sizeof(*filter);
   filter->online = IOTKIT_FLEET_ONLINE_ANY;
+}
+
+void iotkit_fleet_group_spec_init(iotkit_fleet_group_spec_t *g) {
+  if (!g) return;
+  memset(g, 0, sizeof(*g));
+  g->success_pct = IOTKIT_FLEET_ROLLOUT_SUCCESS_DEFAULT;
+  g->error_pct = IOTKIT_FLEET_ROLLOUT_ERROR_DEFAULT;
+}
+
+void iotkit_fleet_rollout_spec_init(iotkit_fleet_rollout_spec_t *spec) {
+  if (!spec) return;
+  memset(spec, 0, sizeof(*spec));
+  spec->struct_size = sizeof(*spec);
+}
+
+const char *iotkit_fleet_rollout_state_name(iotkit_fleet_rollout_state_t s) {
+  static const char *const n[] = {"ready", "running", "paused", "finished", "canceled"};
+  return (unsigned)s < IOTKIT__ARRAY_LEN(n) ? n[s] : "?";
+}
+
+const char *iotkit_fleet_group_state_name(iotkit_fleet_group_state_t s) {
+  static const char *const n[] = {"scheduled", "running", "success", "error"};
+  return (unsigned)s < IOTKIT__ARRAY_LEN(n) ? n[s] : "?";
+}
+
+const char *iotkit_fleet_rollout_device_state_name(iotkit_fleet_rollout_device_state_t s) {
+  static const char *const n[] = {"pending", "running", "finished", "error", "canceled"};
+  return (unsigned)s < IOTKIT__ARRAY_LEN(n) ? n[s] : "?";
 }

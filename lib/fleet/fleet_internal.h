@@ -138,6 +138,7 @@ struct iotkit_fleet {
   struct iotkit__fleet_ctl *ctl;
   iotkit_fleet_key_cb key_cb;
   void *key_user;
+  struct iotkit__rollouts *rollouts; /* OTA rollouts (rollout*.c), under lock */
 };
 
 /* Record the detail of a failure for iotkit_fleet_last_error(). */

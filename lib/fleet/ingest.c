@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "fleet/control.h"
 #include "fleet/fleet_internal.h"
+#include "fleet/rollout.h"
 #include "iotkit/protocol.h"
 
 void iotkit__fleet_undecodable(iotkit_fleet_t *f, const char *id, const char *channel, size_t len,
@@ -97,6 +98,7 @@ void iotkit__fleet_message(iotkit_fleet_t *f, const iotkit_transport_msg_t *m) {
     case IOTKIT_CHANNEL_EVENTS:
     case IOTKIT_CHANNEL_LOCATION:
     case IOTKIT_CHANNEL_COMMANDS_RESPONSE: break;
+    case IOTKIT_CHANNEL_OTA_STATUS: break;
     default: return; /* a channel the fleet does not follow */
   }
   if (!known(f, id, suffix)) return;
@@ -122,6 +124,7 @@ void iotkit__fleet_message(iotkit_fleet_t *f, const iotkit_transport_msg_t *m) {
     case IOTKIT_CHANNEL_STATE_REPORTED: iotkit__fleet_reported_in(f, id, m); break;
     case IOTKIT_CHANNEL_EVENTS: iotkit__fleet_event_in(f, id, m); break;
     case IOTKIT_CHANNEL_COMMANDS_RESPONSE: iotkit__fleet_response_in(f, id, m->payload, m->len); break;
+    case IOTKIT_CHANNEL_OTA_STATUS: iotkit__fleet_ota_status_in(f, id, m); break;
     default: iotkit__fleet_location_in(f, id, m); break;
   }
   if (plain) iotkit__memzero(plain, plain_len);

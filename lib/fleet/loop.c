@@ -8,6 +8,7 @@
 
 #include "fleet/control.h"
 #include "fleet/fleet_internal.h"
+#include "fleet/rollout.h"
 
 uint64_t iotkit__fleet_mono(const iotkit_fleet_t *f) { return f->hal->monotonic_ms(f->hal->ctx); }
 int64_t iotkit__fleet_wall(const iotkit_fleet_t *f) { return f->hal->wall_ms(f->hal->ctx); }
@@ -67,6 +68,7 @@ void iotkit__fleet_supervise(iotkit_fleet_t *f, int timeout_ms) {
   }
   iotkit__fleet_stale_check(f);
   iotkit__fleet_control_tick(f);
+  iotkit__fleet_rollout_step(f);
 }
 
 iotkit_err_t iotkit_fleet_poll(iotkit_fleet_t *f, int timeout_ms) {

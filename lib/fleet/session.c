@@ -15,7 +15,7 @@
 
 /* The channels a fleet follows, below "<prefix>/+/". */
 static const char *const followed[] = {"status",   "telemetry",        "state/reported", "events/+",
-                                       "location", "commands/response"};
+                                       "location", "commands/response", "ota/status"};
 
 static void set_detail(iotkit_fleet_t *f, const char *doing, iotkit_err_t err) {
   const char *d = f->tctx && f->ops->last_error ? f->ops->last_error(f->tctx) : "";

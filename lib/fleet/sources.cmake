@@ -31,7 +31,14 @@ if(IOTKIT_WITH_FLEET)
     ${CMAKE_CURRENT_LIST_DIR}/desired.c
     ${CMAKE_CURRENT_LIST_DIR}/e2e.c
     ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_desired.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout_eval.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout_load.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout_query.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout_wire.c
+    ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_rollout.c
   )
 else()
-  target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c ${CMAKE_CURRENT_LIST_DIR}/control_stub.c)
+  target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c ${CMAKE_CURRENT_LIST_DIR}/control_stub.c
+                                    ${CMAKE_CURRENT_LIST_DIR}/rollout_stub.c)
 endif()

@@ -132,6 +132,7 @@ static iotkit_err_t open_conn(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, int f
 
 static void close_conn(const iotkit__sq_store_t *s, iotkit__sq_conn_t *c) {
   for (size_t i = 0; i < IOTKIT__SQ_COUNT_; i++) sqlite3_finalize(c->st[i]);
+  for (size_t i = 0; i < IOTKIT__SQ_RO_STMTS; i++) sqlite3_finalize(c->ro_st[i]);
   if (c->db) sqlite3_close(c->db);
   if (c->lock) s->hal->mutex_free(s->hal->ctx, c->lock);
   memset(c, 0, sizeof(*c));

@@ -61,9 +61,31 @@ extern const char iotkit__sq_migration_desired[];
 /* PRAGMA application_id of a fleet database: "IOTF". */
 #define IOTKIT__SQ_APPLICATION_ID 0x494f5446
 
+/* The rollouts' schema step and statements (store_sqlite_rollout.c). */
+#define IOTKIT__SQ_MIGRATION_ROLLOUTS                                                                           \
+  "CREATE TABLE rollouts ("                                                                                     \
+  " id TEXT PRIMARY KEY NOT NULL, manifest TEXT NOT NULL, version TEXT NOT NULL, device_type TEXT NOT NULL,"  \
+  " state INTEGER NOT NULL, started INTEGER NOT NULL, error_group INTEGER NOT NULL, reason TEXT NOT NULL,"    \
+  " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL"                                                 \
+  ") WITHOUT ROWID;"                                                                                            \
+  "CREATE TABLE rollout_groups ("                                                                               \
+  " rollout_id TEXT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE, idx INTEGER NOT NULL,"                \
+  " size INTEGER NOT NULL, success_pct INTEGER NOT NULL, error_pct INTEGER NOT NULL,"                         \
+  " state INTEGER NOT NULL, started_ms INTEGER NOT NULL,"                                                      \
+  " PRIMARY KEY (rollout_id, idx)"                                                                             \
+  ") WITHOUT ROWID;"                                                                                            \
+  "CREATE TABLE rollout_devices ("                                                                              \
+  " rollout_id TEXT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE, pos INTEGER NOT NULL,"                \
+  " device_id TEXT NOT NULL, grp INTEGER NOT NULL, state INTEGER NOT NULL, wire INTEGER NOT NULL,"            \
+  " percent INTEGER NOT NULL, reported INTEGER NOT NULL, error TEXT NOT NULL, updated_ms INTEGER NOT NULL,"   \
+  " PRIMARY KEY (rollout_id, pos)"                                                                             \
+  ") WITHOUT ROWID;"
+#define IOTKIT__SQ_RO_STMTS 8
+
 typedef struct iotkit__sq_conn {
   sqlite3 *db;
   sqlite3_stmt *st[IOTKIT__SQ_COUNT_];
+  sqlite3_stmt *ro_st[IOTKIT__SQ_RO_STMTS]; /* the rollouts' (store_sqlite_rollout.c) */
   void *lock; /* HAL mutex: one thread uses the connection at a time */
 } iotkit__sq_conn_t;
 

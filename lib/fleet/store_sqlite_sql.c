@@ -85,6 +85,8 @@ const char *const iotkit__sq_migrations[] = {
     /* 3 -> 4: desired state (store_sqlite_desired.c). A step of its own, so that it can
        move to another number at a merge without touching the others. */
     iotkit__sq_migration_desired,
+    /* 4 -> 5: OTA rollouts (self-contained; its statements are in store_sqlite_rollout.c). */
+    IOTKIT__SQ_MIGRATION_ROLLOUTS,
 };
 
 const unsigned iotkit__sq_schema_version = sizeof(iotkit__sq_migrations) / sizeof(iotkit__sq_migrations[0]);

@@ -4,6 +4,10 @@
  *   fleet_peer create <db> <id> create a record (type "peer"); exit 0, or 1 with the error name on stderr
  *   fleet_peer lock <db>        take SQLite's write lock (BEGIN EXCLUSIVE) on <db>, print "locked",
  *                               hold it until stdin reaches end of file, then release it
+ *   fleet_peer rollout <db> <uri> <pub key> <manifest file> <id> <count>,<count>,...
+ *                               connect, create rollout <id> of the manifest to every registered
+ *                               device in groups of those counts (success 100 %, error 0 %),
+ *                               start it and drive it until killed (the rollout tests SIGKILL it)
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -97,7 +101,66 @@ static int cmd_lock(const char *db) {
   return 0;
 }
 
+static char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = calloc(1, 1 << 16);
+  *len = buf ? fread(buf, 1, (1 << 16) - 1, f) : 0;
+  fclose(f);
+  while (buf && *len && (buf[*len - 1] == '\n' || buf[*len - 1] == '\r')) buf[--*len] = '\0';
+  return buf;
+}
+
+static int cmd_rollout(char **a) {
+  iotkit_hal_t *hal = NULL;
+  if (iotkit_hal_memory_new(NULL, &hal) != IOTKIT_OK) return 1;
+  iotkit_fleet_config_t cfg;
+  iotkit_fleet_config_init(&cfg);
+  cfg.db_path = a[0];
+  cfg.hal = hal;
+  cfg.uri = a[1];
+  iotkit_fleet_t *fleet = NULL;
+  size_t pem_len = 0, m_len = 0;
+  char *pem = slurp(a[2], &pem_len), *manifest = slurp(a[3], &m_len);
+  iotkit_ota_trust_t *trust = NULL;
+  iotkit_err_t rc = pem && manifest ? iotkit_ota_trust_new(&trust) : IOTKIT_ERR_IO;
+  if (rc == IOTKIT_OK) rc = iotkit_ota_trust_add_pem(trust, "iotkit", pem, pem_len);
+  if (rc == IOTKIT_OK) rc = iotkit_fleet_new(&cfg, &fleet);
+  if (rc == IOTKIT_OK) rc = iotkit_fleet_set_ota_trust(fleet, trust);
+  if (rc == IOTKIT_OK) rc = iotkit_fleet_connect(fleet);
+  if (rc == IOTKIT_OK) rc = iotkit_fleet_start(fleet);
+  iotkit_fleet_group_spec_t groups[8];
+  size_t n = 0;
+  for (char *c = strtok(a[5], ","); c && n < 8; c = strtok(NULL, ",")) {
+    iotkit_fleet_group_spec_init(&groups[n]);
+    groups[n].count = strtoul(c, NULL, 10);
+    groups[n].success_pct = 100;
+    groups[n++].error_pct = 0;
+  }
+  iotkit_fleet_filter_t all;
+  iotkit_fleet_filter_init(&all);
+  iotkit_fleet_rollout_spec_t spec;
+  iotkit_fleet_rollout_spec_init(&spec);
+  spec.id = a[4];
+  spec.manifest = manifest;
+  spec.manifest_len = m_len;
+  spec.filter = &all;
+  spec.groups = groups;
+  spec.group_count = n;
+  if (rc == IOTKIT_OK) rc = iotkit_fleet_rollout_create(fleet, &spec);
+  if (rc == IOTKIT_OK) rc = iotkit_fleet_rollout_start(fleet, a[4]);
+  if (rc != IOTKIT_OK) {
+    char why[IOTKIT_ERROR_TEXT_SIZE] = "";
+    fprintf(stderr, "%s: %s\n", iotkit_err_name(rc), fleet ? iotkit_fleet_last_error(fleet, why, sizeof why) : "");
+    return 1;
+  }
+  printf("started\n");
+  fflush(stdout);
+  for (;;) hal->sleep_ms(hal->ctx, 1000); /* until killed */
+}
+
 int main(int argc, char **argv) {
+  if (argc == 8 && strcmp(argv[1], "rollout") == 0) return cmd_rollout(argv + 2);
   if (argc == 3 && strcmp(argv[1], "list") == 0) return cmd_list(argv[2]);
   if (argc == 4 && strcmp(argv[1], "create") == 0) return cmd_create(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "lock") == 0) return cmd_lock(argv[2]);
