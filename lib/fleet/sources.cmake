@@ -26,6 +26,7 @@ if(IOTKIT_WITH_FLEET)
     ${CMAKE_CURRENT_LIST_DIR}/monitor.c
     ${CMAKE_CURRENT_LIST_DIR}/history.c
     ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_history.c
+    ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_tel_count.c
   )
 else()
   target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c)
