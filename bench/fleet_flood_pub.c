@@ -7,7 +7,8 @@
  * path, not of acknowledgements. Message k of a device carries ts = BASE + k (ms)
  * and seq k + 1, so every point is distinct in the telemetry history.
  * Usage: fleet_flood_pub HOST PORT DEVICES COUNT THREADS BASE_MS
- * (COUNT 0: one message per device at BASE_MS - 1: a warm-up that registers them.)
+ * (COUNT 0: one message per device at BASE_MS - 1, at QoS 1: a warm-up that registers them,
+ * none of which may be lost.)
  * Prints "pub count=N seconds=S rate=R" (first publish to the last one written). */
 #define _POSIX_C_SOURCE 200809L
 #include <mosquitto.h>
@@ -25,7 +26,7 @@ typedef struct {
 } part_t;
 
 static const char *host;
-static int port, threads;
+static int port, threads, qos;
 static long devices, total;
 static char **topics, **payloads;
 static int *lens;
@@ -45,7 +46,7 @@ static void *publish_part(void *arg) {
   }
   long n = 0;
   for (long k = p->first; k < total; k += threads) {
-    int rc = mosquitto_publish(m, NULL, topics[k % devices], lens[k], payloads[k], 0, false);
+    int rc = mosquitto_publish(m, NULL, topics[k % devices], lens[k], payloads[k], qos, false);
     if (rc != MOSQ_ERR_SUCCESS) {
       p->rc = 3;
       break;
@@ -53,6 +54,7 @@ static void *publish_part(void *arg) {
     if (++n % 64 == 0) mosquitto_loop(m, 0, 1);
   }
   while (mosquitto_want_write(m)) mosquitto_loop(m, 10, 1);
+  for (int i = 0; qos && i < 100; i++) mosquitto_loop(m, 10, 1); /* the warm-up's PUBACKs */
   mosquitto_disconnect(m);
   mosquitto_loop(m, 10, 1);
   mosquitto_destroy(m);
@@ -73,6 +75,7 @@ int main(int argc, char **argv) {
   if (devices < 1 || count < 0 || threads < 1 || threads > 64) return 1;
   bool warm = count == 0;
   total = warm ? devices : count;
+  qos = warm ? 1 : 0;
   topics = calloc((size_t)devices, sizeof *topics);
   payloads = calloc((size_t)total, sizeof *payloads);
   lens = calloc((size_t)total, sizeof *lens);

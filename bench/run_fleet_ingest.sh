@@ -70,7 +70,11 @@ fleet_round() {
   flood "$n" "$t"
   cat <&4
   exec 4<&-
-  wait $sub || { echo "fleet mode $mode did not see every message:" >&2; cat "$work/fleet.err" >&2; }
+  wait $sub || {
+    echo "fleet mode $mode did not see every message:" >&2
+    cat "$work/fleet.err" >&2
+    grep -i "dropped" "$work/m.log" | tail -3 >&2 || true # the broker's word, if it dropped them
+  }
   sub=
 }
 
@@ -81,8 +85,9 @@ for r in $(seq "$rounds"); do
   line=$(raw_round); echo "  raw: $line"
   raw+=("$(field rate <<<"$line")") rawcpu+=("$(field cpu_us <<<"$line")")
   for mode in ${FLEET_BENCH_MODES:-a b c}; do
-    line=$(fleet_round "$mode" "$([ "$mode" = c ] && echo "$count_c" || echo "$count")")
-    echo "  $line"
+    line=$(fleet_round "$mode" "$([ "$mode" = c ] && echo "$count_c" || echo "$count")") || line=
+    echo "  ${line:-fleet mode $mode: no result}"
+    [ -n "$line" ] || continue
     case $mode in
       a) a+=("$(field rate <<<"$line")") adb+=("$(field db_rate <<<"$line")") acpu+=("$(field cpu_us <<<"$line")")
          rss+=("$(field rss_kib_per_1000 <<<"$line")") ;;
