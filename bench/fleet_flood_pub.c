@@ -21,6 +21,7 @@
 
 typedef struct {
   long first; /* this thread publishes messages first, first + threads, ... */
+  long acked; /* QoS 1: PUBACKs received */
   int rc;
   char id[48];
 } part_t;
@@ -37,9 +38,15 @@ static double now_s(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static void on_publish(struct mosquitto *m, void *user, int mid) {
+  (void)m, (void)mid;
+  ((part_t *)user)->acked++;
+}
+
 static void *publish_part(void *arg) {
   part_t *p = arg;
-  struct mosquitto *m = mosquitto_new(p->id, true, NULL);
+  struct mosquitto *m = mosquitto_new(p->id, true, p);
+  if (m) mosquitto_publish_callback_set(m, on_publish);
   if (!m || mosquitto_connect(m, host, port, 60) != MOSQ_ERR_SUCCESS) {
     p->rc = 2;
     return NULL;
@@ -53,8 +60,9 @@ static void *publish_part(void *arg) {
     }
     if (++n % 64 == 0) mosquitto_loop(m, 0, 1);
   }
-  while (mosquitto_want_write(m)) mosquitto_loop(m, 10, 1);
-  for (int i = 0; qos && i < 100; i++) mosquitto_loop(m, 10, 1); /* the warm-up's PUBACKs */
+  /* Everything written; at QoS 1 (the warm-up) every PUBACK back, within 60 s. */
+  for (int i = 0; mosquitto_want_write(m) || (qos && p->acked < n && i < 6000); i++) mosquitto_loop(m, 10, 1);
+  if (qos && p->acked < n) p->rc = 4;
   mosquitto_disconnect(m);
   mosquitto_loop(m, 10, 1);
   mosquitto_destroy(m);
