@@ -1,11 +1,13 @@
 /* MQTT side of the CoAP benchmark: subscribe to TOPIC and wait for COUNT
  * messages; the end-to-end rate is COUNT over the time from the first to the
  * last arrival. Usage: mqtt_count HOST PORT TOPIC COUNT
- * Prints "ready" once subscribed, then "mqtt count=N seconds=S rate=R". */
+ * Prints "ready" once subscribed, then "mqtt count=N seconds=S rate=R cpu_us=C"
+ * (C: this process's CPU time, user and system, per message, in microseconds). */
 #define _POSIX_C_SOURCE 200809L
 #include <mosquitto.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static long want, got;
@@ -52,7 +54,11 @@ int main(int argc, char **argv) {
   if (mosquitto_connect(m, argv[1], atoi(argv[2]), 60) != MOSQ_ERR_SUCCESS) return 2;
   mosquitto_loop_forever(m, 1000, 1);
   double secs = last - first;
-  printf("mqtt count=%ld seconds=%.3f rate=%.0f\n", got, secs, secs > 0 ? got / secs : 0.0);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  printf("mqtt count=%ld seconds=%.3f rate=%.0f cpu_us=%.2f\n", got, secs, secs > 0 ? got / secs : 0.0,
+         got ? cpu * 1e6 / (double)got : 0.0);
   mosquitto_destroy(m);
   mosquitto_lib_cleanup();
   return got >= want ? 0 : 3;

@@ -80,9 +80,25 @@
  *
  * **Writes.** Message processing never waits for the disk: it changes the
  * in-memory view and hands the changes to the writer thread, which writes
- * every change pending at that moment in one transaction. Registry reads
- * (get, list, count) and the location queries first wait for that write when
- * changes are pending, so they see everything received before the call.
+ * them in batches: the first change after a write starts an interval of
+ * IOTKIT_FLEET_FLUSH_INTERVAL_MS (options.h, default 100 ms), and at its end
+ * one transaction writes every change pending at that moment (one row per
+ * device and field, however many messages changed it, and every telemetry
+ * history point). A queued registry call or iotkit_fleet_sync() ends the
+ * interval at once. Registry reads (get, list, count) and the location and
+ * history queries first wait for that write when changes are pending, so they
+ * see everything received before the call.
+ *
+ * **Durability.** The database is in WAL mode with synchronous = FULL: a
+ * committed write survives a crash of the process and a power cut. A fleet
+ * process that dies (SIGKILL, a crash, a power cut) loses what it had not
+ * committed: the changes received since the last commit began, that is at
+ * most one interval (IOTKIT_FLEET_FLUSH_INTERVAL_MS) plus the time of the one
+ * transaction being written when it died, never part of a transaction (the
+ * file opens intact: tests/integration/test_fleet_crash.c). After a restart
+ * the broker's retained messages bring presence, state and positions back;
+ * the latest telemetry values and the history are those of the last commit.
+ * iotkit_fleet_sync() returns once everything received before it is committed.
  *
  * **Callbacks** get (fleet, user, ...), run in the thread that polls (the
  * fleet's own after iotkit_fleet_start()), one at a time; pointers they get

@@ -143,4 +143,16 @@
 #define IOTKIT_FLEET_MAX_CONTROL_JSON (64u * 1024u)
 #endif
 
+/**
+ * How long the fleet collects changes of its live view (presence, latest
+ * values, positions, telemetry history) before writing them, in ms: the first
+ * change starts the interval, and one transaction at its end writes
+ * everything that changed meanwhile. A fleet process that dies loses at most
+ * the changes of this interval plus the one transaction being written (see
+ * "Durability" in fleet_monitor.h). 0: write as soon as the writer is free.
+ */
+#ifndef IOTKIT_FLEET_FLUSH_INTERVAL_MS
+#define IOTKIT_FLEET_FLUSH_INTERVAL_MS 100u
+#endif
+
 #endif /* IOTKIT_OPTIONS_H */

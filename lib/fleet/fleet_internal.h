@@ -26,6 +26,7 @@ struct iotkit__fleet_job {
   void (*drop)(void *arg); /* asynchronous jobs: releases arg after the run */
   bool async;
   bool done;               /* synchronous jobs: set by the writer, under wq_lock */
+  uint64_t not_before;     /* deferred jobs: monotonic ms before which it waits (0: none) */
   iotkit_err_t rc;
   char err[IOTKIT_ERROR_TEXT_SIZE];
 };
@@ -161,6 +162,10 @@ iotkit_err_t iotkit__fleet_write(iotkit_fleet_t *fleet, iotkit__fleet_job_fn fn,
    cannot be queued: IOTKIT_ERR_QUEUE_FULL, IOTKIT_ERR_NOMEM). A failure is logged and counted. */
 iotkit_err_t iotkit__fleet_write_async(iotkit_fleet_t *fleet, iotkit__fleet_job_fn fn, void *arg,
                                        void (*drop)(void *arg));
+/* iotkit__fleet_write_async(), but the job waits until @p delay_ms from now while it is
+   alone in the queue (another job behind it, or stop, runs it at once). */
+iotkit_err_t iotkit__fleet_write_deferred(iotkit_fleet_t *fleet, iotkit__fleet_job_fn fn, void *arg,
+                                          void (*drop)(void *arg), uint32_t delay_ms);
 /* Wait until every job queued before the call has run. */
 iotkit_err_t iotkit__fleet_flush(iotkit_fleet_t *fleet);
 

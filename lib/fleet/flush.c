@@ -1,12 +1,14 @@
 /*
  * Writing the live view: message processing changes the view in memory and
  * calls iotkit__fleet_flush_kick(), which queues one flush job for the writer
- * thread unless one is waiting already. When the job runs it takes every
+ * thread unless one is waiting already. The job is deferred: it runs
+ * IOTKIT_FLEET_FLUSH_INTERVAL_MS after the first change it will carry (at
+ * once when another job is queued behind it). When it runs it takes every
  * change pending at that moment (iotkit__fleet_view_take) and writes them in
- * one transaction: while the disk is busy, changes pile up in the view (one
- * per device and field, not one per message), and the next job writes them
- * all. So message callbacks never wait for the disk, and the cost of a
- * transaction is shared by however many messages arrived meanwhile.
+ * one transaction: meanwhile changes pile up in the view (one per device and
+ * field, not one per message), so a device that sends ten times in the
+ * interval costs one row, message callbacks never wait for the disk, and the
+ * cost of a transaction is shared by however many messages arrived.
  *
  * Reads of the database that must see those changes (registry reads,
  * location queries, iotkit_fleet_sync) run a flush job synchronously first,
@@ -53,7 +55,8 @@ void iotkit__fleet_flush_kick(iotkit_fleet_t *f) {
   bool queue = !f->flush_queued && f->view.dirty;
   if (queue) f->flush_queued = true;
   iotkit__fleet_unlock(f);
-  if (queue && iotkit__fleet_write_async(f, iotkit__fleet_flush_job, NULL, NULL) != IOTKIT_OK) {
+  if (queue &&
+      iotkit__fleet_write_deferred(f, iotkit__fleet_flush_job, NULL, NULL, IOTKIT_FLEET_FLUSH_INTERVAL_MS) != IOTKIT_OK) {
     /* The next change tries again. */
     iotkit__fleet_lock(f);
     f->flush_queued = false;

@@ -79,17 +79,19 @@ static iotkit_err_t decode(const iotkit_transport_msg_t *m, iotkit_telemetry_bat
   if (fmt == IOTKIT_TELEMETRY_FORMAT_JSON) {
     cJSON *o = iotkit__json_parse(m->payload, m->len);
     if (!o) return IOTKIT_ERR_BAD_ENCODING;
+    /* Parsed once: the JSON form (with "points") is read from the same tree as flat JSON. */
     bool form = cJSON_IsObject(o) && cJSON_GetObjectItemCaseSensitive(o, "points");
     iotkit_err_t rc = IOTKIT_ERR_BAD_ENCODING;
-    if (cJSON_IsObject(o) && !form) {
+    if (cJSON_IsObject(o)) {
       rc = iotkit_telemetry_batch_new(NULL, out);
-      if (rc == IOTKIT_OK && (rc = decode_flat(o, *out)) != IOTKIT_OK) {
+      if (rc == IOTKIT_OK) rc = form ? iotkit__telemetry_json_decode_tree(o, *out) : decode_flat(o, *out);
+      if (rc != IOTKIT_OK) {
         iotkit_telemetry_batch_free(*out);
         *out = NULL;
       }
     }
     cJSON_Delete(o);
-    if (!form) return rc;
+    return rc;
   }
   return iotkit_telemetry_decode(fmt, m->payload, m->len, out);
 }

@@ -37,6 +37,7 @@ if(IOTKIT_WITH_FLEET)
     ${CMAKE_CURRENT_LIST_DIR}/rollout_query.c
     ${CMAKE_CURRENT_LIST_DIR}/rollout_wire.c
     ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_rollout.c
+    ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_tel_count.c
   )
 else()
   target_sources(iotkit_obj PRIVATE ${CMAKE_CURRENT_LIST_DIR}/fleet_stub.c ${CMAKE_CURRENT_LIST_DIR}/control_stub.c

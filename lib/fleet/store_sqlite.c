@@ -144,6 +144,7 @@ static void store_close(void *store) {
   /* Readers first, so that the writer's close is the last one and checkpoints the WAL away. */
   close_conn(s, &s->conn[1]);
   close_conn(s, &s->conn[0]);
+  iotkit__sq_tel_counts_clear(&s->tel_counts);
   free(s->path);
   free(s);
 }
@@ -257,7 +258,10 @@ static iotkit_err_t open_write(iotkit__sq_store_t *s, const iotkit__fleet_store_
     }
   }
   /* A create or update that returned is on disk (a registry write is rare; telemetry will batch). */
-  rc = exec_sql(s, c, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "setting options", err, cap);
+  /* The writer's page cache: 8 MiB instead of SQLite's 2, so that a flush of many devices'
+     history does not spill pages to the log in the middle of its transaction. */
+  rc = exec_sql(s, c, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192",
+                "setting options", err, cap);
   if (rc != IOTKIT_OK) return rc;
   return open_transaction(s, a->busy_timeout_ms, err, cap);
 }

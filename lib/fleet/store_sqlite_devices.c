@@ -170,6 +170,7 @@ static iotkit_err_t remove_body(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, con
 
 iotkit_err_t iotkit__sq_remove(void *store, const char *id, char *err, size_t cap) {
   iotkit__sq_store_t *s = store;
+  iotkit__sq_tel_counts_clear(&s->tel_counts); /* its history goes by cascade */
   return in_txn(s, s->w, IOTKIT__SQ_BEGIN_WRITE, remove_body, id, err, cap);
 }
 

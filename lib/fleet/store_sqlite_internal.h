@@ -47,6 +47,9 @@ typedef enum iotkit__sq_stmt {
   /* desired state (store_sqlite_desired.c) */
   IOTKIT__SQ_DESIRED_GET,
   IOTKIT__SQ_DESIRED_PUT,
+  IOTKIT__SQ_TEL_ROWS,
+  IOTKIT__SQ_TEL_TRIM_OLDEST,
+  IOTKIT__SQ_DATA_VERSION,
   IOTKIT__SQ_COUNT_ /* number of statements */
 } iotkit__sq_stmt_t;
 
@@ -89,12 +92,22 @@ typedef struct iotkit__sq_conn {
   void *lock; /* HAL mutex: one thread uses the connection at a time */
 } iotkit__sq_conn_t;
 
+/* Rows of the telemetry history per (device, metric), as the writer knows them
+   (store_sqlite_tel_count.c). */
+typedef struct iotkit__sq_tel_count iotkit__sq_tel_count_t;
+typedef struct iotkit__sq_tel_counts {
+  iotkit__sq_tel_count_t **buckets;
+  size_t nbuckets, count;
+  int64_t data_version; /* of the write connection when the counts were last known right */
+} iotkit__sq_tel_counts_t;
+
 typedef struct iotkit__sq_store {
   const iotkit_hal_t *hal;
   char *path;
   iotkit__sq_conn_t conn[2];
   iotkit__sq_conn_t *w; /* the writer thread's */
   iotkit__sq_conn_t *r; /* readers'; the same as w for ":memory:" (one database per connection) */
+  iotkit__sq_tel_counts_t tel_counts; /* the writer's */
 } iotkit__sq_store_t;
 
 /* The library's code for an SQLite result code. */
@@ -143,6 +156,16 @@ iotkit_err_t iotkit__sq_desired_get(void *store, const char *id, uint64_t *versi
                                     size_t cap);
 iotkit_err_t iotkit__sq_desired_put(void *store, const iotkit__fleet_desired_t *rows, size_t n, int64_t now_ms,
                                     char *err, size_t cap);
+
+/* store_sqlite_tel_count.c: forget every count; the count of (@p id, @p name), NULL if not known;
+   learn one (NULL when out of memory: the caller trims the slow way). */
+void iotkit__sq_tel_counts_clear(iotkit__sq_tel_counts_t *t);
+int64_t *iotkit__sq_tel_count_find(iotkit__sq_tel_counts_t *t, const char *id, const char *name);
+int64_t *iotkit__sq_tel_count_add(iotkit__sq_tel_counts_t *t, const char *id, const char *name, int64_t rows);
+/* store_sqlite_history.c: before a write of the view, inside its transaction: forget the counts
+   if another connection committed since they were known. */
+iotkit_err_t iotkit__sq_tel_counts_check(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, char *err, size_t cap);
+
 /* store_sqlite_devices.c: run @p body in a transaction on @p c (BEGIN_WRITE or BEGIN_READ). */
 typedef iotkit_err_t (*iotkit__sq_body_fn)(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, const void *arg, char *err,
                                            size_t cap);

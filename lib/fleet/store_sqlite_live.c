@@ -108,6 +108,10 @@ static iotkit_err_t up_body(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, const i
 
 static iotkit_err_t ingest_body(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, const void *arg, char *err, size_t cap) {
   const iotkit__fleet_ingest_t *in = arg;
+  if (in->tel_history_max) {
+    iotkit_err_t rc = iotkit__sq_tel_counts_check(s, c, err, cap);
+    if (rc != IOTKIT_OK) return rc;
+  }
   for (size_t i = 0; i < in->n; i++) {
     iotkit_err_t rc = up_body(s, c, &in->ups[i], in, err, cap);
     if (rc != IOTKIT_OK) return rc;
@@ -117,7 +121,10 @@ static iotkit_err_t ingest_body(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, con
 
 iotkit_err_t iotkit__sq_ingest(void *store, const iotkit__fleet_ingest_t *in, char *err, size_t cap) {
   iotkit__sq_store_t *s = store;
-  return iotkit__sq_in_txn(s, s->w, IOTKIT__SQ_BEGIN_WRITE, ingest_body, in, err, cap);
+  iotkit_err_t rc = iotkit__sq_in_txn(s, s->w, IOTKIT__SQ_BEGIN_WRITE, ingest_body, in, err, cap);
+  /* Rolled back: the history's counts moved with writes that are not there. */
+  if (rc != IOTKIT_OK) iotkit__sq_tel_counts_clear(&s->tel_counts);
+  return rc;
 }
 
 /* --------------------------------------------------------------- reads -- */

@@ -186,6 +186,12 @@ const char *const iotkit__sq_sql[IOTKIT__SQ_COUNT_] = {
                                " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device_id) DO UPDATE SET"
                                " version = excluded.version, state = excluded.state, updated_ms = excluded.updated_ms"
                                " WHERE excluded.version > desired_state.version",
+    [IOTKIT__SQ_TEL_ROWS] = "SELECT count(*) FROM telemetry_history WHERE device_id = ?1 AND name = ?2",
+    /* Delete the ?3 oldest points: (device, name, ts) is the key, so "up to the ?3-th oldest ts" is ?3 rows. */
+    [IOTKIT__SQ_TEL_TRIM_OLDEST] = "DELETE FROM telemetry_history WHERE device_id = ?1 AND name = ?2 AND ts_ms <="
+                                   " (SELECT ts_ms FROM telemetry_history WHERE device_id = ?1 AND name = ?2"
+                                   " ORDER BY ts_ms LIMIT 1 OFFSET ?3 - 1)",
+    [IOTKIT__SQ_DATA_VERSION] = "PRAGMA data_version",
     [IOTKIT__SQ_IN_BOX] = "SELECT device_id, lat, lon, alt, acc, ts_ms FROM location_latest"
                           " INDEXED BY location_latest_by_lat_lon"
                           " WHERE lat BETWEEN ?1 AND ?2 AND (lon BETWEEN ?3 AND ?4 OR lon BETWEEN ?5 AND ?6)",

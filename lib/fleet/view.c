@@ -170,10 +170,39 @@ static size_t metric_pos(const iotkit__fleet_entry_t *e, const char *name, bool 
   return lo;
 }
 
+static bool same_text(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* A new point of a metric held already: its name stays, its unit is kept when the same, so
+   that the usual message (same metric, same unit, a number) allocates nothing. */
+static int metric_update(iotkit__fleet_metric_t *cur, const iotkit_telemetry_point_t *p, int64_t ts) {
+  bool new_unit = !same_text(cur->unit, p->unit);
+  char *unit = new_unit ? iotkit__strdup(p->unit) : cur->unit;
+  char *s = p->type == IOTKIT_TELEMETRY_STRING ? iotkit__strdup(p->value.s) : NULL;
+  if ((new_unit && p->unit && !unit) || (p->type == IOTKIT_TELEMETRY_STRING && !s)) {
+    if (new_unit) free(unit);
+    free(s);
+    return IOTKIT_ERR_NOMEM;
+  }
+  if (new_unit) free(cur->unit);
+  if (cur->type == IOTKIT_TELEMETRY_STRING) free(cur->v.s);
+  cur->unit = unit;
+  cur->type = p->type;
+  switch (p->type) {
+    case IOTKIT_TELEMETRY_DOUBLE: cur->v.d = p->value.d; break;
+    case IOTKIT_TELEMETRY_INT: cur->v.i = p->value.i; break;
+    case IOTKIT_TELEMETRY_BOOL: cur->v.b = p->value.b; break;
+    default: cur->v.s = s; break;
+  }
+  cur->ts_ms = ts;
+  cur->dirty = true;
+  return 1;
+}
+
 int iotkit__fleet_entry_metric(iotkit__fleet_entry_t *e, const iotkit_telemetry_point_t *p, int64_t ts) {
   bool found = false;
   size_t at = metric_pos(e, p->name, &found);
   if (found && e->metrics[at].ts_ms > ts) return 0;
+  if (found) return metric_update(&e->metrics[at], p, ts);
   iotkit__fleet_metric_t m = {.name = (char *)p->name, .unit = (char *)p->unit, .ts_ms = ts, .type = p->type};
   switch (p->type) {
     case IOTKIT_TELEMETRY_DOUBLE: m.v.d = p->value.d; break;
@@ -184,11 +213,6 @@ int iotkit__fleet_entry_metric(iotkit__fleet_entry_t *e, const iotkit_telemetry_
   iotkit__fleet_metric_t copy;
   if (!iotkit__fleet_metric_copy(&copy, &m)) return IOTKIT_ERR_NOMEM;
   copy.dirty = true;
-  if (found) {
-    iotkit__fleet_metric_clear(&e->metrics[at]);
-    e->metrics[at] = copy;
-    return 1;
-  }
   if (e->n_metrics >= IOTKIT_FLEET_MAX_METRICS) {
     iotkit__fleet_metric_clear(&copy);
     return IOTKIT_ERR_TOO_LARGE;

@@ -13,6 +13,12 @@
  * 0.3.0) is polled with sleep_ms(1), which costs latency, not correctness.
  * Stopping drains the queue first: every job queued before
  * iotkit_fleet_free() runs.
+ *
+ * A deferred job (iotkit__fleet_write_deferred: the live view's flush) waits
+ * at the head of the queue until its time, unless another job is queued
+ * behind it or the writer is stopping: then it runs at once, so that it never
+ * delays a synchronous call and iotkit__fleet_flush() still means "everything
+ * before has run".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +33,17 @@ static void wq_unlock(iotkit_fleet_t *f) { f->hal->mutex_unlock(f->hal->ctx, f->
 static void wq_wait(iotkit_fleet_t *f, void *cond) {
   if (cond) {
     (void)f->hal->cond_wait(f->hal->ctx, cond, f->wq_lock, IOTKIT_HAL_WAIT_FOREVER);
+  } else {
+    wq_unlock(f);
+    f->hal->sleep_ms(f->hal->ctx, 1);
+    wq_lock(f);
+  }
+}
+
+/* Wait for @p cond at most @p ms (wq_lock held, released meanwhile). */
+static void wq_wait_ms(iotkit_fleet_t *f, void *cond, uint64_t ms) {
+  if (cond) {
+    (void)f->hal->cond_wait(f->hal->ctx, cond, f->wq_lock, ms >= IOTKIT_HAL_WAIT_FOREVER ? IOTKIT_HAL_WAIT_FOREVER - 1 : (uint32_t)ms);
   } else {
     wq_unlock(f);
     f->hal->sleep_ms(f->hal->ctx, 1);
@@ -59,6 +76,13 @@ static void writer_main(void *arg) {
     while (!f->head && !f->stop) wq_wait(f, f->wq_work);
     iotkit__fleet_job_t *job = f->head;
     if (!job) break; /* stop, and nothing left */
+    if (job->not_before && !job->next && !f->stop) {
+      uint64_t now = iotkit__fleet_mono(f);
+      if (now < job->not_before) {
+        wq_wait_ms(f, f->wq_work, job->not_before - now);
+        continue; /* look again: its time, another job, or stop */
+      }
+    }
     f->head = job->next;
     if (!f->head) f->tail = NULL;
     if (job->async) f->queued_async--;
@@ -142,8 +166,8 @@ iotkit_err_t iotkit__fleet_write(iotkit_fleet_t *f, iotkit__fleet_job_fn fn, voi
   return job.rc;
 }
 
-iotkit_err_t iotkit__fleet_write_async(iotkit_fleet_t *f, iotkit__fleet_job_fn fn, void *arg,
-                                       void (*drop)(void *arg)) {
+static iotkit_err_t queue_async(iotkit_fleet_t *f, iotkit__fleet_job_fn fn, void *arg, void (*drop)(void *arg),
+                                uint64_t not_before) {
   iotkit__fleet_job_t *job = calloc(1, sizeof(*job));
   if (!job) {
     if (drop) drop(arg);
@@ -153,6 +177,7 @@ iotkit_err_t iotkit__fleet_write_async(iotkit_fleet_t *f, iotkit__fleet_job_fn f
   job->arg = arg;
   job->drop = drop;
   job->async = true;
+  job->not_before = not_before;
   wq_lock(f);
   if (f->queued_async >= IOTKIT__FLEET_QUEUE_MAX) {
     wq_unlock(f);
@@ -165,6 +190,16 @@ iotkit_err_t iotkit__fleet_write_async(iotkit_fleet_t *f, iotkit__fleet_job_fn f
   enqueue(f, job);
   wq_unlock(f);
   return IOTKIT_OK;
+}
+
+iotkit_err_t iotkit__fleet_write_async(iotkit_fleet_t *f, iotkit__fleet_job_fn fn, void *arg,
+                                       void (*drop)(void *arg)) {
+  return queue_async(f, fn, arg, drop, 0);
+}
+
+iotkit_err_t iotkit__fleet_write_deferred(iotkit_fleet_t *f, iotkit__fleet_job_fn fn, void *arg,
+                                          void (*drop)(void *arg), uint32_t delay_ms) {
+  return queue_async(f, fn, arg, drop, delay_ms ? iotkit__fleet_mono(f) + delay_ms : 0);
 }
 
 static iotkit_err_t nothing(iotkit_fleet_t *f, void *arg, char *err, size_t cap) {

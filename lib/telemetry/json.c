@@ -140,9 +140,7 @@ static iotkit_err_t read_point(const cJSON *o, iotkit_telemetry_batch_t *b) {
   return iotkit__telemetry_decode_err(iotkit_telemetry_batch_add(b, &p));
 }
 
-iotkit_err_t iotkit__telemetry_json_decode(const char *buf, size_t len, iotkit_telemetry_batch_t *b) {
-  cJSON *root = iotkit__telemetry_json_parse(buf, len);
-  if (!root) return IOTKIT_ERR_BAD_ENCODING;
+iotkit_err_t iotkit__telemetry_json_decode_tree(const cJSON *root, iotkit_telemetry_batch_t *b) {
   iotkit_err_t rc = IOTKIT_OK;
   const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "ver");
   const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
@@ -163,6 +161,13 @@ iotkit_err_t iotkit__telemetry_json_decode(const char *buf, size_t len, iotkit_t
       if (rc != IOTKIT_OK) break;
     }
   }
+  return rc;
+}
+
+iotkit_err_t iotkit__telemetry_json_decode(const char *buf, size_t len, iotkit_telemetry_batch_t *b) {
+  cJSON *root = iotkit__telemetry_json_parse(buf, len);
+  if (!root) return IOTKIT_ERR_BAD_ENCODING;
+  iotkit_err_t rc = iotkit__telemetry_json_decode_tree(root, b);
   cJSON_Delete(root);
   return rc;
 }

@@ -36,6 +36,8 @@ iotkit_err_t iotkit__telemetry_senml_cbor_decode(const uint8_t *buf, size_t len,
 
 /* Parse JSON text of exactly @len bytes (trailing whitespace allowed); NULL if malformed. */
 struct cJSON *iotkit__telemetry_json_parse(const char *buf, size_t len);
+/* The JSON form from a parsed document (for a reader that has parsed it already: the fleet). */
+iotkit_err_t iotkit__telemetry_json_decode_tree(const struct cJSON *root, iotkit_telemetry_batch_t *b);
 /* Add finite @d to @obj as the shortest JSON number that reads back as exactly @d (cJSON's own
    printer compares with a tolerance, and writes -0.0 as 0). */
 bool iotkit__telemetry_json_add_double(struct cJSON *obj, const char *key, double d);

@@ -285,6 +285,24 @@ static void connect_expired(mqtt_ctx_t *c, mqtt_state_t st) {
   }
 }
 
+/* libmosquitto reads one packet per mosquitto_loop_read() (2.0: one per QoS 1/2 message
+   waiting, at least one), so a flood of QoS 0 messages would cost an epoll_wait, a misc
+   step and an epoll_ctl per message. Read on while there is more: the read that finds the
+   socket empty leaves errno at EAGAIN (libmosquitto's own test in mosquitto_loop_read), at
+   most READ_BURST packets, so that writes and timers still get their turn under a flood. */
+#define READ_BURST 256
+
+static int read_burst(mqtt_ctx_t *c) {
+  int rc = MOSQ_ERR_SUCCESS;
+  for (int i = 0; i < READ_BURST; i++) {
+    errno = 0;
+    rc = mosquitto_loop_read(c->mosq, 1);
+    if (rc != MOSQ_ERR_SUCCESS || errno == EAGAIN || errno == EWOULDBLOCK) break;
+    if (mosquitto_socket(c->mosq) < 0 || iotkit__transport_mqtt_state(c) == IOTKIT__MQTT_DOWN) break;
+  }
+  return rc;
+}
+
 static iotkit_err_t mqtt_poll(void *ctx, int timeout_ms) {
   mqtt_ctx_t *c = ctx;
   if (!c || timeout_ms < 0) return IOTKIT_ERR_INVALID_ARG;
@@ -309,7 +327,7 @@ static iotkit_err_t mqtt_poll(void *ctx, int timeout_ms) {
   iotkit__transport_mqtt_io_wait(c, wait, &readable, &writable);
   errno = 0;
   int rc = MOSQ_ERR_SUCCESS;
-  if (readable) rc = mosquitto_loop_read(c->mosq, 1);
+  if (readable) rc = read_burst(c);
   if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(c->mosq) >= 0 && (writable || mosquitto_want_write(c->mosq))) {
     rc = mosquitto_loop_write(c->mosq, 1);
   }

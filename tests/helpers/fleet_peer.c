@@ -8,11 +8,19 @@
  *                               connect, create rollout <id> of the manifest to every registered
  *                               device in groups of those counts (success 100 %, error 0 %),
  *                               start it and drive it until killed (the rollout tests SIGKILL it)
+ *   fleet_peer ingest <db> <uri> a fleet on <db> following the broker <uri> (auto-registration on,
+ *                               telemetry history of 1,000,000 points per metric), on its own thread;
+ *                               prints "ready" once its session is reconciled, then every 10 ms
+ *                               "seen N" (telemetry messages decoded so far), never syncing: what
+ *                               reaches the file is written by the fleet's own batched flushes.
+ *                               Runs until killed (the crash test's SIGKILL) or stdin's end of file.
  */
+#include <poll.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <iotkit/iotkit.h>
 
@@ -152,6 +160,11 @@ static int cmd_rollout(char **a) {
   if (rc != IOTKIT_OK) {
     char why[IOTKIT_ERROR_TEXT_SIZE] = "";
     fprintf(stderr, "%s: %s\n", iotkit_err_name(rc), fleet ? iotkit_fleet_last_error(fleet, why, sizeof why) : "");
+    iotkit_fleet_free(fleet);
+    iotkit_ota_trust_free(trust);
+    free(pem);
+    free(manifest);
+    iotkit_hal_free(hal);
     return 1;
   }
   printf("started\n");
@@ -159,11 +172,53 @@ static int cmd_rollout(char **a) {
   for (;;) hal->sleep_ms(hal->ctx, 1000); /* until killed */
 }
 
+static int cmd_ingest(const char *db, const char *uri) {
+  iotkit_hal_t *hal;
+  if (iotkit_hal_memory_new(NULL, &hal) != IOTKIT_OK) return 1;
+  char err[IOTKIT_ERROR_TEXT_SIZE] = "";
+  iotkit_fleet_config_t cfg;
+  iotkit_fleet_config_init(&cfg);
+  cfg.db_path = db;
+  cfg.hal = hal;
+  cfg.uri = uri;
+  cfg.auto_register = true;
+  cfg.history_max_points = 1000000;
+  cfg.error_buf = err;
+  cfg.error_buf_size = sizeof(err);
+  iotkit_fleet_t *fleet = NULL;
+  iotkit_err_t rc = iotkit_fleet_new(&cfg, &fleet);
+  if (rc == IOTKIT_OK) rc = iotkit_fleet_start(fleet);
+  if (rc != IOTKIT_OK) {
+    fprintf(stderr, "%s: %s\n", iotkit_err_name(rc), err);
+    return 1;
+  }
+  iotkit_fleet_stats_t s;
+  bool ready = false;
+  for (;;) {
+    struct pollfd in = {.fd = 0, .events = POLLIN};
+    if (poll(&in, 1, 10) > 0) {
+      char buf[64];
+      if (read(0, buf, sizeof buf) <= 0) break;
+    }
+    iotkit_fleet_stats(fleet, &s);
+    if (!ready && s.reconciliations > 0) {
+      ready = true;
+      printf("ready\n");
+    }
+    if (ready) printf("seen %llu\n", (unsigned long long)s.telemetry);
+    fflush(stdout);
+  }
+  iotkit_fleet_free(fleet);
+  iotkit_hal_free(hal);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 8 && strcmp(argv[1], "rollout") == 0) return cmd_rollout(argv + 2);
+  if (argc == 4 && strcmp(argv[1], "ingest") == 0) return cmd_ingest(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "list") == 0) return cmd_list(argv[2]);
   if (argc == 4 && strcmp(argv[1], "create") == 0) return cmd_create(argv[2], argv[3]);
   if (argc == 3 && strcmp(argv[1], "lock") == 0) return cmd_lock(argv[2]);
-  fprintf(stderr, "usage: fleet_peer list|create|lock <db> [id]\n");
+  fprintf(stderr, "usage: fleet_peer list|create|lock <db> [id] | ingest <db> <uri> | rollout <db> <uri> <pem> <manifest> <id> <counts>\n");
   return 2;
 }

@@ -1,8 +1,10 @@
 // requires: fleet
 /* The fleet's telemetry history, fed through its message path (no broker):
    retention by count and by age, raw points and buckets (min, max, mean),
-   which types are kept, duplicates, persistence, and each bad input. */
+   which types are kept, duplicates, persistence, the trim's row counts (across
+   flushes, after a deletion, after another connection's writes), and each bad input. */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -174,4 +176,73 @@ Test(fleet_history, bad_inputs) {
   cr_assert_eq(iotkit_fleet_history(fleet, "nobody", "v", 0, 1, 0, &v, &n), IOTKIT_ERR_NOT_FOUND);
   cr_assert_eq(iotkit_fleet_history(fleet, "d", "v", 0, 1, 0, NULL, &n), IOTKIT_ERR_INVALID_ARG);
   cr_assert_eq(iotkit_fleet_history(fleet, "d", "v", 0, 1, 0, &v, NULL), IOTKIT_ERR_INVALID_ARG);
+}
+
+/* The trim by count works from a row count per metric that the writer keeps between flushes
+   (store_sqlite_tel_count.c): each flush adds to it, and the count stays exact. */
+Test(fleet_history, kept_by_count_across_flushes) {
+  open_fleet(4, 0);
+  for (int i = 0; i < 20; i++) {
+    point("d", "v", T0 - 20000 + i * 1000, i);
+    if (i % 3 == 0) point("d", "v", T0 - 20000 + i * 1000, i); /* a duplicate adds no row */
+    size_t n = 0;
+    iotkit_fleet_sample_t *v = history("d", "v", 0, INT64_MAX, 0, &n); /* each read flushes */
+    cr_assert_eq(n, i < 4 ? (size_t)i + 1 : 4, "after %d: %zu", i, n);
+    cr_assert_eq(v[n - 1].mean, (double)i);
+    cr_assert_eq(v[0].mean, (double)(i < 4 ? 0 : i - 3));
+    iotkit_free(v);
+  }
+}
+
+/* A deleted device's history goes by cascade: its count must go with it. */
+Test(fleet_history, kept_by_count_after_delete_and_recreate) {
+  open_fleet(3, 0);
+  for (int i = 0; i < 5; i++) point("d", "v", T0 - 10000 + i * 1000, i);
+  size_t n = 0;
+  iotkit_free(history("d", "v", 0, INT64_MAX, 0, &n));
+  cr_assert_eq(n, 3);
+  cr_assert_eq(iotkit_fleet_device_delete(fleet, "d"), IOTKIT_OK);
+  point("d", "v", T0 - 2000, 100); /* registered again */
+  point("d", "v", T0 - 1000, 101);
+  iotkit_fleet_sample_t *v = history("d", "v", 0, INT64_MAX, 0, &n);
+  cr_assert_eq(n, 2, "%zu", n);
+  cr_assert_eq(v[0].mean, 100.0);
+  cr_assert_eq(v[1].mean, 101.0);
+  iotkit_free(v);
+}
+
+static void sql(const char *text) {
+  sqlite3 *db = NULL;
+  cr_assert_eq(sqlite3_open_v2(fx.path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  cr_assert_eq(sqlite3_exec(db, text, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+  cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+}
+
+/* Another connection (another process) that changes the history makes the writer count again. */
+Test(fleet_history, kept_by_count_after_another_connection_writes) {
+  open_fleet(3, 0);
+  for (int i = 0; i < 5; i++) point("d", "v", T0 - 10000 + i * 1000, i);
+  size_t n = 0;
+  iotkit_free(history("d", "v", 0, INT64_MAX, 0, &n));
+  cr_assert_eq(n, 3);
+  sql("DELETE FROM telemetry_history");
+  point("d", "v", T0 - 3000, 10);
+  point("d", "v", T0 - 2000, 11);
+  iotkit_fleet_sample_t *v = history("d", "v", 0, INT64_MAX, 0, &n);
+  cr_assert_eq(n, 2, "after the other's delete: %zu", n);
+  iotkit_free(v);
+  char insert[256];
+  snprintf(insert, sizeof insert,
+           "INSERT INTO telemetry_history (device_id, name, ts_ms, value) VALUES ('d', 'v', %lld, 1), ('d', 'v', "
+           "%lld, 2), ('d', 'v', %lld, 3)",
+           (long long)(T0 - 9000), (long long)(T0 - 8000), (long long)(T0 - 7000));
+  sql(insert);
+  point("d", "v", T0 - 1000, 12);
+  v = history("d", "v", 0, INT64_MAX, 0, &n);
+  cr_assert_eq(n, 3, "after the other's insert: %zu", n);
+  cr_assert_eq(v[0].mean, 10.0);
+  cr_assert_eq(v[1].mean, 11.0);
+  cr_assert_eq(v[2].mean, 12.0);
+  iotkit_free(v);
 }
