@@ -7,7 +7,7 @@
 
 #include "core/util.h"
 #include "device/device_internal.h"
-#include "device/id_set.h"
+#include "device/telemetry_direct.h"
 #include "telemetry/queue_internal.h"
 
 /* Most telemetry messages awaiting confirmation; beyond, new ones wait in the queue. */
@@ -25,7 +25,7 @@ struct iotkit__tel {
   uint64_t pumped_ms; /* when the pump last ran */
   uint32_t sessions;
   uint64_t mem_seq; /* sequence numbers without a queue */
-  iotkit__id_set_t direct; /* without a queue: telemetry ids sent, not yet confirmed or failed */
+  iotkit__tel_direct_t direct; /* without a queue: what was sent and awaits confirmation */
   uint32_t ids[TEL_WINDOW];
   uint64_t seqs[TEL_WINDOW]; /* 0: confirmed (a hole until it reaches the front) */
   size_t head, n;
@@ -62,7 +62,7 @@ void iotkit__device_telemetry_free(iotkit_device_t *dev) {
   struct iotkit__tel *t = dev->tel;
   if (!t) return;
   iotkit_telemetry_queue_close(t->q);
-  iotkit__id_set_clear(&t->direct);
+  iotkit__tel_direct_forget(&t->direct);
   if (t->lock) dev->hal->mutex_free(dev->hal->ctx, t->lock);
   free(t);
   dev->tel = NULL;
@@ -129,25 +129,29 @@ iotkit_err_t iotkit__device_telemetry_send(iotkit_device_t *dev, const void *pay
   return err;
 }
 
-/* Without a queue: sent at once, its id kept so that the confirmation is counted.
-   The lock is held across the send: the confirmation may come before send() returns. */
-static iotkit_err_t send_direct(iotkit_device_t *dev, const void *payload, size_t len, uint32_t *id) {
-  struct iotkit__tel *t = dev->tel;
-  iotkit_err_t err = iotkit__device_send_telemetry_now(dev, payload, len, id);
-  if (err != IOTKIT_OK) return err;
-  t->st.accepted++;
-  t->st.sent_live++;
-  if (!iotkit__id_set_add(&t->direct, *id))
-    iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: no memory to follow telemetry message %u: its "
-                    "confirmation is not counted", dev->device_id, (unsigned)*id);
-  return IOTKIT_OK;
+static void count_delivery(struct iotkit__tel *t, iotkit_err_t status) {
+  if (status == IOTKIT_OK) t->st.confirmed++;
+  else t->st.failed++;
 }
 
+/* Without a queue: sent at once, its id filed so that the confirmation is counted
+   (telemetry_direct.h). The lock is not held across the send, which the polling
+   thread's confirmations would otherwise wait for, message after message. */
 iotkit_err_t iotkit__device_telemetry_send_direct(iotkit_device_t *dev, const void *payload, size_t len,
                                                   uint32_t *msg_id) {
-  uint32_t id = 0;
+  struct iotkit__tel *t = dev->tel;
   tel_lock(dev);
-  iotkit_err_t err = send_direct(dev, payload, len, &id);
+  uint64_t gen = iotkit__tel_direct_begin(&t->direct);
+  tel_unlock(dev);
+  uint32_t id = 0;
+  iotkit_err_t err = iotkit__device_send_telemetry_now(dev, payload, len, &id);
+  iotkit_err_t status = IOTKIT_OK;
+  tel_lock(dev);
+  if (iotkit__tel_direct_end(&t->direct, err == IOTKIT_OK, id, gen, &status)) count_delivery(t, status);
+  if (err == IOTKIT_OK) {
+    t->st.accepted++;
+    t->st.sent_live++;
+  }
   tel_unlock(dev);
   if (err == IOTKIT_OK && msg_id) *msg_id = id;
   return err;
@@ -172,8 +176,14 @@ iotkit_err_t iotkit_device_send_batch(iotkit_device_t *dev, iotkit_telemetry_bat
     t->st.accepted++;
     id = send_live(dev, s, buf, len);
   } else if (err == IOTKIT_OK) {
-    err = send_direct(dev, buf, len, &id);
-    if (err == IOTKIT_OK) t->mem_seq = s;
+    /* under the lock (for the number): the confirmation waits until the id is filed */
+    err = iotkit__device_send_telemetry_now(dev, buf, len, &id);
+    if (err == IOTKIT_OK) {
+      t->mem_seq = s;
+      t->st.accepted++;
+      t->st.sent_live++;
+      (void)iotkit__tel_direct_file(&t->direct, id); /* without memory: never counted */
+    }
   }
   tel_unlock(dev);
   iotkit_free(buf);
@@ -191,10 +201,7 @@ void iotkit__device_telemetry_delivered(iotkit_device_t *dev, uint32_t msg_id, i
   if (!t) return;
   if (!t->q) {
     tel_lock(dev);
-    if (iotkit__id_set_take(&t->direct, msg_id)) {
-      if (status == IOTKIT_OK) t->st.confirmed++;
-      else t->st.failed++;
-    }
+    if (iotkit__tel_direct_delivered(&t->direct, msg_id, status)) count_delivery(t, status);
     tel_unlock(dev);
     return;
   }
@@ -237,7 +244,7 @@ static void pump_direct(iotkit_device_t *dev) {
   struct iotkit__tel *t = dev->tel;
   bool up = iotkit_device_is_connected(dev);
   tel_lock(dev);
-  if (session_ended(dev, t, up, t->direct.n)) iotkit__id_set_clear(&t->direct);
+  if (session_ended(dev, t, up, iotkit__tel_direct_in_flight(&t->direct))) iotkit__tel_direct_forget(&t->direct);
   if (up) t->sessions = dev->sessions;
   t->was_up = up;
   tel_unlock(dev);
