@@ -7,8 +7,10 @@
 
 #define ID_SET_MIN_CAP 64u
 
+/* Knuth's multiplicative hash: the top bits of the product (the low ones of
+   ids that are multiples of a power of two would all be equal). */
 static size_t slot_of(const iotkit__id_set_t *s, uint32_t id) {
-  return (size_t)((id * 2654435761u) & (uint32_t)(s->cap - 1u)); /* Knuth's multiplicative hash */
+  return (size_t)((uint32_t)(id * 2654435761u) >> (32u - s->bits));
 }
 
 static void put(iotkit__id_set_t *s, uint32_t id) {
@@ -21,6 +23,7 @@ static void put(iotkit__id_set_t *s, uint32_t id) {
 }
 
 static bool grow(iotkit__id_set_t *s) {
+  if (s->cap >= ((size_t)1 << 31)) return false; /* the hash takes at most 32 bits */
   size_t cap = s->cap ? s->cap * 2u : ID_SET_MIN_CAP;
   uint32_t *slots = calloc(cap, sizeof *slots);
   if (!slots) return false;
@@ -28,6 +31,8 @@ static bool grow(iotkit__id_set_t *s) {
   size_t old_cap = s->cap;
   s->slots = slots;
   s->cap = cap;
+  s->bits = 0;
+  while (((size_t)1 << s->bits) < cap) s->bits++;
   s->n = s->has_zero ? 1u : 0u;
   for (size_t i = 0; i < old_cap; i++)
     if (old[i]) put(s, old[i]);

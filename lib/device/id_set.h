@@ -12,7 +12,8 @@
 
 typedef struct iotkit__id_set {
   uint32_t *slots; /* open addressing, linear probing; 0 marks an empty slot */
-  size_t cap;      /* a power of two, or 0 before the first add */
+  size_t cap;      /* a power of two (2^bits, bits <= 32), or 0 before the first add */
+  unsigned bits;
   size_t n;        /* ids held, id 0 included */
   bool has_zero;   /* id 0, which cannot sit in a slot */
 } iotkit__id_set_t;
