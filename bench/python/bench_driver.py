@@ -28,6 +28,8 @@ HOST = "127.0.0.1"  # never anything else
 PUB_KINDS = {
     "iotkit-bg": ("iotkit.Device, background loop", (0, 1)),
     "iotkit-poll": ("iotkit.Device, poll() by the sender", (0, 1)),
+    "iotkit-window": ("iotkit.Device, bg loop, inflight=100", (1,)),
+    "iotkit-count": ("iotkit.Device, bg, stats.confirmed", (1,)),
     "iotkit-durable": ("iotkit.Device, bg loop, durable queue", (0, 1)),
     "iotkit-aio": ("iotkit.aio.Device, gather chunks", (0, 1)),
     "paho": ("paho-mqtt, defaults (20 in flight)", (0, 1)),
@@ -296,11 +298,12 @@ def main():
 
     print()
     print("Ratios of the medians (paho: the faster of its two configurations at each QoS):")
-    for k in [HEADLINE] + [x for x in ("iotkit-poll", "iotkit-durable", "iotkit-aio") if x != HEADLINE]:
+    for k in [HEADLINE] + [x for x in ("iotkit-poll", "iotkit-window", "iotkit-count", "iotkit-durable",
+                                       "iotkit-aio") if x != HEADLINE]:
         if k not in kinds:
             continue
         print("  %s%s:" % (PUB_KINDS[k][0], " (headline)" if k == HEADLINE else ""))
-        for qos in (0, 1):
+        for qos in PUB_KINDS[k][1]:
             print(goal_line("iotkit/paho   QoS %d" % qos, med.get((k, qos)), best_paho(qos),
                             3.0 if qos == 0 else 1.5))
             print(goal_line("iotkit/awscrt QoS %d" % qos, med.get((k, qos)), med.get(("awscrt", qos)), 1.0))

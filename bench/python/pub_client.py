@@ -7,6 +7,10 @@ KIND is one of:
                   thread, durable queue off; QoS 1 confirmations counted in on_delivery
   iotkit-poll     iotkit.Device driven by poll(0) from the publishing thread (every 64 sends and
                   until done), durable queue off; confirmations counted in on_delivery
+  iotkit-window   iotkit-bg with the URI option inflight=100 (QoS 1 messages in flight; the
+                  default is libmosquitto's 20, as paho's): the counterpart of paho-unlimited
+  iotkit-count    iotkit-bg without on_delivery: done when telemetry_stats().confirmed (counted
+                  by the library, no Python call per confirmation) reaches COUNT, polled each ms
   iotkit-durable  iotkit-bg with the durable queue on (POSIX HAL in STATE_DIR, telemetry_drain_rate
                   0 = unlimited, default sync interval); done when the queue has nothing pending
   iotkit-aio      iotkit.aio.Device (event loop, no thread), durable queue off:
@@ -68,7 +72,7 @@ def run_iotkit():
     kwargs = dict(telemetry_qos=QOS, telemetry_durable=durable)
     if durable:
         kwargs.update(state_dir=STATE_DIR, telemetry_drain_rate=0)
-    dev = iotkit.Device(CLIENT_ID, URI, **kwargs)
+    dev = iotkit.Device(CLIENT_ID, URI + ("?inflight=100" if KIND == "iotkit-window" else ""), **kwargs)
     done = threading.Event()
     state = {"ok": 0, "failed": 0}
 
@@ -80,12 +84,9 @@ def run_iotkit():
         if state["ok"] + state["failed"] >= COUNT:
             done.set()
 
-    # QoS 0 needs no confirmations (the counting subscriber ends the run) and the durable run ends
-    # on queue.pending: neither sets a callback. Without the durable queue there is no cheaper
-    # way to wait for the PUBACKs: telemetry_stats().confirmed stays 0 then (the C library counts
-    # confirmations only for the durable queue, lib/device/device_telemetry.c,
-    # iotkit__device_telemetry_delivered returns early without it).
-    count_cb = QOS > 0 and KIND in ("iotkit-bg", "iotkit-poll")
+    # QoS 0 needs no confirmations (the counting subscriber ends the run), the durable run ends
+    # on queue.pending and iotkit-count on telemetry_stats().confirmed: none sets a callback.
+    count_cb = QOS > 0 and KIND in ("iotkit-bg", "iotkit-poll", "iotkit-window")
     if count_cb:
         dev.on_delivery = on_delivery
     dev.connect()
@@ -113,6 +114,11 @@ def run_iotkit():
             send(PAYLOAD)
         if count_cb:
             done.wait()
+        elif KIND == "iotkit-count" and QOS > 0:
+            stats = dev.telemetry_stats
+            while stats().confirmed < COUNT:
+                time.sleep(0.001)
+            state["failed"] = stats().failed
         elif durable:
             while dev.telemetry_stats().queue.pending:
                 time.sleep(0.001)

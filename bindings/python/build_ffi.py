@@ -120,9 +120,28 @@ INCLUDE_DIR, LIBRARY_DIR = find_libiotkit()
 
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_text(INCLUDE_DIR))
+# The helpers of src/iotkit/_cdef/90_helpers.h: the message id (>= 0) or the error
+# code (< 0) as one return value, so a send allocates nothing in Python.
+HELPERS = r"""
+#include "iotkit/iotkit.h"
+
+static int64_t _iotkit_py_send_telemetry(iotkit_device_t *dev, const void *payload, size_t len) {
+  uint32_t id = 0;
+  iotkit_err_t err = iotkit_device_send_telemetry(dev, payload, len, &id);
+  return err != IOTKIT_OK ? (int64_t)err : (int64_t)id;
+}
+
+static int64_t _iotkit_py_publish(iotkit_device_t *dev, const char *suffix, const void *payload, size_t len,
+                                  int qos, bool retain) {
+  uint32_t id = 0;
+  iotkit_err_t err = iotkit_device_publish(dev, suffix, payload, len, qos, retain, &id);
+  return err != IOTKIT_OK ? (int64_t)err : (int64_t)id;
+}
+"""
+
 ffibuilder.set_source(
     "iotkit._iotkit",
-    '#include "iotkit/iotkit.h"\n',
+    HELPERS,
     include_dirs=[INCLUDE_DIR],
     library_dirs=[LIBRARY_DIR] if LIBRARY_DIR else [],
     runtime_library_dirs=[LIBRARY_DIR] if LIBRARY_DIR else [],

@@ -312,14 +312,17 @@ IOTKIT_API iotkit_err_t iotkit_device_send_batch(iotkit_device_t *dev, iotkit_te
                                                  iotkit_telemetry_format_t format, uint64_t *seq, uint32_t *msg_id);
 
 /** Telemetry counters of a device since it was created. Read with
-    iotkit_device_telemetry_stats(); fields are only ever appended. */
+    iotkit_device_telemetry_stats(); fields are only ever appended. They count
+    with and without a durable queue; without one, a message whose session ended
+    before its confirmation came is in neither confirmed nor failed (it is lost,
+    as the application learns from the connection callback). */
 typedef struct iotkit_device_telemetry_stats {
   bool durable;         /**< whether the device has a durable queue */
   uint64_t accepted;    /**< messages accepted by send_telemetry / send_batch */
   uint64_t sent_live;   /**< sent at once when accepted */
   uint64_t sent_backlog; /**< re-sent from the queue (after a loss, a restart, or a full in-flight window) */
   uint64_t confirmed;   /**< delivery confirmed by the transport */
-  uint64_t failed;      /**< delivery failures reported by the transport (kept for a re-send) */
+  uint64_t failed;      /**< delivery failures reported by the transport (with a queue: kept for a re-send) */
   /** The queue's own counters (zero without a durable queue): pending, dropped..., corrupt. */
   iotkit_telemetry_queue_stats_t queue;
 } iotkit_device_telemetry_stats_t;

@@ -347,6 +347,12 @@ IOTKIT_API const iotkit_transport_ops_t *iotkit_transport_loopback(void);
  * ::IOTKIT_ERR_NOT_FOUND. User name and password come from the
  * config, else from the URI. The password is never logged.
  *
+ * URI query option: inflight=N, the most QoS 1 and 2 messages sent and not yet
+ * acknowledged (libmosquitto queues the rest; default 20, libmosquitto's; 0 for
+ * no limit; with MQTT 5 the broker's Receive Maximum caps it). At QoS 1 the rate
+ * is at most N messages per round trip. A malformed value or one above 65535
+ * fails create() with ::IOTKIT_ERR_INVALID_ARG.
+ *
  * message_ex(): qos is the QoS the broker delivered with (the lower of the
  * publish's and the subscription's), retain is true for a retained message the
  * broker sent because a subscription was made (a live update to an existing

@@ -268,7 +268,10 @@ void iotkit__device_telemetry_free(iotkit_device_t *dev);
 bool iotkit__device_telemetry_durable(const iotkit_device_t *dev);
 /* Store, then send if possible (iotkit_device_send_telemetry() with a durable queue). */
 iotkit_err_t iotkit__device_telemetry_send(iotkit_device_t *dev, const void *payload, size_t len, uint32_t *msg_id);
-/* A delivery event: a confirmed telemetry message leaves the queue. */
+/* Send now, without a queue, counting it in the stats (iotkit_device_send_telemetry() then). */
+iotkit_err_t iotkit__device_telemetry_send_direct(iotkit_device_t *dev, const void *payload, size_t len,
+                                                  uint32_t *msg_id);
+/* A delivery event: a confirmed telemetry message leaves the queue (or, without one, is counted). */
 void iotkit__device_telemetry_delivered(iotkit_device_t *dev, uint32_t msg_id, iotkit_err_t status);
 /* In the polling thread: re-queue after a loss, drain the backlog at the configured rate, sync. */
 void iotkit__device_telemetry_pump(iotkit_device_t *dev);

@@ -221,7 +221,7 @@ iotkit_err_t iotkit_device_send_telemetry(iotkit_device_t *dev, const void *payl
   iotkit_err_t err = check_payload(dev, payload, len);
   if (err != IOTKIT_OK) return err;
   if (iotkit__device_telemetry_durable(dev)) return iotkit__device_telemetry_send(dev, payload, len, msg_id);
-  return iotkit__device_send_telemetry_now(dev, payload, len, msg_id);
+  return iotkit__device_telemetry_send_direct(dev, payload, len, msg_id);
 }
 
 iotkit_err_t iotkit__device_send_telemetry_now(iotkit_device_t *dev, const void *payload, size_t len,

@@ -7,6 +7,7 @@
 
 #include "core/util.h"
 #include "device/device_internal.h"
+#include "device/telemetry_direct.h"
 #include "telemetry/queue_internal.h"
 
 /* Most telemetry messages awaiting confirmation; beyond, new ones wait in the queue. */
@@ -24,6 +25,7 @@ struct iotkit__tel {
   uint64_t pumped_ms; /* when the pump last ran */
   uint32_t sessions;
   uint64_t mem_seq; /* sequence numbers without a queue */
+  iotkit__tel_direct_t direct; /* without a queue: what was sent and awaits confirmation */
   uint32_t ids[TEL_WINDOW];
   uint64_t seqs[TEL_WINDOW]; /* 0: confirmed (a hole until it reaches the front) */
   size_t head, n;
@@ -60,6 +62,7 @@ void iotkit__device_telemetry_free(iotkit_device_t *dev) {
   struct iotkit__tel *t = dev->tel;
   if (!t) return;
   iotkit_telemetry_queue_close(t->q);
+  iotkit__tel_direct_forget(&t->direct);
   if (t->lock) dev->hal->mutex_free(dev->hal->ctx, t->lock);
   free(t);
   dev->tel = NULL;
@@ -126,6 +129,34 @@ iotkit_err_t iotkit__device_telemetry_send(iotkit_device_t *dev, const void *pay
   return err;
 }
 
+static void count_delivery(struct iotkit__tel *t, iotkit_err_t status) {
+  if (status == IOTKIT_OK) t->st.confirmed++;
+  else t->st.failed++;
+}
+
+/* Without a queue: sent at once, its id filed so that the confirmation is counted
+   (telemetry_direct.h). The lock is not held across the send, which the polling
+   thread's confirmations would otherwise wait for, message after message. */
+iotkit_err_t iotkit__device_telemetry_send_direct(iotkit_device_t *dev, const void *payload, size_t len,
+                                                  uint32_t *msg_id) {
+  struct iotkit__tel *t = dev->tel;
+  tel_lock(dev);
+  uint64_t gen = iotkit__tel_direct_begin(&t->direct);
+  tel_unlock(dev);
+  uint32_t id = 0;
+  iotkit_err_t err = iotkit__device_send_telemetry_now(dev, payload, len, &id);
+  iotkit_err_t status = IOTKIT_OK;
+  tel_lock(dev);
+  if (iotkit__tel_direct_end(&t->direct, err == IOTKIT_OK, id, gen, &status)) count_delivery(t, status);
+  if (err == IOTKIT_OK) {
+    t->st.accepted++;
+    t->st.sent_live++;
+  }
+  tel_unlock(dev);
+  if (err == IOTKIT_OK && msg_id) *msg_id = id;
+  return err;
+}
+
 iotkit_err_t iotkit_device_send_batch(iotkit_device_t *dev, iotkit_telemetry_batch_t *batch,
                                       iotkit_telemetry_format_t format, uint64_t *seq, uint32_t *msg_id) {
   if (!dev || !batch || !iotkit_telemetry_format_name(format)) return IOTKIT_ERR_INVALID_ARG;
@@ -145,11 +176,13 @@ iotkit_err_t iotkit_device_send_batch(iotkit_device_t *dev, iotkit_telemetry_bat
     t->st.accepted++;
     id = send_live(dev, s, buf, len);
   } else if (err == IOTKIT_OK) {
+    /* under the lock (for the number): the confirmation waits until the id is filed */
     err = iotkit__device_send_telemetry_now(dev, buf, len, &id);
     if (err == IOTKIT_OK) {
       t->mem_seq = s;
       t->st.accepted++;
       t->st.sent_live++;
+      (void)iotkit__tel_direct_file(&t->direct, id); /* without memory: never counted */
     }
   }
   tel_unlock(dev);
@@ -165,7 +198,13 @@ iotkit_err_t iotkit_device_send_batch(iotkit_device_t *dev, iotkit_telemetry_bat
 
 void iotkit__device_telemetry_delivered(iotkit_device_t *dev, uint32_t msg_id, iotkit_err_t status) {
   struct iotkit__tel *t = dev->tel;
-  if (!t || !t->q) return;
+  if (!t) return;
+  if (!t->q) {
+    tel_lock(dev);
+    if (iotkit__tel_direct_delivered(&t->direct, msg_id, status)) count_delivery(t, status);
+    tel_unlock(dev);
+    return;
+  }
   tel_lock(dev);
   uint64_t seq = window_take(t, msg_id);
   if (seq && status == IOTKIT_OK) t->st.confirmed++;
@@ -191,19 +230,40 @@ static void forget_in_flight(struct iotkit__tel *t) {
 
 static bool drain_allowed(struct iotkit__tel *t) { return t->n < TEL_WINDOW && (!t->rate || t->credit >= 1000u); }
 
+/* Confirmations never outlive their session: whatever is in flight (@p in_flight
+   messages) when the session is seen down, or when a session began and ended
+   between two pumps, will not be confirmed. A new first session keeps what was
+   sent on it. Call with the lock held. */
+static bool session_ended(const iotkit_device_t *dev, const struct iotkit__tel *t, bool up, size_t in_flight) {
+  return up ? dev->sessions != t->sessions && (t->was_up || dev->sessions > t->sessions + 1u)
+            : t->was_up || in_flight > 0;
+}
+
+/* Without a queue: the ids of a session that ended are forgotten (never counted). */
+static void pump_direct(iotkit_device_t *dev) {
+  struct iotkit__tel *t = dev->tel;
+  bool up = iotkit_device_is_connected(dev);
+  tel_lock(dev);
+  if (session_ended(dev, t, up, iotkit__tel_direct_in_flight(&t->direct))) iotkit__tel_direct_forget(&t->direct);
+  if (up) t->sessions = dev->sessions;
+  t->was_up = up;
+  tel_unlock(dev);
+}
+
 void iotkit__device_telemetry_pump(iotkit_device_t *dev) {
   struct iotkit__tel *t = dev->tel;
-  if (!t || !t->q) return;
+  if (!t) return;
+  if (!t->q) {
+    pump_direct(dev);
+    return;
+  }
   (void)iotkit_telemetry_queue_poll(t->q);
   bool up = iotkit_device_is_connected(dev);
   uint64_t now = iotkit__device_now(dev);
   tel_lock(dev);
   t->pumped_ms = now;
-  /* Confirmations never outlive their session: whatever is in flight when the
-     session is seen down, or when a session began and ended between two pumps,
-     goes back to the queue. A new first session keeps what was sent on it. */
-  bool ended = up ? dev->sessions != t->sessions && (t->was_up || dev->sessions > t->sessions + 1u)
-                  : t->was_up || t->n > 0;
+  /* What was in flight goes back to the queue (see session_ended). */
+  bool ended = session_ended(dev, t, up, t->n);
   if (ended) forget_in_flight(t);
   if (up != t->was_up || ended) {
     t->last_refill = now;

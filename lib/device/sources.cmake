@@ -16,4 +16,6 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/device_subs.c
   ${CMAKE_CURRENT_LIST_DIR}/device_supervisor.c
   ${CMAKE_CURRENT_LIST_DIR}/device_telemetry.c
+  ${CMAKE_CURRENT_LIST_DIR}/id_set.c
+  ${CMAKE_CURRENT_LIST_DIR}/telemetry_direct.c
 )

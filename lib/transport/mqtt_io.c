@@ -45,8 +45,15 @@ void iotkit__transport_mqtt_io_close(iotkit__mqtt_ctx_t *c) {
   c->sock = -1;
 }
 
+/* Coalesced: only the first wake after poll() took the last one writes the
+   eventfd (a write is a system call per publish otherwise). The flag is set
+   after the caller queued its packet and is cleared by io_wait() after it
+   drained the eventfd and before poll() looks at libmosquitto's queue, so a
+   wake that finds it set is covered by the write of an earlier one or by the
+   poll in progress: set means "a write is done or coming, or poll() will see
+   the packet". */
 void iotkit__transport_mqtt_io_wake(iotkit__mqtt_ctx_t *c) {
-  atomic_store(&c->wake_pending, true);
+  if (atomic_exchange(&c->wake_pending, true)) return;
   uint64_t one = 1;
   /* EAGAIN only when the counter is near overflow: it is readable then anyway */
   if (write(c->wakefd, &one, sizeof one) < 0) return;
@@ -94,9 +101,14 @@ void iotkit__transport_mqtt_io_wait(iotkit__mqtt_ctx_t *c, int timeout_ms, bool 
   int n = epoll_wait(c->epfd, evs, 2, timeout_ms);
   for (int i = 0; i < n; i++) {
     if (evs[i].data.fd == c->wakefd) {
-      atomic_store(&c->wake_pending, false); /* before the read: a later wake stays pending */
+      /* Drain, then clear (see io_wake): cleared first, a wake could find the flag
+         clear, write, and have its count eaten by this read, leaving the flag set
+         with nothing to read, and every later wake would be skipped. The exchange
+         pairs with the wakes' exchange, so their packets are visible to poll(). */
       uint64_t count;
-      if (read(c->wakefd, &count, sizeof count) < 0) continue; /* EAGAIN: drained already */
+      ssize_t got = read(c->wakefd, &count, sizeof count); /* EAGAIN: drained already */
+      (void)got;
+      (void)atomic_exchange(&c->wake_pending, false);
       continue;
     }
     if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) *readable = true;

@@ -116,8 +116,12 @@ static iotkit_err_t configure(mqtt_ctx_t *c, const iotkit_transport_config_t *cf
   const iotkit_uri_t *uri = cfg->uri;
   const char *user = cfg->username ? cfg->username : uri->user;
   const char *pass = cfg->password ? cfg->password : uri->password;
+  unsigned long inflight = IOTKIT_MQTT_MAX_INFLIGHT;
+  if (iotkit__transport_query_uint(uri->query, "inflight", &inflight) < 0 || inflight > 65535u)
+    return IOTKIT_ERR_INVALID_ARG;
   int rc = mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION,
                                 c->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_max_inflight_messages_set(c->mosq, (unsigned)inflight);
   if (rc == MOSQ_ERR_SUCCESS && (user || pass)) rc = mosquitto_username_pw_set(c->mosq, user, pass);
   if (rc == MOSQ_ERR_SUCCESS && cfg->will.channel) {
     const iotkit_will_t *w = &cfg->will;

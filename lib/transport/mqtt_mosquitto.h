@@ -16,6 +16,16 @@
 #define IOTKIT_TLS_SYSTEM_CA_DIR "/etc/ssl/certs"
 #endif
 
+/* Most QoS 1 and 2 messages sent and not yet acknowledged (libmosquitto queues
+   the rest); the URI option inflight=N overrides it, 0 for no limit. With MQTT 5
+   the broker's Receive Maximum caps it. This default is libmosquitto's own: it
+   caps the rate at 20 messages per round trip, and a larger window lets a fast
+   sender outrun what a broker forwards to slow subscribers (mosquitto then drops
+   QoS 0 messages to them). A port may override it. */
+#ifndef IOTKIT_MQTT_MAX_INFLIGHT
+#define IOTKIT_MQTT_MAX_INFLIGHT 20u
+#endif
+
 typedef enum {
   IOTKIT__MQTT_DOWN,
   IOTKIT__MQTT_CONNECTING,

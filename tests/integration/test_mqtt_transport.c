@@ -507,4 +507,53 @@ Test(mqtt_create, bad_configs) {
   iotkit_uri_clear(&u);
 }
 
+/* The URI option inflight=N (0..65535): a malformed or too large value fails create(). */
+static iotkit_err_t create_with(const char *uri_text) {
+  iotkit_uri_t u;
+  cr_assert_eq(iotkit_uri_parse(uri_text, &u), IOTKIT_OK, "%s", uri_text);
+  iotkit_transport_events_t ev = {0};
+  iotkit_transport_config_t cfg;
+  iotkit_transport_config_init(&cfg);
+  cfg.uri = &u;
+  cfg.client_id = "c";
+  void *c = NULL;
+  iotkit_err_t err = iotkit_transport_mqtt()->create(&cfg, &ev, &c);
+  if (c) iotkit_transport_mqtt()->destroy(c);
+  iotkit_uri_clear(&u);
+  return err;
+}
+
+Test(mqtt_create, inflight_option_bad_values) {
+  cr_assert_eq(create_with("mqtt://127.0.0.1:1?inflight=x"), IOTKIT_ERR_INVALID_ARG, "not a number");
+  cr_assert_eq(create_with("mqtt://127.0.0.1:1?inflight="), IOTKIT_ERR_INVALID_ARG, "empty");
+  cr_assert_eq(create_with("mqtt://127.0.0.1:1?inflight=-1"), IOTKIT_ERR_INVALID_ARG, "negative");
+  cr_assert_eq(create_with("mqtt://127.0.0.1:1?inflight=65536"), IOTKIT_ERR_INVALID_ARG, "above 65535");
+  cr_assert_eq(create_with("mqtt://127.0.0.1:1?inflight=65535"), IOTKIT_OK);
+  cr_assert_eq(create_with("mqtt://127.0.0.1:1?inflight=0"), IOTKIT_OK, "0: no limit");
+  cr_assert_eq(create_with("mqtt://127.0.0.1:1?other=1"), IOTKIT_OK, "other options are not ours");
+}
+
+/* A window of one: every QoS 1 message still goes out and is confirmed, in order. */
+Test(mqtt, inflight_one_delivers_everything_in_order) {
+  open_peer("dev/w", 311);
+  char text[256];
+  snprintf(text, sizeof text, "%s?inflight=1", mosq_server_uri(srv));
+  open_client(text, &(client_opts_t){.protocol = 311});
+  cr_assert_eq(ops->connect(ctx), IOTKIT_OK, "%s", ops->last_error(ctx));
+  cr_assert(poll_until(&rec.connected, 1), "%s", ops->last_error(ctx));
+  uint32_t ids[50];
+  for (int i = 0; i < 50; i++) {
+    char p[8];
+    int n = snprintf(p, sizeof p, "%d", i);
+    iotkit_message_t m = {.channel = "dev/w", .payload = p, .len = (size_t)n, .qos = 1};
+    cr_assert_eq(ops->send(ctx, &m, &ids[i]), IOTKIT_OK, "%s", ops->last_error(ctx));
+  }
+  cr_assert(poll_until(&rec.deliveries, 50), "only %d deliveries", rec.deliveries);
+  for (int i = 0; i < 50; i++) {
+    cr_assert_eq(rec.ids[i], ids[i], "confirmation %d", i);
+    cr_assert_eq(rec.statuses[i], IOTKIT_OK);
+  }
+  cr_assert(mqtt_peer_wait(peer, 50, 10000), "peer got %zu", mqtt_peer_count(peer));
+}
+
 #endif /* IOTKIT_WITH_MQTT */

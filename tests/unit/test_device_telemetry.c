@@ -276,3 +276,73 @@ Test(device_telemetry, without_seg_operations_it_sends_directly) {
   cr_assert_eq(send_point(dev, 2), 2);
   iotkit_device_free(dev);
 }
+
+/* A connected device without a durable queue (reconnecting after 1 ms). */
+static iotkit_device_t *direct_device(void) {
+  make_hal(false);
+  cfg.telemetry_durable = false;
+  cfg.reconnect_min_ms = 1;
+  iotkit_device_t *dev = device();
+  cr_assert_eq(iotkit_device_connect(dev), IOTKIT_OK);
+  settle(dev);
+  return dev;
+}
+
+/* Without a durable queue the counters still count: what was accepted, sent, and confirmed. */
+Test(device_telemetry, without_a_queue_confirmations_are_counted) {
+  iotkit_device_t *dev = direct_device();
+  capture_hold(true);
+  uint32_t id = 0;
+  for (int i = 0; i < 3; i++) {
+    cr_assert_eq(iotkit_device_send_telemetry(dev, "{\"a\":1}", 7, &id), IOTKIT_OK);
+    cr_assert_neq(id, 0, "sent at once: an id");
+  }
+  send_point(dev, 4);
+  settle(dev);
+  iotkit_device_telemetry_stats_t st = stats(dev);
+  cr_assert_eq(st.accepted, 4);
+  cr_assert_eq(st.sent_live, 4);
+  cr_assert_eq(st.confirmed, 0, "held back");
+  capture_hold(false);
+  settle(dev);
+  st = stats(dev);
+  cr_assert_eq(st.confirmed, 4);
+  cr_assert_eq(st.failed, 0);
+  cr_assert_eq(st.sent_backlog, 0);
+  iotkit_device_free(dev);
+}
+
+/* Only telemetry is counted: a confirmed publish on another channel is not. */
+Test(device_telemetry, without_a_queue_other_publishes_are_not_counted) {
+  iotkit_device_t *dev = direct_device();
+  cr_assert_eq(iotkit_device_publish(dev, "events/x", "{}", 2, 1, false, NULL), IOTKIT_OK);
+  cr_assert_eq(iotkit_device_send_telemetry(dev, "{}", 2, NULL), IOTKIT_OK);
+  settle(dev);
+  iotkit_device_telemetry_stats_t st = stats(dev);
+  cr_assert_eq(st.accepted, 1);
+  cr_assert_eq(st.confirmed, 1);
+  iotkit_device_free(dev);
+}
+
+/* Confirmations never outlive their session: those of a lost one are not counted,
+   the next session's are. */
+Test(device_telemetry, without_a_queue_a_lost_session_confirms_nothing) {
+  iotkit_device_t *dev = direct_device();
+  capture_hold(true);
+  cr_assert_eq(iotkit_device_send_telemetry(dev, "{}", 2, NULL), IOTKIT_OK);
+  cr_assert_eq(iotkit_device_send_telemetry(dev, "{}", 2, NULL), IOTKIT_OK);
+  capture_drop();
+  settle(dev);
+  capture_hold(false);
+  for (int i = 0; i < 200 && !iotkit_device_is_connected(dev); i++)
+    cr_assert_eq(iotkit_device_poll(dev, 5), IOTKIT_OK);
+  cr_assert(iotkit_device_is_connected(dev), "reconnected");
+  cr_assert_eq(iotkit_device_send_telemetry(dev, "{}", 2, NULL), IOTKIT_OK);
+  settle(dev);
+  iotkit_device_telemetry_stats_t st = stats(dev);
+  cr_assert_eq(st.accepted, 3);
+  cr_assert_eq(st.sent_live, 3);
+  cr_assert_eq(st.confirmed, 1, "only the new session's message");
+  cr_assert_eq(st.failed, 0);
+  iotkit_device_free(dev);
+}

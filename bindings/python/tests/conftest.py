@@ -19,6 +19,21 @@ MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 _SUB_IDS = itertools.count(1)
 
 
+def _rss_kib() -> int:
+    """Resident set size of this process in KiB (VmRSS of /proc/self/status)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+@pytest.fixture
+def rss_kib():
+    """The function that reads this process's resident set size in KiB (for leak checks)."""
+    return _rss_kib
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -50,6 +50,22 @@ async def test_async_with_sends_telemetry_and_resolves_on_delivery(broker, sub):
 
 
 @pytest.mark.asyncio
+async def test_sends_go_out_at_once_and_return_futures(broker, sub):
+    async with iotkit.aio.Device("sensor-1", broker.uri, telemetry_durable=False, max_payload=1024) as dev:
+        futs = [dev.send_telemetry(b"now"), dev.publish("raw", b"now too"), dev.event("e")]
+        assert all(isinstance(f, asyncio.Future) for f in futs)  # gather() wraps no task around them
+        assert dev.telemetry_stats().sent_live == 1, "sent by the call, before any await"
+        assert all(i > 0 for i in await asyncio.gather(*futs))
+        assert dev.telemetry_stats().confirmed == 1  # without the durable queue too
+        too_large = dev.send_telemetry(b"x" * 2000)  # the error comes from the future, as it did
+        with pytest.raises(iotkit.TooLargeError):
+            await too_large
+        with pytest.raises(TypeError):
+            await dev.publish("raw", 12)
+        assert await dev.send_telemetry({"n": 1}, encoding="json") > 0
+
+
+@pytest.mark.asyncio
 async def test_a_thousand_concurrent_sends_are_all_confirmed(broker, sub):
     async with iotkit.aio.Device("sensor-1", broker.uri) as dev:
         ids = await asyncio.gather(*[dev.send_telemetry(b"m%d" % i) for i in range(1000)])

@@ -3,14 +3,8 @@ iotkit.ota many times: the resident set size must not keep growing."""
 from __future__ import annotations
 
 import gc
-import os
 
 from iotkit import _hals, crypto, ota, telemetry
-
-
-def rss_kib() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def cycle(key: crypto.PrivateKey, trust: ota.TrustStore, hal: _hals.MemoryHal) -> None:
@@ -28,7 +22,7 @@ def cycle(key: crypto.PrivateKey, trust: ota.TrustStore, hal: _hals.MemoryHal) -
     ota.Manifest.parse(ota.sign_manifest(ota.Image.of(b"img", "thermo-v2", "2.0.0", "http://x/y"), key, "k"))
 
 
-def test_no_growth_over_many_cycles():
+def test_no_growth_over_many_cycles(rss_kib):
     key = crypto.PrivateKey.generate()
     trust = ota.TrustStore({"k": key})
     hal = _hals.MemoryHal()

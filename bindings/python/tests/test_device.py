@@ -108,6 +108,27 @@ def test_offline_telemetry_is_stored_and_sent_after_connect(dev, subscriber):
     assert st.sent_backlog == 2 and st.confirmed == 2 and st.queue.acked == 2
 
 
+def test_stats_count_confirmations_without_the_durable_queue(broker, subscriber):
+    sub = subscriber(P + "telemetry")
+    with iotkit.Device("sensor-1", broker.uri, telemetry_durable=False) as d:
+        d.connect()
+        ids = [d.send_telemetry(b"m%d" % i) for i in range(5)]
+        ids.append(d.send_telemetry(bytearray(b"from a bytearray")))
+        ids.append(d.send_telemetry(memoryview(b"xx-a memoryview-xx")[3:-3]))
+        ids.append(d.send_telemetry(memoryview(b"aXcXeX")[::2]))  # not contiguous: copied
+        assert all(i > 0 for i in ids)
+        d.publish("raw", b"not telemetry", qos=1)
+        poll_until(d, lambda: d.telemetry_stats().confirmed == 8)
+        st = d.telemetry_stats()
+        assert not st.durable
+        assert (st.accepted, st.sent_live, st.sent_backlog, st.failed) == (8, 8, 0, 0)
+        assert st.queue.pending == 0
+        d.poll(0.2)
+        assert d.telemetry_stats().confirmed == 8, "the other publish is not counted"
+    assert sub.wait(8)
+    assert [m[1] for m in sub.messages][5:] == [b"from a bytearray", b"a memoryview", b"ace"]
+
+
 def test_state_dir_keeps_telemetry_across_restarts(broker, subscriber, tmp_path):
     sub = subscriber(P + "telemetry")
     with iotkit.Device("sensor-1", broker.uri, state_dir=tmp_path / "state") as d:

@@ -24,14 +24,6 @@ def fleet():
         yield f
 
 
-def rss_kib() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def raises(cls, name, fn, /, *args, **kwargs):
     with pytest.raises(cls) as info:
         fn(*args, **kwargs)
@@ -402,7 +394,7 @@ def cycle(n: int) -> None:
         f.close()
 
 
-def test_1000_create_close_cycles_do_not_grow_rss():
+def test_1000_create_close_cycles_do_not_grow_rss(rss_kib):
     cycle(200)  # warm-up: allocator arenas, caches, cffi types
     gc.collect()
     before = rss_kib()
@@ -413,7 +405,7 @@ def test_1000_create_close_cycles_do_not_grow_rss():
     assert after - before < 1536, "RSS grew by %d KiB over 1,000 cycles" % (after - before)
 
 
-def test_collected_fleets_are_freed():
+def test_collected_fleets_are_freed(rss_kib):
     def drop(n):
         for _ in range(n):
             iotkit.Fleet().create("gc")

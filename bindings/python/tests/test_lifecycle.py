@@ -16,14 +16,6 @@ import iotkit
 P = "iotkit/v1/"
 
 
-def rss_kib() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
-
-
 def cycle(n: int) -> None:
     for i in range(n):
         d = iotkit.Device("cycle-%d" % (i % 100), "mqtt://127.0.0.1:1883")
@@ -33,7 +25,7 @@ def cycle(n: int) -> None:
         d.close()
 
 
-def test_10000_create_close_cycles_do_not_grow_rss():
+def test_10000_create_close_cycles_do_not_grow_rss(rss_kib):
     cycle(1000)  # warm-up: allocator arenas, caches, cffi types
     gc.collect()
     before = rss_kib()
@@ -44,7 +36,7 @@ def test_10000_create_close_cycles_do_not_grow_rss():
     assert after - before < 1536, "RSS grew by %d KiB over 10,000 cycles" % (after - before)
 
 
-def test_garbage_collected_devices_do_not_grow_rss():
+def test_garbage_collected_devices_do_not_grow_rss(rss_kib):
     def drop(n):
         for _ in range(n):
             iotkit.Device("gc-dev", "mqtt://127.0.0.1:1883").send_telemetry(b"x")

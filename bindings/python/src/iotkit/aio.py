@@ -79,12 +79,13 @@ class Device:
     :attr:`dropped_messages`); 0, the default, keeps them all (an unbounded
     queue: the loop is never blocked by a slow consumer, memory is).
 
-    Delivery: :meth:`send_telemetry`, :meth:`publish` and :meth:`event` return
-    once the transport confirmed the message (QoS 1/2 acknowledgement; QoS 0:
-    once written). With the durable queue (the default) a message accepted
+    Delivery: :meth:`send_telemetry`, :meth:`publish` and :meth:`event` send at
+    once and return a future (``await`` it; a failed send raises from it) that
+    resolves once the transport confirmed the message (QoS 1/2 acknowledgement;
+    QoS 0: once written). With the durable queue (the default) a message accepted
     while offline, or while the in-flight window is full, has no id yet (the C
     API gives 0): it is sent later under an id the application never sees, so
-    the call returns 0 once the queue has drained (``telemetry_stats().queue.pending``
+    the future gives 0 once the queue has drained (``telemetry_stats().queue.pending``
     reaches 0: everything accepted so far was confirmed), or raises
     :class:`~iotkit.IotkitError` (``IOTKIT_ERR_DELIVERY``) if the full queue dropped
     messages meanwhile. A message in flight when the session drops is re-sent
@@ -105,6 +106,8 @@ class Device:
         self._reader = -1
         self._writer = -1
         self._timer: Optional[asyncio.TimerHandle] = None
+        self._arm_due = False  # a send asked for _arm() and it has not run since
+        self._arm_soon_set = False  # _arm_later() is scheduled
         self._blocking = False  # a blocking C call runs in the executor: nobody polls
         self._closed = False
         # msg id -> (future, whether it is telemetry kept in the durable queue)
@@ -163,9 +166,12 @@ class Device:
         if self._core.errors:
             raise self._core.errors.popleft()
 
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._poll()
+
     def _poll(self) -> None:
         """A watcher or the timer fired: poll(0), then watch and arm again."""
-        self._timer = None
         if self._blocking or self._closed:
             return
         core = self._core
@@ -176,9 +182,22 @@ class Device:
         if core.errors:
             self._wake_up()
 
+    def _arm_soon(self) -> None:
+        """_arm() once the current callbacks are done: a burst of sends arms once, not per send."""
+        self._arm_due = True
+        if not self._arm_soon_set and self._loop is not None:
+            self._arm_soon_set = True
+            self._loop.call_soon(self._arm_later)
+
+    def _arm_later(self) -> None:
+        self._arm_soon_set = False
+        if self._arm_due:  # else a poll armed since
+            self._arm()
+
     def _arm(self) -> None:
         """Watch the descriptor for what the library asks now and set the timer."""
         loop, core = self._loop, self._core
+        self._arm_due = False
         if loop is None or self._blocking or self._closed or core.dev == ffi.NULL:
             return
         fd = int(lib.iotkit_device_fd(core.dev))
@@ -195,11 +214,16 @@ class Device:
             loop.remove_writer(self._writer)
             self._writer = -1
         ms = int(lib.iotkit_device_next_timeout_ms(core.dev))
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        timer = self._timer
         if ms >= 0:
-            self._timer = loop.call_later(ms / 1000.0, self._poll)
+            due = loop.time() + ms / 1000.0
+            if timer is not None and timer.when() <= due:
+                return  # it fires in time (early is harmless: that poll arms again)
+            self._timer = loop.call_at(due, self._on_timer)
+        else:
+            self._timer = None
+        if timer is not None:
+            timer.cancel()
 
     def _unwatch(self) -> None:
         loop = self._loop
@@ -329,9 +353,20 @@ class Device:
             else:
                 fut.set_result(0)
 
-    async def _await_delivery(self, msg_id: int, telemetry: bool) -> int:
-        loop = self._bind()
-        fut: "asyncio.Future[int]" = loop.create_future()
+    def _sending(self, send: Callable[..., int], args: Tuple[Any, ...], telemetry: bool) -> "asyncio.Future[int]":
+        """Send now with @p send(*args) and return the future of its delivery; an
+        exception of the send (or a callback's, pending) is set on the future."""
+        fut: "asyncio.Future[int]" = self._bind().create_future()
+        try:
+            self._raise_pending()
+            msg_id = send(*args)
+        except Exception as exc:  # noqa: BLE001 - raised where the future is awaited, as before
+            fut.set_exception(exc)
+            return fut
+        self._await_delivery(fut, msg_id, telemetry)
+        return fut
+
+    def _await_delivery(self, fut: "asyncio.Future[int]", msg_id: int, telemetry: bool) -> None:
         queued = telemetry and self._durable
         if msg_id == 0 and queued:
             self._store(fut)
@@ -345,8 +380,7 @@ class Device:
                     old[0].set_exception(errors.error_for(lib.IOTKIT_ERR_DELIVERY, "message id %d reused before "
                                                           "its confirmation came" % msg_id))
             self._pending[msg_id] = (fut, queued)
-        self._arm()  # a send may need the timer (backlog) or writability
-        return await fut
+        self._arm_soon()  # a send may need the timer (backlog) or writability
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> "Device":
@@ -424,32 +458,32 @@ class Device:
         return self._closed
 
     # ------------------------------------------------------------ sending
-    async def send_telemetry(self, data: Any, *, encoding: Optional[str] = None) -> int:
-        """Send telemetry (as :meth:`iotkit.Device.send_telemetry`) and return once
-        it is delivered (see the class documentation for messages stored offline).
+    # The sends are plain functions that send at once and return a future: awaiting
+    # it is what an ``async def`` gave, and ``asyncio.gather()`` of many of them makes
+    # no task per message (a third of the CPU time of a gathered send went to that).
+    def send_telemetry(self, data: Any, *, encoding: Optional[str] = None) -> "asyncio.Future[int]":
+        """Send telemetry now (as :meth:`iotkit.Device.send_telemetry`); await the
+        returned future for the delivery (see the class documentation for messages
+        stored offline). Call it from the loop's thread.
 
-        :returns: the message id, or 0 for a message that waited in the durable queue.
-        :raises: as :meth:`iotkit.Device.send_telemetry`; StateError if closed first.
+        :returns: a future of the message id, or of 0 for a message that waited in the
+            durable queue.
+        :raises: (from the future) as :meth:`iotkit.Device.send_telemetry`; StateError
+            if closed first.
         """
-        self._raise_pending()
-        self._bind()
-        msg_id = self._dev.send_telemetry(data, encoding=encoding)
-        return await self._await_delivery(msg_id, telemetry=True)
+        if encoding is None:
+            return self._sending(self._dev.send_telemetry, (data,), True)
+        return self._sending(lambda d: self._dev.send_telemetry(d, encoding=encoding), (data,), True)
 
-    async def publish(self, suffix: str, payload: Any, qos: int = 1, retain: bool = False) -> int:
-        """Publish on ``<prefix>/<device id>/<suffix>`` (as :meth:`iotkit.Device.publish`)
-        and return the message id once it is delivered."""
-        self._raise_pending()
-        self._bind()
-        msg_id = self._dev.publish(suffix, payload, qos, retain)
-        return await self._await_delivery(msg_id, telemetry=False)
+    def publish(self, suffix: str, payload: Any, qos: int = 1, retain: bool = False) -> "asyncio.Future[int]":
+        """Publish now on ``<prefix>/<device id>/<suffix>`` (as :meth:`iotkit.Device.publish`);
+        await the returned future for the message id once it is delivered."""
+        return self._sending(self._dev.publish, (suffix, payload, qos, retain), False)
 
-    async def event(self, type: str, data: Any = None) -> int:  # noqa: A002
-        """Publish an event (as :meth:`iotkit.Device.event`) and return its id once delivered."""
-        self._raise_pending()
-        self._bind()
-        msg_id = self._dev.event(type, data)
-        return await self._await_delivery(msg_id, telemetry=False)
+    def event(self, type: str, data: Any = None) -> "asyncio.Future[int]":  # noqa: A002
+        """Publish an event now (as :meth:`iotkit.Device.event`); await the returned
+        future for its id once delivered."""
+        return self._sending(self._dev.event, (type, data), False)
 
     async def subscribe(self, suffix: str, qos: int = 1) -> None:
         """Subscribe (as :meth:`iotkit.Device.subscribe`); messages arrive in :meth:`messages`."""

@@ -181,13 +181,49 @@ def _opt_str(value: Optional[Union[str, "os.PathLike[str]"]], what: str, keep: L
     return c
 
 
-def _payload(data: Any, what: str = "payload") -> bytes:
+_send_telemetry = lib._iotkit_py_send_telemetry
+_publish = lib._iotkit_py_publish
+
+
+def _buffer(data: Any) -> Any:
+    """A bytearray or memoryview as a cdata over its memory (no copy), or bytes for a
+    memoryview that is not contiguous; the caller keeps @p data alive during the call."""
+    if isinstance(data, memoryview) and not data.c_contiguous:
+        return data.tobytes()
+    return ffi.from_buffer(data)
+
+
+def _bytes_like(data: Any) -> Any:
+    """What C gets for bytes, str (UTF-8) or a bytearray/memoryview (a buffer); None for another type."""
     if isinstance(data, bytes):
         return data
     if isinstance(data, str):
         return data.encode("utf-8")
     if isinstance(data, (bytearray, memoryview)):
-        return bytes(data)
+        return _buffer(data)
+    return None
+
+
+def _telemetry_payload(data: Any, encoding: Optional[str]) -> Any:
+    """What send_telemetry() sends for @p data that is not a batch: bytes or a buffer."""
+    if isinstance(data, dict):
+        if encoding not in (None, "json"):
+            raise _error(lib.IOTKIT_ERR_INVALID_ARG, "a dict is sent as JSON; give a batch or a list of "
+                                                     "points for %r" % (encoding,))
+        return _json_dumps(data, "telemetry").encode("utf-8")
+    if encoding is not None:
+        raise _error(lib.IOTKIT_ERR_INVALID_ARG, "bytes and str are sent unchanged: encoding must be None")
+    raw = _bytes_like(data)
+    if raw is None:
+        raise TypeError("telemetry must be bytes, str, a dict, a batch or a list of points, not %s"
+                        % type(data).__name__)
+    return raw
+
+
+def _payload(data: Any, what: str = "payload") -> Any:
+    raw = _bytes_like(data)
+    if raw is not None:
+        return raw
     if isinstance(data, (dict, list)):
         return _json_dumps(data, what).encode("utf-8")
     raise TypeError("%s must be bytes, str or a JSON dict/list, not %s" % (what, type(data).__name__))
@@ -566,41 +602,28 @@ class Device:
         :raises TypeError: a ``data`` of another type, or not JSON-serializable.
         :raises InvalidArgumentError: an unknown ``encoding``, NaN in a dict.
         """
-        core = self._core
-        batch = getattr(data, "_iotkit_batch", None)
-        if batch is None and isinstance(data, (list, tuple)):
-            batch, data = _batch_of_points(data)
-        if batch is not None:
-            fmt = _FORMATS.get(encoding or "json")
-            if fmt is None:
-                raise _error(lib.IOTKIT_ERR_INVALID_ARG, "unknown telemetry encoding %r (json, senml-json, "
-                                                         "senml-cbor)" % (encoding,))
-            return self._send_batch(batch, fmt, data)
-        if isinstance(data, dict):
-            if encoding not in (None, "json"):
-                raise _error(lib.IOTKIT_ERR_INVALID_ARG, "a dict is sent as JSON; give a batch or a list of "
-                                                         "points for %r" % (encoding,))
-            payload = _json_dumps(data, "telemetry").encode("utf-8")
-        elif encoding is not None:
-            raise _error(lib.IOTKIT_ERR_INVALID_ARG, "bytes and str are sent unchanged: encoding must be None")
-        elif isinstance(data, bytes):
-            payload = data
-        elif isinstance(data, str):
-            payload = data.encode("utf-8")
-        elif isinstance(data, (bytearray, memoryview)):
-            payload = bytes(data)
+        if type(data) is bytes and encoding is None:  # the common case first: nothing to look up
+            payload: Any = data
         else:
-            raise TypeError("telemetry must be bytes, str, a dict, a batch or a list of points, not %s"
-                            % type(data).__name__)
-        mid = ffi.new("uint32_t *")
+            batch = getattr(data, "_iotkit_batch", None)
+            if batch is None and isinstance(data, (list, tuple)):
+                batch, data = _batch_of_points(data)
+            if batch is not None:
+                fmt = _FORMATS.get(encoding or "json")
+                if fmt is None:
+                    raise _error(lib.IOTKIT_ERR_INVALID_ARG, "unknown telemetry encoding %r (json, senml-json, "
+                                                             "senml-cbor)" % (encoding,))
+                return self._send_batch(batch, fmt, data)
+            payload = _telemetry_payload(data, encoding)
+        core = self._core
         dev = core.acquire()
         try:
-            code = lib.iotkit_device_send_telemetry(dev, payload, len(payload), mid)
+            got = _send_telemetry(dev, payload, len(payload))
         finally:
             core.release()
-        if code != lib.IOTKIT_OK:
-            raise core.error(code, "send_telemetry() of %d bytes (max_payload %d)" % (len(payload), self._max_payload))
-        return int(mid[0])
+        if got < 0:
+            raise core.error(got, "send_telemetry() of %d bytes (max_payload %d)" % (len(payload), self._max_payload))
+        return got
 
     def _send_batch(self, batch: Any, fmt: int, owner: Any) -> int:
         core = self._core
@@ -626,16 +649,15 @@ class Device:
         """
         data = _payload(payload)
         s = _c_name(suffix, "suffix")
-        mid = ffi.new("uint32_t *")
         core = self._core
         dev = core.acquire()
         try:
-            code = lib.iotkit_device_publish(dev, s, data, len(data), _qos(qos), bool(retain), mid)
+            got = _publish(dev, s, data, len(data), _qos(qos), bool(retain))
         finally:
             core.release()
-        if code != lib.IOTKIT_OK:
-            raise core.error(code, "publish() on %r of %d bytes at qos %r" % (suffix, len(data), qos))
-        return int(mid[0])
+        if got < 0:
+            raise core.error(got, "publish() on %r of %d bytes at qos %r" % (suffix, len(data), qos))
+        return got
 
     def subscribe(self, suffix: str, qos: int = 1) -> None:
         """Subscribe to ``<prefix>/<device id>/<suffix>`` (``+`` and ``#`` allowed as
