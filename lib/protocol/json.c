@@ -1,10 +1,22 @@
 /* JSON helpers: strict parsing, printing into malloc'd memory. */
 #include "protocol/json.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "iotkit/error.h"
+
+/* JSON has no infinity: cJSON reads a number beyond the double range (1e999) as one and
+   prints it as null, which in a merge patch deletes the member. Such a document is refused.
+   The recursion is bounded by cJSON's nesting limit (CJSON_NESTING_LIMIT). */
+static bool finite_numbers(const cJSON *v) {
+  for (; v; v = v->next) {
+    if (cJSON_IsNumber(v) && !isfinite(v->valuedouble)) return false;
+    if (v->child && !finite_numbers(v->child)) return false;
+  }
+  return true;
+}
 
 cJSON *iotkit__json_parse(const void *buf, size_t len) {
   if (!buf || len == 0 || memchr(buf, '\0', len)) return NULL;
@@ -14,7 +26,7 @@ cJSON *iotkit__json_parse(const void *buf, size_t len) {
   /* cJSON stops right after the value: trailing JSON whitespace is allowed, anything else is not JSON. */
   const char *stop = (const char *)buf + len;
   while (end < stop && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) end++;
-  if (end != stop) {
+  if (end != stop || !finite_numbers(v)) {
     cJSON_Delete(v);
     return NULL;
   }

@@ -393,3 +393,34 @@ Test(protocol_docs, trailing_whitespace_is_json_other_trailing_bytes_are_not) {
   cr_assert_eq(iotkit_protocol_reported_build("{}\n}", 0, &out), IOTKIT_ERR_BAD_ENCODING);
   cr_assert_str_eq(out, "untouched");
 }
+
+/* Found by tests/fuzz/fuzz_protocol: a number beyond the double range (1e999) was read as
+   infinity and printed as null, so a merge patch or a desired document carrying one deleted
+   the member instead. Such documents are refused. */
+Test(protocol_docs, merge_patch_refuses_a_number_beyond_double) {
+  char *out = NULL;
+  cr_assert_eq(iotkit_json_merge_patch("{\"ts\":1}", "{\"ts\":17676001e308000}", &out), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_eq(iotkit_json_merge_patch("{\"a\":[1,-1e999]}", "{}", &out), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_null(out);
+}
+
+Test(protocol_docs, diff_refuses_a_number_beyond_double) {
+  char *out = NULL;
+  cr_assert_eq(iotkit_json_diff("3", "{\"data\":{\"t\":1e400}}", &out), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_null(out);
+}
+
+Test(protocol_docs, desired_refuses_a_number_beyond_double) {
+  static const char doc[] = "{\"version\":2,\"state\":{\"interval_ms\":1e999}}";
+  uint64_t version = 0;
+  char *state = NULL;
+  cr_assert_eq(iotkit_protocol_desired_parse(doc, sizeof doc - 1, &version, &state), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_null(state);
+}
+
+Test(protocol_docs, large_finite_number_is_kept) {
+  char *out = NULL;
+  cr_assert_eq(iotkit_json_merge_patch("{}", "{\"x\":-1e308}", &out), IOTKIT_OK);
+  cr_assert_str_eq(out, "{\"x\":-1e+308}");
+  iotkit_free(out);
+}
