@@ -1,5 +1,6 @@
 /* Every decoder rejects malformed input with a specific code, one test per case. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,24 +156,21 @@ Test(reject_senml_cbor, array_head_claims_2e64_items) { reject_hex("9b ff ff ff 
 Test(reject_senml_cbor, indefinite_array_without_break) { reject_hex("9f a0", BAD); }
 Test(reject_senml_cbor, lone_break) { reject_hex("ff", BAD); }
 Test(reject_senml_cbor, trailing_bytes) { reject_hex("80 00", BAD); }
+/* @p head, then @p count times @p nest, then "01", decoded and refused with @p want. */
+static void reject_nested(const char *head, const char *nest, unsigned count, iotkit_err_t want) {
+  char hex[3 * (IOTKIT_TELEMETRY_MAX_CBOR_DEPTH + 4)];
+  snprintf(hex, sizeof hex, "%s", head);
+  for (unsigned i = 0; i < count; i++) strcat(hex, nest);
+  strcat(hex, "01");
+  reject_hex(hex, want);
+}
 Test(reject_senml_cbor, nesting_deeper_than_the_limit) {
-  char hex[3 * (IOTKIT_TELEMETRY_MAX_CBOR_DEPTH + 2)] = "";
-  for (unsigned i = 0; i <= IOTKIT_TELEMETRY_MAX_CBOR_DEPTH; i++) strcat(hex, "81 ");
-  strcat(hex, "01");
-  reject_hex(hex, IOTKIT_ERR_TOO_LARGE);
+  reject_nested("", "81 ", IOTKIT_TELEMETRY_MAX_CBOR_DEPTH + 1, IOTKIT_ERR_TOO_LARGE);
 }
-Test(reject_senml_cbor, nesting_at_the_limit_is_read) {
-  /* IOTKIT_TELEMETRY_MAX_CBOR_DEPTH arrays pass the check; the decoder then finds no record map. */
-  char hex[3 * (IOTKIT_TELEMETRY_MAX_CBOR_DEPTH + 2)] = "";
-  for (unsigned i = 0; i < IOTKIT_TELEMETRY_MAX_CBOR_DEPTH; i++) strcat(hex, "81 ");
-  strcat(hex, "01");
-  reject_hex(hex, BAD);
-}
+/* IOTKIT_TELEMETRY_MAX_CBOR_DEPTH arrays pass the check; the decoder then finds no record map. */
+Test(reject_senml_cbor, nesting_at_the_limit_is_read) { reject_nested("", "81 ", IOTKIT_TELEMETRY_MAX_CBOR_DEPTH, BAD); }
 Test(reject_senml_cbor, tags_deeper_than_the_limit) {
-  char hex[3 * (IOTKIT_TELEMETRY_MAX_CBOR_DEPTH + 3)] = "81 ";
-  for (unsigned i = 0; i <= IOTKIT_TELEMETRY_MAX_CBOR_DEPTH; i++) strcat(hex, "c1 ");
-  strcat(hex, "01");
-  reject_hex(hex, IOTKIT_ERR_TOO_LARGE);
+  reject_nested("81 ", "c1 ", IOTKIT_TELEMETRY_MAX_CBOR_DEPTH + 1, IOTKIT_ERR_TOO_LARGE);
 }
 Test(reject_senml_cbor, more_points_than_the_limit) {
   /* Each record present (an empty map): the size check passes, the points limit refuses. */
