@@ -47,6 +47,11 @@ extern "C" {
 #ifndef IOTKIT_TELEMETRY_MAX_POINTS
 #define IOTKIT_TELEMETRY_MAX_POINTS 65536u
 #endif
+/** Deepest nesting of arrays, maps and tags in a SenML CBOR batch (the decoder refuses
+    deeper with ::IOTKIT_ERR_TOO_LARGE; a SenML batch needs 3: batch, record, tags). */
+#ifndef IOTKIT_TELEMETRY_MAX_CBOR_DEPTH
+#define IOTKIT_TELEMETRY_MAX_CBOR_DEPTH 16u
+#endif
 
 /** Timestamp meaning "now, from the HAL wall clock" (for the _add functions). */
 #define IOTKIT_TELEMETRY_NOW INT64_MIN

@@ -10,7 +10,9 @@
 #include <cjson/cJSON.h>
 
 /* Parse exactly @p len bytes (no NUL needed; trailing whitespace allowed, an
-   embedded NUL or trailing bytes refused). NULL if not one JSON value. */
+   embedded NUL or trailing bytes refused, as are a number beyond the double range,
+   which cJSON would print as null, and an object with a member name twice). NULL
+   if not one JSON value (or out of memory). */
 cJSON *iotkit__json_parse(const void *buf, size_t len);
 
 /* Apply the merge patch @p patch (an object) to the object @p target in place.

@@ -221,6 +221,8 @@ static iotkit_err_t read_record(const cbor_item_t *m, iotkit__senml_base_t *base
 
 iotkit_err_t iotkit__telemetry_senml_cbor_decode(const uint8_t *buf, size_t len, iotkit_telemetry_batch_t *b) {
   if (len == 0) return IOTKIT_ERR_BAD_ENCODING;
+  iotkit_err_t checked = iotkit__cbor_check(buf, len); /* before libcbor allocates what a header claims */
+  if (checked != IOTKIT_OK) return checked;
   struct cbor_load_result res;
   cbor_item_t *root = cbor_load(buf, len, &res);
   if (!root) return res.error.code == CBOR_ERR_MEMERROR ? IOTKIT_ERR_NOMEM : IOTKIT_ERR_BAD_ENCODING;

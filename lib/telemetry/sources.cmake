@@ -8,6 +8,7 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/senml.c
   ${CMAKE_CURRENT_LIST_DIR}/senml_json.c
   ${CMAKE_CURRENT_LIST_DIR}/senml_cbor.c
+  ${CMAKE_CURRENT_LIST_DIR}/cbor_check.c
   ${CMAKE_CURRENT_LIST_DIR}/queue_log.c
   ${CMAKE_CURRENT_LIST_DIR}/queue.c
   ${CMAKE_CURRENT_LIST_DIR}/queue_open.c

@@ -32,6 +32,11 @@ iotkit_err_t iotkit__telemetry_json_decode(const char *buf, size_t len, iotkit_t
 iotkit_err_t iotkit__telemetry_senml_json_encode(const iotkit_telemetry_batch_t *b, uint8_t **out, size_t *len);
 iotkit_err_t iotkit__telemetry_senml_json_decode(const char *buf, size_t len, iotkit_telemetry_batch_t *b);
 iotkit_err_t iotkit__telemetry_senml_cbor_encode(const iotkit_telemetry_batch_t *b, uint8_t **out, size_t *len);
+/* Check that the CBOR item in @p buf (all of it) is well formed, that no array,
+   map or string declares more than the bytes left could hold, and that it nests
+   at most IOTKIT_TELEMETRY_MAX_CBOR_DEPTH deep: IOTKIT_OK, IOTKIT_ERR_BAD_ENCODING
+   or IOTKIT_ERR_TOO_LARGE (cbor_check.c). */
+iotkit_err_t iotkit__cbor_check(const uint8_t *buf, size_t len);
 iotkit_err_t iotkit__telemetry_senml_cbor_decode(const uint8_t *buf, size_t len, iotkit_telemetry_batch_t *b);
 
 /* Parse JSON text of exactly @len bytes (trailing whitespace allowed); NULL if malformed. */

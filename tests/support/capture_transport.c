@@ -178,6 +178,22 @@ iotkit_transport_registry_t *capture_registry(void) {
   return g_reg;
 }
 
+void capture_reset(void) {
+  pthread_mutex_lock(&cap.mu);
+  for (size_t i = 0; i < cap.n; i++) {
+    free(cap.msgs[i].channel);
+    free(cap.msgs[i].payload);
+  }
+  cap.n = 0;
+  for (size_t i = 0; i < cap.nin; i++) {
+    free(cap.in[i].channel);
+    free(cap.in[i].payload);
+  }
+  cap.nin = 0;
+  cap.drop = cap.refuse = cap.hold = false;
+  pthread_mutex_unlock(&cap.mu);
+}
+
 size_t capture_count(void) {
   pthread_mutex_lock(&cap.mu);
   size_t n = cap.n;

@@ -29,6 +29,11 @@ typedef struct capture_msg {
 /* A registry holding the capture backend (created once; freed at exit). Resets the capture. */
 iotkit_transport_registry_t *capture_registry(void);
 
+/* Forget the messages sent and the injections not yet delivered (pointers from
+   capture_get() and capture_last_on() become invalid), and turn off drop, hold
+   and refuse: for a process that runs many devices one after another (tests/fuzz). */
+void capture_reset(void);
+
 /* Messages sent so far, and message i (NULL past the end); valid until the process ends. */
 size_t capture_count(void);
 const capture_msg_t *capture_get(size_t i);

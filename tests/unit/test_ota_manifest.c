@@ -301,3 +301,30 @@ Test(ota_manifest, semver_invalid_forms) {
     cr_assert_eq(c, 9);
   }
 }
+
+/* The manifest size limit (docs/architecture.md, "Fuzzing"): 8 KiB, the hub's and the device's. */
+static char *padded(size_t n) {
+  size_t len = strlen(manifest);
+  char *big = malloc(n);
+  cr_assert_not_null(big);
+  memcpy(big, manifest, len - 1); /* the manifest without its closing brace, padded with spaces */
+  memset(big + len - 1, ' ', n - len);
+  big[n - 1] = '}';
+  return big;
+}
+
+Test(ota_manifest, exactly_8_kib_is_read) {
+  char *big = padded(8192);
+  iotkit_ota_manifest_t *m = NULL;
+  cr_assert_eq(iotkit_ota_manifest_parse(big, 8192, &m), IOTKIT_OK);
+  iotkit_ota_manifest_free(m);
+  free(big);
+}
+
+Test(ota_manifest, larger_than_8_kib_is_refused) {
+  char *big = padded(8193);
+  iotkit_ota_manifest_t *m = NULL;
+  cr_assert_eq(iotkit_ota_manifest_parse(big, 8193, &m), IOTKIT_ERR_OTA_MANIFEST);
+  cr_assert_null(m);
+  free(big);
+}

@@ -393,3 +393,67 @@ Test(protocol_docs, trailing_whitespace_is_json_other_trailing_bytes_are_not) {
   cr_assert_eq(iotkit_protocol_reported_build("{}\n}", 0, &out), IOTKIT_ERR_BAD_ENCODING);
   cr_assert_str_eq(out, "untouched");
 }
+
+/* Found by tests/fuzz/fuzz_protocol: a number beyond the double range (1e999) was read as
+   infinity and printed as null, so a merge patch or a desired document carrying one deleted
+   the member instead. Such documents are refused. */
+Test(protocol_docs, merge_patch_refuses_a_number_beyond_double) {
+  char *out = NULL;
+  cr_assert_eq(iotkit_json_merge_patch("{\"ts\":1}", "{\"ts\":17676001e308000}", &out), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_eq(iotkit_json_merge_patch("{\"a\":[1,-1e999]}", "{}", &out), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_null(out);
+}
+
+Test(protocol_docs, diff_refuses_a_number_beyond_double) {
+  char *out = NULL;
+  cr_assert_eq(iotkit_json_diff("3", "{\"data\":{\"t\":1e400}}", &out), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_null(out);
+}
+
+Test(protocol_docs, desired_refuses_a_number_beyond_double) {
+  static const char doc[] = "{\"version\":2,\"state\":{\"interval_ms\":1e999}}";
+  uint64_t version = 0;
+  char *state = NULL;
+  cr_assert_eq(iotkit_protocol_desired_parse(doc, sizeof doc - 1, &version, &state), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_null(state);
+}
+
+Test(protocol_docs, large_finite_number_is_kept) {
+  char *out = NULL;
+  cr_assert_eq(iotkit_json_merge_patch("{}", "{\"x\":-1e308}", &out), IOTKIT_OK);
+  cr_assert_str_eq(out, "{\"x\":-1e+308}");
+  iotkit_free(out);
+}
+
+/* Found by tests/fuzz/fuzz_protocol: with a member name twice, the diff read the first
+   ("mode":"f") and a merge applied both (the last won), so the diff of two documents did not
+   lead to the second one. Duplicate names are refused. */
+Test(protocol_docs, merge_patch_refuses_a_name_twice) {
+  char *out = NULL;
+  cr_assert_eq(iotkit_json_merge_patch("{}", "{\"mode\":\"f\",\"mode\":\"eco\"}", &out), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_eq(iotkit_json_merge_patch("{\"a\":{\"x\":1,\"x\":2}}", "{}", &out), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_null(out);
+}
+
+Test(protocol_docs, diff_refuses_a_name_twice) {
+  char *out = NULL;
+  cr_assert_eq(iotkit_json_diff("{\"led\":\"off\",\"mode\":\"eco\"}", "{\"k\":null,\"led\":\"off\",\"mode\":\"f\",\"mode\":\"eco\"}",
+                                &out),
+               IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_null(out);
+}
+
+Test(protocol_docs, desired_refuses_a_name_twice) {
+  static const char doc[] = "{\"version\":2,\"version\":3,\"state\":{}}";
+  uint64_t version = 0;
+  char *state = NULL;
+  cr_assert_eq(iotkit_protocol_desired_parse(doc, sizeof doc - 1, &version, &state), IOTKIT_ERR_BAD_ENCODING);
+  cr_assert_null(state);
+}
+
+Test(protocol_docs, same_name_in_different_objects_is_read) {
+  char *out = NULL;
+  cr_assert_eq(iotkit_json_merge_patch("{}", "{\"a\":{\"a\":1},\"b\":{\"a\":2}}", &out), IOTKIT_OK);
+  cr_assert_str_eq(out, "{\"a\":{\"a\":1},\"b\":{\"a\":2}}");
+  iotkit_free(out);
+}

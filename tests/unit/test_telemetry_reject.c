@@ -1,5 +1,7 @@
 /* Every decoder rejects malformed input with a specific code, one test per case. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "iotkit/iotkit.h"
@@ -141,4 +143,65 @@ Test(reject_senml_cbor, huge_unsigned_becomes_double) {
   cr_assert_eq(telemetry_point(b, 0)->type, IOTKIT_TELEMETRY_DOUBLE);
   cr_assert_eq(telemetry_point(b, 0)->value.d, 18446744073709551615.0);
   iotkit_telemetry_batch_free(b);
+}
+
+/* Found by tests/fuzz/fuzz_telemetry_decode: libcbor allocates what an array or map
+   head declares before reading the items, so a 5-byte input asked for 2^32 items.
+   Declared sizes are now checked against the bytes left first, and nesting is bounded. */
+Test(reject_senml_cbor, array_head_claims_2e32_items) { reject_hex("9a ff ff ff ff", BAD); }
+Test(reject_senml_cbor, array_head_claims_more_items_than_bytes) { reject_hex("83 a0 a0", BAD); }
+Test(reject_senml_cbor, map_head_claims_2e32_pairs) { reject_hex("81 ba ff ff ff ff 00 01", BAD); }
+Test(reject_senml_cbor, string_head_claims_2e32_bytes) { reject_hex("81 a1 00 7a ff ff ff ff 61", BAD); }
+Test(reject_senml_cbor, array_head_claims_2e64_items) { reject_hex("9b ff ff ff ff ff ff ff ff", BAD); }
+Test(reject_senml_cbor, indefinite_array_without_break) { reject_hex("9f a0", BAD); }
+Test(reject_senml_cbor, lone_break) { reject_hex("ff", BAD); }
+Test(reject_senml_cbor, trailing_bytes) { reject_hex("80 00", BAD); }
+/* @p head, then @p count times @p nest, then "01", decoded and refused with @p want. */
+static void reject_nested(const char *head, const char *nest, unsigned count, iotkit_err_t want) {
+  char hex[3 * (IOTKIT_TELEMETRY_MAX_CBOR_DEPTH + 4)];
+  snprintf(hex, sizeof hex, "%s", head);
+  for (unsigned i = 0; i < count; i++) strcat(hex, nest);
+  strcat(hex, "01");
+  reject_hex(hex, want);
+}
+Test(reject_senml_cbor, nesting_deeper_than_the_limit) {
+  reject_nested("", "81 ", IOTKIT_TELEMETRY_MAX_CBOR_DEPTH + 1, IOTKIT_ERR_TOO_LARGE);
+}
+/* IOTKIT_TELEMETRY_MAX_CBOR_DEPTH arrays pass the check; the decoder then finds no record map. */
+Test(reject_senml_cbor, nesting_at_the_limit_is_read) { reject_nested("", "81 ", IOTKIT_TELEMETRY_MAX_CBOR_DEPTH, BAD); }
+Test(reject_senml_cbor, tags_deeper_than_the_limit) {
+  reject_nested("81 ", "c1 ", IOTKIT_TELEMETRY_MAX_CBOR_DEPTH + 1, IOTKIT_ERR_TOO_LARGE);
+}
+Test(reject_senml_cbor, more_points_than_the_limit) {
+  /* Each record present (an empty map): the size check passes, the points limit refuses. */
+  size_t n = 5 + IOTKIT_TELEMETRY_MAX_POINTS + 1;
+  uint8_t *buf = malloc(n);
+  cr_assert_not_null(buf);
+  uint32_t count = IOTKIT_TELEMETRY_MAX_POINTS + 1;
+  buf[0] = 0x9a;
+  for (int i = 0; i < 4; i++) buf[1 + i] = (uint8_t)(count >> (24 - 8 * i));
+  memset(buf + 5, 0xa0, n - 5);
+  telemetry_expect_reject(SC, buf, n, IOTKIT_ERR_TOO_LARGE);
+  free(buf);
+}
+/* cJSON refuses nesting past CJSON_NESTING_LIMIT (1000): no recursion without bound. */
+static char *nested_arrays(size_t depth, const char *before, const char *after) {
+  char *text = malloc(strlen(before) + 2 * depth + strlen(after) + 1);
+  cr_assert_not_null(text);
+  size_t n = strlen(before);
+  memcpy(text, before, n);
+  for (size_t i = 0; i < depth; i++) text[n++] = '[';
+  for (size_t i = 0; i < depth; i++) text[n++] = ']';
+  strcpy(text + n, after);
+  return text;
+}
+Test(reject_json, nesting_beyond_cjson_limit) {
+  char *text = nested_arrays(1200, "{\"ver\":1,\"points\":[],\"x\":", "}");
+  reject_text(J, text, BAD);
+  free(text);
+}
+Test(reject_senml_json, nesting_beyond_cjson_limit) {
+  char *text = nested_arrays(1200, "", "");
+  reject_text(SJ, text, BAD);
+  free(text);
 }

@@ -75,10 +75,8 @@ bool hub_auth_load(hub_t *hub, const char *path) {
   }
   char line[512];
   bool ok = true;
-  unsigned count = 0;
   for (int lineno = 1; ok && fgets(line, sizeof line, f); lineno++) {
     ok = load_line(hub, path, lineno, line);
-    count += ok;
   }
   memset(line, 0, sizeof line);
   fclose(f);

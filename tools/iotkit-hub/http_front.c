@@ -58,66 +58,93 @@ static enum MHD_Result refuse(hub_t *hub, http_req_t *q, unsigned status, const 
   return hub_http_reply(q->conn, status, "text/plain", text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1, NULL);
 }
 
-/* The device the Bearer token names, into q->who; 401 if none. */
-static hub_device_t *authenticate(hub_t *hub, http_req_t *q) {
-  const char *auth = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-  if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) return NULL;
-  hub_device_t *d = hub_auth_token_device(hub, auth + 7);
-  if (d) snprintf(q->who, sizeof q->who, "%s", d->id);
-  return d;
+/* The device the Bearer token of @p authorization names, or NULL. */
+static hub_device_t *authenticate(hub_t *hub, const char *authorization) {
+  if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0) return NULL;
+  return hub_auth_token_device(hub, authorization + 7);
 }
 
-static enum MHD_Result ingest(hub_t *hub, http_req_t *q, const char *id, const char *name) {
-  char diag[300];
-  const hub_channel_t *rule = NULL;
-  int status = hub_channel_route(name, strcmp(q->method, "PUT") == 0, &rule, diag, sizeof diag);
-  if (status) return refuse(hub, q, (unsigned)status, diag);
-  if (q->too_large) {
-    snprintf(diag, sizeof diag, "payload larger than %zu bytes", hub->cfg.max_payload);
-    return refuse(hub, q, 413, diag);
+static void check_fail(hub_http_check_t *out, unsigned status, const char *diag) {
+  out->status = status;
+  snprintf(out->diag, sizeof out->diag, "%s", diag);
+}
+
+void hub_http_check(hub_t *hub, const hub_http_request_t *rq, hub_http_check_t *out) {
+  memset(out, 0, sizeof *out);
+  out->online = -1;
+  bool get = strcmp(rq->method, "GET") == 0, put = strcmp(rq->method, "PUT") == 0;
+  bool post = strcmp(rq->method, "POST") == 0;
+  if (strcmp(rq->method, "HEAD") == 0) {
+    out->status = 200;
+    return;
   }
-  const char *type = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-  bool json = type && strncasecmp(type, "application/json", 16) == 0;
-  int online = -1;
-  status = hub_channel_payload(rule, name, q->body, q->len, json, &online, diag, sizeof diag);
-  if (status) return refuse(hub, q, (unsigned)status, diag);
+  if (!get && !put && !post) return check_fail(out, 405, "the hub takes GET, PUT, POST and HEAD");
+  const char *id_start = NULL, *name = NULL;
+  size_t id_len = 0;
+  if (rq->url[0] != '/' || !hub_route_split(hub, rq->url + 1, &id_start, &id_len, &name)) {
+    snprintf(out->diag, sizeof out->diag, "no such route (the hub serves /%s/<device-id>/<channel>)",
+             hub->cfg.prefix);
+    out->status = 404;
+    return;
+  }
+  memcpy(out->id, id_start, id_len);
+  out->id[id_len] = '\0';
+  out->name = name;
+  out->who = authenticate(hub, rq->authorization);
+  if (!out->who) return check_fail(out, 401, "a device token is needed: Authorization: Bearer <token>");
+  if (strcmp(out->who->id, out->id) != 0) {
+    snprintf(out->diag, sizeof out->diag, "not your route: it belongs to device '%s'", out->id);
+    out->status = 403;
+    return;
+  }
+  out->get = get;
+  if (get) return;
+  int status = hub_channel_route(name, put, &out->rule, out->diag, sizeof out->diag);
+  if (status) {
+    out->status = (unsigned)status;
+    return;
+  }
+  if (rq->too_large) {
+    snprintf(out->diag, sizeof out->diag, "payload larger than %zu bytes", hub->cfg.max_payload);
+    out->status = 413;
+    return;
+  }
+  bool json = rq->content_type && strncasecmp(rq->content_type, "application/json", 16) == 0;
+  status = hub_channel_payload(out->rule, name, rq->body, rq->len, json, &out->online, out->diag, sizeof out->diag);
+  out->status = (unsigned)status;
+}
+
+static enum MHD_Result publish(hub_t *hub, http_req_t *q, const hub_http_check_t *c) {
   const char *topic = q->url + 1;
-  if (!hub_mqtt_publish(hub, topic, q->body, q->len, 1, rule->retain)) {
-    hub_log(HUB_LOG_WARN, "device %s (%s): %s %s: 503, MQTT not connected", id, q->addr, q->method, name);
+  if (!hub_mqtt_publish(hub, topic, q->body, q->len, 1, c->rule->retain)) {
+    hub_log(HUB_LOG_WARN, "device %s (%s): %s %s: 503, MQTT not connected", c->id, q->addr, q->method, c->name);
     static const char busy[] = "the hub's MQTT broker is not connected: try again\n";
     return hub_http_reply(q->conn, 503, "text/plain", busy, sizeof busy - 1, NULL);
   }
   hub->stats.published++;
-  hub_log(HUB_LOG_INFO, "device %s (%s): %s %s over HTTP, %zu bytes -> MQTT %s (qos 1%s)", id, q->addr, q->method, name,
-          q->len, topic, rule->retain ? ", retained" : "");
+  hub_log(HUB_LOG_INFO, "device %s (%s): %s %s over HTTP, %zu bytes -> MQTT %s (qos 1%s)", c->id, q->addr, q->method,
+          c->name, q->len, topic, c->rule->retain ? ", retained" : "");
   return hub_http_reply(q->conn, MHD_HTTP_NO_CONTENT, NULL, "", 0, NULL);
 }
 
 /* The whole request is here: route it. */
 static enum MHD_Result dispatch(hub_t *hub, http_req_t *q) {
-  bool get = strcmp(q->method, "GET") == 0, put = strcmp(q->method, "PUT") == 0;
-  bool post = strcmp(q->method, "POST") == 0;
-  if (strcmp(q->method, "HEAD") == 0) return hub_http_reply(q->conn, 200, "text/plain", "", 0, NULL);
-  if (!get && !put && !post) return refuse(hub, q, 405, "the hub takes GET, PUT, POST and HEAD");
-  const char *id_start = NULL, *name = NULL;
-  size_t id_len = 0;
-  if (q->url[0] != '/' || !hub_route_split(hub, q->url + 1, &id_start, &id_len, &name)) {
-    char diag[200];
-    snprintf(diag, sizeof diag, "no such route (the hub serves /%s/<device-id>/<channel>)", hub->cfg.prefix);
-    return refuse(hub, q, 404, diag);
-  }
-  char id[160];
-  memcpy(id, id_start, id_len);
-  id[id_len] = '\0';
-  hub_device_t *who = authenticate(hub, q);
-  if (!who) return refuse(hub, q, 401, "a device token is needed: Authorization: Bearer <token>");
-  if (strcmp(who->id, id) != 0) {
-    char diag[300];
-    snprintf(diag, sizeof diag, "not your route: it belongs to device '%s'", id);
-    return refuse(hub, q, 403, diag);
-  }
-  if (get) return hub_http_get(hub, q, who, name);
-  return ingest(hub, q, id, name);
+  hub_http_request_t rq = {
+      .method = q->method,
+      .url = q->url,
+      .authorization = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+      .content_type = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+      .body = q->body,
+      .len = q->len,
+      .too_large = q->too_large,
+  };
+  hub_http_check_t c;
+  hub_http_check(hub, &rq, &c);
+  if (c.who) snprintf(q->who, sizeof q->who, "%s", c.who->id);
+  if (c.status == 200) return hub_http_reply(q->conn, 200, "text/plain", "", 0, NULL);
+  if (c.status) return refuse(hub, q, c.status, c.diag);
+  if (c.get) return hub_http_get(hub, q, c.who, c.name);
+  return publish(hub, q, &c);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,

@@ -42,6 +42,34 @@ typedef struct hub_http {
                     client's ETag from an earlier run never matches */
 } http_front_t;
 
+/* What the HTTP front reads of a request (strings NUL-terminated; the headers may be NULL). */
+typedef struct hub_http_request {
+  const char *method;
+  const char *url; /* the path, without the query */
+  const char *authorization;
+  const char *content_type;
+  const char *body;
+  size_t len;
+  bool too_large; /* the body was larger than max_payload (and not kept) */
+} hub_http_request_t;
+
+/* The verdict on a request: its route, its device, its channel rule. */
+typedef struct hub_http_check {
+  unsigned status; /* 0: go on (a GET is answered by hub_http_get(), a PUT/POST published);
+                      200: HEAD; else the refusal (401, 403, 404, 405, 413, 400) with diag */
+  char diag[300];
+  char id[160];               /* the device id of the route */
+  const char *name;           /* the channel of the route (points into url) */
+  hub_device_t *who;          /* the device the token names, or NULL */
+  const hub_channel_t *rule;  /* PUT/POST: the channel's rule */
+  bool get;
+  int online;                 /* status channel: 1 online, 0 not; else -1 */
+} hub_http_check_t;
+
+/* Check @p rq (method, route, token, channel, size, payload) without answering
+   it: no libmicrohttpd call, nothing published (so that tests/fuzz can drive it). */
+void hub_http_check(hub_t *hub, const hub_http_request_t *rq, hub_http_check_t *out);
+
 /* Queue a response (body copied). */
 enum MHD_Result hub_http_reply(struct MHD_Connection *c, unsigned status, const char *type, const void *body,
                                size_t len, const char *etag);
