@@ -101,9 +101,13 @@ static void tumbling_add(edge_window *w, double v) {
   if (w->want_hist) w->hist[bin_of(w, v)]++;
 }
 
-/* Positions in a monotonic queue (a ring of `points`): drop the back while it is not
-   better than v, push v's position; drop the front once it has left the window. */
+/* Positions in a monotonic queue (a ring of `points`): drop the front once it leaves the
+   window and the back while it is not better than v, then push v's position. */
 static void mono_push(edge_window *w, uint64_t *dq, uint32_t *h, uint32_t *n, uint64_t pos, double v, bool is_min) {
+  while (*n && dq[*h] + w->points <= pos) { /* first, so that the queue never holds more than `points` */
+    *h = (*h + 1u) % w->points;
+    (*n)--;
+  }
   while (*n) {
     double back = w->ring[dq[(*h + *n - 1u) % w->points] % w->points];
     if (is_min ? back < v : back > v) break;
@@ -111,10 +115,6 @@ static void mono_push(edge_window *w, uint64_t *dq, uint32_t *h, uint32_t *n, ui
   }
   dq[(*h + *n) % w->points] = pos;
   (*n)++;
-  while (*n && dq[*h] + w->points <= pos) {
-    *h = (*h + 1u) % w->points;
-    (*n)--;
-  }
 }
 
 static void sliding_rebuild(edge_window *w) {
