@@ -62,6 +62,7 @@ int cmd_device_simulate(int argc, char **argv);
 
 int cmd_keygen(int argc, char **argv);
 int cmd_telemetry(int argc, char **argv);
+int cmd_edge(int argc, char **argv); /* cmd_edge.c */
 int cmd_jwt(int argc, char **argv);
 int cmd_jwt_make(int argc, char **argv);
 int cmd_jwt_verify(int argc, char **argv);

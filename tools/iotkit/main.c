@@ -11,6 +11,7 @@ static const cli_command_t commands[] = {
     {"jwt", cmd_jwt, "make or verify a device token"},
     {"ota", cmd_ota, "sign, verify and push OTA update manifests"},
     {"telemetry", cmd_telemetry, "telemetry tools (decode)"},
+    {"edge", cmd_edge, "check an edge configuration or replay points through it"},
     {NULL, NULL, NULL},
 };
 
