@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "cli_run.h"
+#ifdef IOTKIT_WITH_MQTT
+#include "mosquitto_server.h"
+#endif
 
 #define CLI IOTKIT_BINARY_DIR "/tools/iotkit/iotkit"
 
@@ -87,3 +90,37 @@ Test(cli_edge, run_refuses_a_bad_configuration) {
   cr_assert_eq(r.status, 1);
   cr_assert_not_null(strstr(r.err, "'/rules/0/when': rules form a cycle: a -> a"), "%s", r.err);
 }
+
+#ifdef IOTKIT_WITH_MQTT
+/* The simulator with an edge configuration, against a real mosquitto: the first reading
+   is queued, the next ones stay within the deadband and are held. */
+Test(cli_edge, the_simulator_runs_with_an_edge_configuration) {
+  mosq_server_t *srv = mosq_server_new();
+  cr_assert_not_null(srv);
+  cr_assert(mosq_server_start(srv));
+  const char *cfg = file("cfg.json", "{\"streams\":[{\"metric\":\"temperature\",\"processors\":[{\"type\":\"deadband\","
+                                     "\"absolute\":1000}]},{\"metric\":\"humidity\",\"processors\":[{\"type\":\"deadband\","
+                                     "\"absolute\":1000}]}]}");
+  char state[160];
+  snprintf(state, sizeof(state), "%s/state", dir);
+  cli_run(CLI, dir, (const char *const[]){"device", "simulate", "--uri", mosq_server_uri(srv), "--id", "sim-edge",
+                                          "--state-dir", state, "--edge", cfg, "--count", "4", "--interval-ms", "10",
+                                          NULL}, &r);
+  mosq_server_free(srv);
+  cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+  cr_assert_not_null(strstr(r.out, "queued seq=1\n"), "%s", r.out);
+  int held = 0;
+  for (const char *p = r.out; (p = strstr(p, "held by the edge pipeline")) != NULL; p++) held++;
+  cr_assert_eq(held, 3, "%s", r.out);
+}
+
+Test(cli_edge, the_simulator_refuses_a_bad_edge_configuration) {
+  const char *cfg = file("bad.json", "{\"streams\":[{\"metric\":\"temperature\",\"processors\":[{\"type\":\"zz\"}]}]}");
+  char state[160];
+  snprintf(state, sizeof(state), "%s/state", dir);
+  cli_run(CLI, dir, (const char *const[]){"device", "simulate", "--uri", "mqtt://127.0.0.1:1", "--id", "sim-edge",
+                                          "--state-dir", state, "--edge", cfg, NULL}, &r);
+  cr_assert_eq(r.status, 1);
+  cr_assert_not_null(strstr(r.err, "'/streams/0/processors/0/type'"), "%s", r.err);
+}
+#endif

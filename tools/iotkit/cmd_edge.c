@@ -12,8 +12,7 @@
 #define MAX_CONFIG (1024u * 1024u)
 #define MAX_LINE 65536
 
-/* The whole file at @p path, NUL-terminated; NULL (printed) on failure. */
-static char *read_config(const char *path, size_t *len) {
+char *cli_edge_read_config(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     fprintf(stderr, "iotkit: edge: cannot open '%s'\n", path);
@@ -44,7 +43,7 @@ static int check(int argc, char **argv) {
   if (rc != CLI_EXIT_OK) return rc;
   if (n_pos != 1) return cli_usage_error("edge check wants a configuration file");
   size_t len = 0;
-  char *json = read_config(pos[0], &len);
+  char *json = cli_edge_read_config(pos[0], &len);
   if (!json) return CLI_EXIT_USAGE;
   char pointer[IOTKIT_EDGE_POINTER_SIZE], message[256];
   iotkit_err_t err = iotkit_edge_check(json, len, 0, pointer, sizeof(pointer), message, sizeof(message));
@@ -139,7 +138,7 @@ static int run(int argc, char **argv) {
   if (rc != CLI_EXIT_OK) return rc;
   if (n_pos < 1) return cli_usage_error("edge run wants a configuration file (and points on stdin or in a file)");
   size_t len = 0;
-  char *json = read_config(pos[0], &len);
+  char *json = cli_edge_read_config(pos[0], &len);
   if (!json) return CLI_EXIT_USAGE;
   FILE *in = n_pos == 2 ? fopen(pos[1], "r") : stdin;
   if (!in) {

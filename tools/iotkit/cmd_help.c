@@ -63,6 +63,8 @@ static const char help_text[] =
     "                     0: no limit) (needs --state-dir)\n"
     "  --drain-timeout-ms MS  how long to wait for the confirmations at the end\n"
     "                     (default 60000) (needs --state-dir)\n"
+    "  --edge FILE        run the readings through the edge configuration FILE\n"
+    "                     (docs/edge.md) before they are queued (needs --state-dir)\n"
     "  The device also reports {\"model\",\"firmware\",\"interval_ms\"} on\n"
     "  PREFIX/ID/state/reported, obeys \"interval_ms\" in its desired state and\n"
     "  answers the commands ping, set_interval {\"interval_ms\":N} and reboot\n"
