@@ -49,6 +49,7 @@ typedef struct edge_window {
   uint64_t *dq_min, *dq_max;  /* sliding: monotonic queues of positions (rings of `points`) */
   uint32_t min_h, min_n, max_h, max_n;
   uint64_t pos;               /* values pushed so far */
+  uint32_t slot, hop;         /* sliding: pos % points; points since the last emission */
   uint64_t count;             /* values in the window */
   double sum, wmean, m2, mn, mx; /* tumbling: sum, Welford mean and M2, min, max */
   double shift, s1, s2;       /* sliding: sums of (x - shift) and its square */

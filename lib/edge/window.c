@@ -131,7 +131,7 @@ static void sliding_rebuild(edge_window *w) {
 }
 
 static void sliding_add(edge_window *w, double v) {
-  uint32_t slot = (uint32_t)(w->pos % w->points);
+  uint32_t slot = w->slot; /* pos % points, kept rather than divided per point */
   if (w->count == w->points) {
     double old = w->ring[slot], d = old - w->shift;
     w->s1 -= d;
@@ -151,6 +151,7 @@ static void sliding_add(edge_window *w, double v) {
     mono_push(w, w->dq_max, &w->max_h, &w->max_n, w->pos, v, false);
   }
   w->pos++;
+  if (++w->slot == w->points) w->slot = 0;
   if (w->count == w->points && ++w->since_rebuild >= w->points) sliding_rebuild(w);
 }
 
@@ -159,7 +160,11 @@ static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (
 void iotkit__edge_window_add(iotkit_edge_t *edge, edge_window *w, double v, int64_t ts, const char *unit) {
   if (w->sliding) {
     sliding_add(w, v);
-    if (w->count == w->points && (w->pos - w->points) % w->every == 0) emit(edge, w, ts, unit);
+    /* Once full, then every `every` points. */
+    if (w->count == w->points && (w->pos == w->points || ++w->hop == w->every)) {
+      w->hop = 0;
+      emit(edge, w, ts, unit);
+    }
     return;
   }
   if (w->ms) {
