@@ -13,6 +13,7 @@ PKGS=(
   liblua5.4-dev lua5.4
   python3 python3-dev python3-cffi python3-setuptools python3-pytest python3-pytest-asyncio python3-paho-mqtt
   python3-awscrt python3-venv python3-pip python3-wheel
+  python3-pandas
   libsqlite3-dev sqlite3
   nginx-light
   clang libclang-rt-dev

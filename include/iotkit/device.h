@@ -79,6 +79,7 @@
 #include <stdbool.h>
 
 #include "core.h"
+#include "edge.h"
 #include "error.h"
 #include "hal.h"
 #include "options.h"
@@ -306,10 +307,49 @@ IOTKIT_API iotkit_err_t iotkit_device_send_telemetry(iotkit_device_t *dev, const
  * from a counter in memory, starting at 1.
  * @param seq receives the sequence number, or NULL.
  * @param msg_id as for iotkit_device_send_telemetry(), or NULL.
+ * With an edge pipeline (iotkit_device_edge_load()) the batch is filtered first;
+ * when nothing is left, nothing is stored or sent, *seq and *msg_id receive 0, and
+ * ::IOTKIT_OK is returned.
  * @return as iotkit_device_send_telemetry() and iotkit_telemetry_encode(). Thread-safe.
  */
 IOTKIT_API iotkit_err_t iotkit_device_send_batch(iotkit_device_t *dev, iotkit_telemetry_batch_t *batch,
                                                  iotkit_telemetry_format_t format, uint64_t *seq, uint32_t *msg_id);
+
+/**
+ * @brief Configure the device's edge pipeline (edge.h, docs/edge.md) from the JSON
+ * document @p json, or turn it off with NULL.
+ *
+ * Every batch given to iotkit_device_send_batch() then runs through the pipeline
+ * before it is encoded and queued: the points it holds back are never stored nor
+ * sent, and the aggregates of its windows are added to the batch. (Payloads given
+ * to iotkit_device_send_telemetry() are the application's bytes and are not
+ * looked at.) The actions of its rules run from the polling thread: an event
+ * (iotkit_device_event(), dropped while offline), a local call of the command
+ * handler registered under that name (the one a cloud request would reach; its
+ * result is logged, not sent), or a reported-state patch.
+ *
+ * The same document arrives from the fleet as the desired state's "edge" key (a
+ * null value turns the pipeline off); the outcome of each is reported under the
+ * reported state's "edge" key: {"active":bool,"version":V} where V is the desired
+ * version of the active configuration (0 for one loaded with this function), and,
+ * after a refusal, "refused": {"version","code","pointer","message"}. A refused
+ * document changes nothing else: the active configuration and its state stay.
+ * The active configuration is stored through the HAL (key "iotkit.edge") and
+ * loaded again by iotkit_device_new().
+ * @return as iotkit_edge_load() (the pointer and reason are also in
+ *         iotkit_device_last_error()); ::IOTKIT_ERR_INVALID_ARG for a NULL @p dev.
+ *         Thread-safe.
+ */
+IOTKIT_API iotkit_err_t iotkit_device_edge_load(iotkit_device_t *dev, const char *json);
+
+/** @brief The device pipeline's counters (iotkit_edge_stats_sized()). Thread-safe. */
+IOTKIT_API iotkit_err_t iotkit_device_edge_stats_sized(iotkit_device_t *dev, iotkit_edge_stats_t *stats, size_t size);
+/** @brief iotkit_device_edge_stats_sized() with sizeof *(stats). */
+#define iotkit_device_edge_stats(dev, stats) iotkit_device_edge_stats_sized((dev), (stats), sizeof *(stats))
+
+/** @brief A detector of the device's pipeline (iotkit_edge_detector()). Thread-safe. */
+IOTKIT_API iotkit_err_t iotkit_device_edge_detector(iotkit_device_t *dev, const char *name, bool *active,
+                                                    double *score);
 
 /** Telemetry counters of a device since it was created. Read with
     iotkit_device_telemetry_stats(); fields are only ever appended. They count

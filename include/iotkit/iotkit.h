@@ -27,6 +27,7 @@
 #include "protocol.h"
 #include "device.h"
 #include "telemetry.h"
+#include "edge.h"
 #include "crypto.h"
 #include "ota.h"
 #include "fleet.h"

@@ -20,6 +20,7 @@
 
 #include "iotkit/crypto.h"
 #include "iotkit/device.h"
+#include "iotkit/edge.h"
 #include "iotkit/fleet.h"
 #include "iotkit/hal.h"
 #include "iotkit/ota.h"
@@ -85,6 +86,8 @@
 
 #define IOTKIT__FLEET_ROLLOUT_SPEC_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_fleet_rollout_spec_t, group_count)
 #define IOTKIT__FLEET_ROLLOUT_SPEC_REQUIRED IOTKIT__FIELD_END(iotkit_fleet_rollout_spec_t, manifest_len)
+#define IOTKIT__EDGE_CONFIG_SIZE_0_3 IOTKIT__SIZE_UPTO(iotkit_edge_config_t, user)
+#define IOTKIT__EDGE_CONFIG_REQUIRED IOTKIT__FIELD_END(iotkit_edge_config_t, struct_size)
 
 /* Tripwires: a struct that grew without a new constant fails the build here. */
 #define IOTKIT__SIZE_NOW(type, size) _Static_assert(sizeof(type) == (size), #type " grew: see core/abi.h")
@@ -101,6 +104,7 @@ IOTKIT__SIZE_NOW(iotkit_transport_config_t, IOTKIT__TRANSPORT_CONFIG_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_transport_events_t, IOTKIT__TRANSPORT_EVENTS_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_transport_ops_t, IOTKIT__TRANSPORT_OPS_SIZE_0_2);
 IOTKIT__SIZE_NOW(iotkit_fleet_config_t, IOTKIT__FLEET_CONFIG_SIZE_0_3);
+IOTKIT__SIZE_NOW(iotkit_edge_config_t, IOTKIT__EDGE_CONFIG_SIZE_0_3);
 IOTKIT__SIZE_NOW(iotkit_fleet_device_spec_t, IOTKIT__FLEET_DEVICE_SPEC_SIZE_0_3);
 IOTKIT__SIZE_NOW(iotkit_fleet_filter_t, IOTKIT__FLEET_FILTER_SIZE_0_3);
 IOTKIT__SIZE_NOW(iotkit_fleet_rollout_spec_t, IOTKIT__FLEET_ROLLOUT_SPEC_SIZE_0_3);

@@ -94,6 +94,7 @@ static void device_release(iotkit_device_t *dev) {
   iotkit__device_state_free(dev);
   iotkit__device_e2e_free(dev);
   iotkit__device_telemetry_free(dev);
+  iotkit__device_edge_free(dev);
   free(dev->ca_file);
   free(dev->ca_dir);
   free(dev->cert_file);
@@ -211,6 +212,12 @@ iotkit_err_t iotkit_device_new(const iotkit_device_config_t *user_cfg, iotkit_de
   dev->reconnect_max_ms = cfg->reconnect_max_ms ? cfg->reconnect_max_ms : IOTKIT_RECONNECT_MAX_DEFAULT_MS;
   if (dev->reconnect_max_ms < dev->reconnect_min_ms) dev->reconnect_max_ms = dev->reconnect_min_ms;
   dev->command_timeout_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : IOTKIT_COMMAND_TIMEOUT_DEFAULT_MS;
+  /* Last: restoring a persisted edge configuration reports its state. */
+  err = iotkit__device_edge_init(dev);
+  if (err != IOTKIT_OK) {
+    device_release(dev);
+    return err;
+  }
   *out = dev;
   return IOTKIT_OK;
 }

@@ -21,6 +21,7 @@ struct iotkit_command {
   char *id;
   uint64_t deadline;
   bool expired; /* the timeout response went out; waiting for the application to release it */
+  bool local;   /* called by an edge rule: the result is logged, not sent */
 };
 
 /* ------------------------------------------------------------ handlers -- */
@@ -96,7 +97,12 @@ static iotkit_err_t send_response(iotkit_device_t *dev, char *text) {
   return err;
 }
 
-static void respond_error(iotkit_device_t *dev, const char *id, const char *code, const char *message) {
+/* An error answer: sent, or for a local call (an edge rule's) logged. */
+static void respond_error(iotkit_device_t *dev, const char *id, const char *code, const char *message, bool local) {
+  if (local) {
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_WARN, "device %s: local command %s: %s (%s)", dev->device_id, id, code, message);
+    return;
+  }
   (void)send_response(dev, response_json(id, NULL, code, message));
 }
 
@@ -121,7 +127,11 @@ static iotkit_err_t finish(iotkit_command_t *cmd, char *text) {
   if (!expired && dev->pending_commands > 0) dev->pending_commands--;
   iotkit__device_unlock(dev);
   iotkit_err_t err = IOTKIT_ERR_TIMEOUT;
-  if (expired)
+  if (!expired && cmd->local) {
+    iotkit_hal_logf(dev->hal, IOTKIT_LOG_INFO, "device %s: local command %s answered: %s", dev->device_id, cmd->id, text);
+    err = IOTKIT_OK;
+  }
+  if (expired || cmd->local)
     cJSON_free(text);
   else
     err = send_response(dev, text);
@@ -146,7 +156,7 @@ iotkit_err_t iotkit_command_fail(iotkit_command_t *cmd, const char *code, const 
 
 /* Hand a valid request to its handler, or answer it with an error; called inside the
    dispatch bracket, so that the handler read is the one called (see device_dispatch.c). */
-static void dispatch_in(iotkit_device_t *dev, const char *id, const char *name, const cJSON *params) {
+static void dispatch_in(iotkit_device_t *dev, const char *id, const char *name, const cJSON *params, bool local) {
   char msg[IOTKIT_MAX_NAME + 64];
   iotkit__device_lock(dev);
   struct iotkit__handler *h = *find_handler(dev, name);
@@ -156,12 +166,12 @@ static void dispatch_in(iotkit_device_t *dev, const char *id, const char *name, 
   iotkit__device_unlock(dev);
   if (!cb) {
     iotkit__fmt(msg, sizeof(msg), "no handler for command '%.*s'", (int)IOTKIT_MAX_NAME, name);
-    respond_error(dev, id, "unknown_command", msg);
+    respond_error(dev, id, "unknown_command", msg, local);
     return;
   }
   if (busy) {
     iotkit__fmt(msg, sizeof(msg), "%u commands are awaiting completion", (unsigned)IOTKIT_MAX_PENDING_COMMANDS);
-    respond_error(dev, id, "busy", msg);
+    respond_error(dev, id, "busy", msg, local);
     return;
   }
   struct iotkit_command *cmd = calloc(1, sizeof(*cmd));
@@ -170,10 +180,11 @@ static void dispatch_in(iotkit_device_t *dev, const char *id, const char *name, 
   if (!cmd || !cmd->id || !p) {
     if (cmd) command_free(cmd);
     cJSON_free(p);
-    respond_error(dev, id, "internal", "out of memory");
+    respond_error(dev, id, "internal", "out of memory", local);
     return;
   }
   cmd->dev = dev;
+  cmd->local = local;
   cmd->deadline = iotkit__device_now(dev) + dev->command_timeout_ms;
   iotkit__device_lock(dev);
   cmd->next = dev->commands;
@@ -184,10 +195,24 @@ static void dispatch_in(iotkit_device_t *dev, const char *id, const char *name, 
   cJSON_free(p);
 }
 
-static void dispatch(iotkit_device_t *dev, const char *id, const char *name, const cJSON *params) {
+static void dispatch(iotkit_device_t *dev, const char *id, const char *name, const cJSON *params, bool local) {
   iotkit__device_cb_enter(dev);
-  dispatch_in(dev, id, name, params);
+  dispatch_in(dev, id, name, params, local);
   iotkit__device_cb_leave(dev);
+}
+
+iotkit_err_t iotkit__device_command_local(iotkit_device_t *dev, const char *name, const char *params_json) {
+  cJSON *params = NULL;
+  iotkit_err_t err = (iotkit_err_t)iotkit__json_from_api(params_json, &params);
+  if (err != IOTKIT_OK) return err;
+  char id[32];
+  iotkit__device_lock(dev);
+  unsigned n = ++dev->local_commands;
+  iotkit__device_unlock(dev);
+  iotkit__fmt(id, sizeof(id), "edge-%u", n);
+  dispatch(dev, id, name, params, true);
+  cJSON_Delete(params);
+  return IOTKIT_OK;
 }
 
 static void ignore_request(iotkit_device_t *dev, const char *why) {
@@ -209,12 +234,12 @@ void iotkit__device_command_in(iotkit_device_t *dev, const void *payload, size_t
   if (!cJSON_IsString(id) || !*id->valuestring || strlen(id->valuestring) > IOTKIT_MAX_REQUEST_ID) {
     ignore_request(dev, "no id (a string of 1..64 bytes)");
   } else if (!cJSON_IsString(name) || !*name->valuestring) {
-    respond_error(dev, id->valuestring, "bad_request", "no command name");
+    respond_error(dev, id->valuestring, "bad_request", "no command name", false);
   } else if (params && !cJSON_IsObject(params)) {
-    respond_error(dev, id->valuestring, "bad_request", "params must be a JSON object");
+    respond_error(dev, id->valuestring, "bad_request", "params must be a JSON object", false);
   } else {
     cJSON *empty = params ? NULL : cJSON_CreateObject();
-    if (params || empty) dispatch(dev, id->valuestring, name->valuestring, params ? params : empty);
+    if (params || empty) dispatch(dev, id->valuestring, name->valuestring, params ? params : empty, false);
     cJSON_Delete(empty);
   }
   cJSON_Delete(doc);
@@ -224,11 +249,13 @@ void iotkit__device_commands_sweep(iotkit_device_t *dev) {
   uint64_t now = iotkit__device_now(dev);
   for (;;) {
     char *id = NULL;
+    bool local = false;
     iotkit__device_lock(dev);
     for (struct iotkit_command *c = dev->commands; c && !id; c = c->next) {
       if (c->expired || now < c->deadline) continue;
       id = iotkit__strdup(c->id); /* c may be released by another thread once the lock is gone */
       if (!id) break;
+      local = c->local;
       c->expired = true;
       if (dev->pending_commands > 0) dev->pending_commands--;
     }
@@ -236,7 +263,7 @@ void iotkit__device_commands_sweep(iotkit_device_t *dev) {
     if (!id) return;
     char msg[64];
     iotkit__fmt(msg, sizeof(msg), "no result within %u ms", (unsigned)dev->command_timeout_ms);
-    respond_error(dev, id, "timeout", msg);
+    respond_error(dev, id, "timeout", msg, local);
     free(id);
   }
 }

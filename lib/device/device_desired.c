@@ -72,6 +72,7 @@ void iotkit__device_desired_in(iotkit_device_t *dev, const void *payload, size_t
     iotkit_hal_logf(dev->hal, IOTKIT_LOG_ERROR, "device %s: out of memory applying desired state", dev->device_id);
   } else {
     persist(dev, version, state);
+    iotkit__device_edge_desired(dev, delta, state, version);
     deliver(dev, delta, version);
   }
   cJSON_Delete(copy);

@@ -87,6 +87,7 @@ struct iotkit_device {
   struct iotkit__handler *handlers;  /* command handlers */
   struct iotkit_command *commands;   /* commands handed to handlers and not yet released */
   unsigned pending_commands;         /* of those, the ones not yet answered nor timed out */
+  unsigned local_commands;           /* commands called by edge rules, for their ids */
   struct iotkit__sub *subs;          /* the application's subscriptions, renewed on every session */
 
   /* Ids of the library's own messages (status, reported, responses): their
@@ -126,6 +127,7 @@ struct iotkit_device {
   uint64_t e2e_rejected; /* incoming messages dropped because they did not open */
   struct iotkit__device_ota *ota; /* attached OTA client (device_ota.c), or NULL */
   struct iotkit__tel *tel; /* telemetry: sequence numbers, durable queue (device_telemetry.c) */
+  struct iotkit__device_edge *edge; /* edge pipeline over send_batch (device_edge.c) */
 };
 
 /* Supervisor states. */
@@ -239,7 +241,23 @@ void iotkit__device_desired_in(iotkit_device_t *dev, const void *payload, size_t
 /* Deliver a desired state restored from the HAL, once. */
 void iotkit__device_desired_restore(iotkit_device_t *dev);
 
+/* device_edge.c */
+iotkit_err_t iotkit__device_edge_init(iotkit_device_t *dev); /* restores the persisted configuration */
+void iotkit__device_edge_free(iotkit_device_t *dev);
+/* A desired state was applied: load its "edge" value if @p delta names it. */
+void iotkit__device_edge_desired(iotkit_device_t *dev, const struct cJSON *delta, const struct cJSON *state,
+                                 uint64_t version);
+/* The points of @p in the pipeline lets through, and its aggregates, in a new batch
+   (*out NULL: no pipeline, send @p in as it is). */
+iotkit_err_t iotkit__device_edge_filter(iotkit_device_t *dev, const iotkit_telemetry_batch_t *in,
+                                        iotkit_telemetry_batch_t **out);
+/* Run the actions the pipeline's rules queued (polling thread). */
+void iotkit__device_edge_run(iotkit_device_t *dev);
+
 /* device_commands.c */
+/* Call the handler of @p name as a request from the cloud would, with a local id; the
+   result is logged, not sent. */
+iotkit_err_t iotkit__device_command_local(iotkit_device_t *dev, const char *name, const char *params_json);
 /* A message arrived on commands/request. */
 void iotkit__device_command_in(iotkit_device_t *dev, const void *payload, size_t len);
 /* Send timeout responses for commands past their deadline. */

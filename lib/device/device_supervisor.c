@@ -135,6 +135,7 @@ void iotkit__device_supervise(iotkit_device_t *dev, int timeout_ms) {
   }
   iotkit__device_apply_subs(dev);
   iotkit__device_commands_sweep(dev);
+  iotkit__device_edge_run(dev);
   iotkit__device_telemetry_pump(dev);
   /* A backend may get its descriptor only once connected. */
   iotkit__device_fd_update(dev);

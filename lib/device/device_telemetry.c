@@ -161,15 +161,27 @@ iotkit_err_t iotkit_device_send_batch(iotkit_device_t *dev, iotkit_telemetry_bat
                                       iotkit_telemetry_format_t format, uint64_t *seq, uint32_t *msg_id) {
   if (!dev || !batch || !iotkit_telemetry_format_name(format)) return IOTKIT_ERR_INVALID_ARG;
   struct iotkit__tel *t = dev->tel;
+  /* The edge pipeline sees the points first; what it holds back never enters the queue. */
+  iotkit_telemetry_batch_t *kept = NULL;
+  iotkit_err_t err = iotkit__device_edge_filter(dev, batch, &kept);
+  if (err != IOTKIT_OK) return err;
+  if (kept && iotkit_telemetry_batch_count(kept) == 0) {
+    iotkit_telemetry_batch_free(kept);
+    if (seq) *seq = 0;
+    if (msg_id) *msg_id = 0;
+    return IOTKIT_OK;
+  }
+  iotkit_telemetry_batch_t *sent = kept ? kept : batch;
   uint64_t old = iotkit_telemetry_batch_seq(batch), s = 0;
   uint8_t *buf = NULL;
   size_t len = 0;
   uint32_t id = 0;
   tel_lock(dev); /* the number taken is the next one stored or sent */
-  iotkit_err_t err = t->q ? iotkit_telemetry_queue_next_seq(t->q, &s) : IOTKIT_OK;
+  err = t->q ? iotkit_telemetry_queue_next_seq(t->q, &s) : IOTKIT_OK;
   if (!t->q) s = t->mem_seq + 1;
   if (err == IOTKIT_OK) err = iotkit_telemetry_batch_set_seq(batch, s);
-  if (err == IOTKIT_OK) err = iotkit_telemetry_encode(batch, format, &buf, &len);
+  if (err == IOTKIT_OK) err = iotkit_telemetry_batch_set_seq(sent, s);
+  if (err == IOTKIT_OK) err = iotkit_telemetry_encode(sent, format, &buf, &len);
   if (err == IOTKIT_OK && len > dev->max_payload) err = IOTKIT_ERR_TOO_LARGE;
   if (err == IOTKIT_OK && t->q) err = iotkit_telemetry_queue_append(t->q, s, buf, len);
   if (err == IOTKIT_OK && t->q) {
@@ -187,6 +199,7 @@ iotkit_err_t iotkit_device_send_batch(iotkit_device_t *dev, iotkit_telemetry_bat
   }
   tel_unlock(dev);
   iotkit_free(buf);
+  iotkit_telemetry_batch_free(kept);
   if (err != IOTKIT_OK) {
     (void)iotkit_telemetry_batch_set_seq(batch, old);
     return err;

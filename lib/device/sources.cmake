@@ -5,6 +5,7 @@ target_sources(iotkit_obj PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/device_desired.c
   ${CMAKE_CURRENT_LIST_DIR}/device_dispatch.c
   ${CMAKE_CURRENT_LIST_DIR}/device_e2e.c
+  ${CMAKE_CURRENT_LIST_DIR}/device_edge.c
   ${CMAKE_CURRENT_LIST_DIR}/device_events.c
   ${CMAKE_CURRENT_LIST_DIR}/device_fd.c
   ${CMAKE_CURRENT_LIST_DIR}/device_io.c

@@ -70,6 +70,9 @@ int cmd_device_simulate(int argc, char **argv);
 
 int cmd_keygen(int argc, char **argv);
 int cmd_telemetry(int argc, char **argv);
+int cmd_edge(int argc, char **argv); /* cmd_edge.c */
+/* An edge configuration file (at most 1 MiB), NUL-terminated; NULL (printed) on failure. Free with free(). */
+char *cli_edge_read_config(const char *path, size_t *len);
 int cmd_jwt(int argc, char **argv);
 int cmd_jwt_make(int argc, char **argv);
 int cmd_jwt_verify(int argc, char **argv);

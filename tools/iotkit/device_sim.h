@@ -9,6 +9,7 @@
 typedef struct sim {
   const char *uri, *id, *state_dir, *username, *password;
   const char *prefix; /* --prefix: the channel prefix (NULL: the library's default) */
+  const char *edge;   /* --edge: an edge configuration file (needs --state-dir: batches) */
   unsigned long count, interval_ms, qos;
   unsigned long drain_rate, drain_timeout_ms; /* durable queue (--state-dir) */
   iotkit_telemetry_format_t format;
@@ -37,6 +38,9 @@ bool sim_queue_drained(const sim_t *s);
 bool sim_print_stats(const sim_t *s);
 /* Parse --format; prints a usage error. */
 bool sim_parse_format(sim_t *s, const char *text);
+
+/* sim_durable.c: load --edge into the device's pipeline (the refusal printed). */
+iotkit_err_t sim_edge_load(sim_t *s);
 
 /* Print the device's last error for @p err to stderr. */
 void sim_report_error(const sim_t *s, iotkit_err_t err);

@@ -30,6 +30,7 @@ static int parse(sim_t *s, int argc, char **argv) {
       {"no-confirm", NULL, &s->no_confirm}, {"trial-timeout", &trial, NULL},
       {"drain-rate", &rate, NULL},      {"drain-timeout-ms", &drain, NULL},
       {"format", &format, NULL},        {"prefix", &s->prefix, NULL},
+      {"edge", &s->edge, NULL},
   };
   s->trust_key_id = "iotkit";
   s->fw_version = "1.0.0";
@@ -51,8 +52,8 @@ static int parse(sim_t *s, int argc, char **argv) {
   if ((rate && !cli_parse_num("drain-rate", rate, 0, 1000000ul, &s->drain_rate)) ||
       (drain && !cli_parse_num("drain-timeout-ms", drain, 0, 86400000ul, &s->drain_timeout_ms)))
     return CLI_EXIT_USAGE;
-  if (!s->state_dir && (rate || drain || strcmp(format, "json") != 0))
-    return cli_usage_error("device simulate: --drain-rate, --drain-timeout-ms and --format need --state-dir");
+  if (!s->state_dir && (rate || drain || strcmp(format, "json") != 0 || s->edge))
+    return cli_usage_error("device simulate: --drain-rate, --drain-timeout-ms, --format and --edge need --state-dir");
   return CLI_EXIT_OK;
 }
 
@@ -265,6 +266,7 @@ int cmd_device_simulate(int argc, char **argv) {
   iotkit_device_on_connection(s.dev, on_connection, &s);
   err = sim_model_attach(&s);
   if (err == IOTKIT_OK) err = sim_ota_attach(&s);
+  if (err == IOTKIT_OK && s.edge) err = sim_edge_load(&s);
   if (err != IOTKIT_OK) {
     sim_report_error(&s, err);
     iotkit_device_free(s.dev);

@@ -12,6 +12,7 @@ static const cli_command_t commands[] = {
     {"fleet", cmd_fleet, "the fleet side: registry, locations, history, live view"},
     {"ota", cmd_ota, "sign, verify and push OTA update manifests"},
     {"telemetry", cmd_telemetry, "telemetry tools (decode)"},
+    {"edge", cmd_edge, "check an edge configuration or replay points through it"},
     {NULL, NULL, NULL},
 };
 

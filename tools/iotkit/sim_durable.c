@@ -2,6 +2,7 @@
    the device's durable queue, and the statistics printed at the end. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "device_sim.h"
@@ -21,11 +22,23 @@ iotkit_err_t sim_publish_batch(sim_t *s, double temperature, double humidity) {
   uint64_t seq = 0;
   if (err == IOTKIT_OK) err = iotkit_device_send_batch(s->dev, b, s->format, &seq, NULL);
   iotkit_telemetry_batch_free(b);
-  if (err == IOTKIT_OK && !s->quiet) {
+  if (err == IOTKIT_OK && !s->quiet && seq == 0) {
+    printf("held by the edge pipeline\n");
+    fflush(stdout);
+  } else if (err == IOTKIT_OK && !s->quiet) {
     /* Flushed line by line: what was printed was stored, even if the process is killed next. */
     printf("queued seq=%" PRIu64 "\n", seq);
     fflush(stdout);
   }
+  return err;
+}
+
+iotkit_err_t sim_edge_load(sim_t *s) {
+  size_t len = 0;
+  char *json = cli_edge_read_config(s->edge, &len);
+  if (!json) return IOTKIT_ERR_INVALID_ARG;
+  iotkit_err_t err = iotkit_device_edge_load(s->dev, json);
+  free(json);
   return err;
 }
 
