@@ -16,11 +16,11 @@ from typing import Dict
 from ._native import ffi, lib, py_str
 from .errors import (AlreadyExistsError, AuthenticationError, ConnectionError_, InvalidArgumentError,
                      IotkitError, NotFoundError, QueueFullError, StateError, TimeoutError_, TooLargeError,
-                     UnsupportedError, VerificationError)
+                     UnsupportedError, VerificationError, OfflineError, RemoteError)
 from .device import (FD_READ, FD_WRITE, TLS, CommandError, CommandRequest, Desired, Device, QueueStats,
                      TelemetryStats)
 from . import aio  # noqa: E402 - iotkit.aio.Device
-from .fleet import Fleet, FleetDevice, FleetPage  # noqa: E402
+from .fleet import Fleet, FleetDevice, FleetPage, FleetStats, Presence, ReportedState  # noqa: E402
 
 from . import crypto, ota, telemetry  # noqa: E402,F401 - iotkit.crypto, iotkit.ota, iotkit.telemetry
 
@@ -56,8 +56,9 @@ __all__ = [
     "__version__", "library_version", "library_version_number", "limits",
     "IotkitError", "ConnectionError", "AuthenticationError", "TimeoutError", "NotFoundError",
     "AlreadyExistsError", "InvalidArgumentError", "VerificationError", "TooLargeError", "StateError",
-    "QueueFullError", "UnsupportedError",
+    "QueueFullError", "UnsupportedError", "OfflineError", "RemoteError",
     "crypto", "ota", "telemetry",
     "Device", "TLS", "Desired", "TelemetryStats", "QueueStats", "CommandError", "CommandRequest",
     "FD_READ", "FD_WRITE", "aio", "Fleet", "FleetDevice", "FleetPage",
+    "FleetStats", "Presence", "ReportedState",
 ]

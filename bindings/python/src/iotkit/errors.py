@@ -9,6 +9,7 @@ Hierarchy::
 
     IotkitError
     ├── ConnectionError_        (CONNECT, NOT_CONNECTED, CONNECTION_LOST, TLS, PROTOCOL)
+    │   └── OfflineError        (OFFLINE: the fleet holds the device offline)
     ├── AuthenticationError     (AUTH)
     ├── TimeoutError_           (TIMEOUT)
     ├── NotFoundError           (NOT_FOUND)
@@ -18,7 +19,9 @@ Hierarchy::
     ├── TooLargeError           (TOO_LARGE, OTA_TOO_LARGE, BUFFER_TOO_SMALL)
     ├── StateError              (STATE, BUSY)
     ├── QueueFullError          (QUEUE_FULL)
-    └── UnsupportedError        (UNSUPPORTED)
+    ├── UnsupportedError        (UNSUPPORTED)
+    └── RemoteError             (REMOTE: the device answered a command with an error;
+                                 ``.error_code``/``.error_message`` hold what it said)
 
 Codes not listed raise :class:`IotkitError` itself. ``ConnectionError_`` also
 derives from the built-in :class:`ConnectionError`, ``TimeoutError_`` from
@@ -37,7 +40,7 @@ from ._native import lib, py_str
 __all__ = [
     "IotkitError", "ConnectionError_", "AuthenticationError", "TimeoutError_", "NotFoundError",
     "AlreadyExistsError", "InvalidArgumentError", "VerificationError", "TooLargeError", "StateError",
-    "QueueFullError", "UnsupportedError", "error_for", "check",
+    "QueueFullError", "UnsupportedError", "OfflineError", "RemoteError", "error_for", "check",
 ]
 
 
@@ -100,6 +103,19 @@ class UnsupportedError(IotkitError):
     """The operation is not supported by this build or backend."""
 
 
+class OfflineError(ConnectionError_):
+    """The device is offline in the fleet's view: a command to it was not sent."""
+
+
+class RemoteError(IotkitError):
+    """The device answered a command with an error: ``error_code`` (e.g.
+    ``"unknown_command"``, ``"invalid_params"``, or a handler's own) and
+    ``error_message`` are what it said (``""`` when not known)."""
+
+    error_code: str = ""
+    error_message: str = ""
+
+
 _FAMILIES: Dict[str, Type[IotkitError]] = {
     "CONNECT": ConnectionError_, "NOT_CONNECTED": ConnectionError_, "CONNECTION_LOST": ConnectionError_,
     "TLS": ConnectionError_, "PROTOCOL": ConnectionError_,
@@ -116,6 +132,8 @@ _FAMILIES: Dict[str, Type[IotkitError]] = {
     "STATE": StateError, "BUSY": StateError,
     "QUEUE_FULL": QueueFullError,
     "UNSUPPORTED": UnsupportedError,
+    "OFFLINE": OfflineError,
+    "REMOTE": RemoteError,
 }
 
 

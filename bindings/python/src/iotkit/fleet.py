@@ -8,8 +8,15 @@
         for dev in fleet.iter(tag="hall"):
             print(dev.id, dev.name, dev.created)
 
-Only the registry is bound: the fleet's MQTT side (connect, live view,
-commands, rollouts) is not part of libiotkit yet.
+With ``uri=`` the fleet also has a broker session (fleet_monitor.h): drive it
+with :meth:`Fleet.connect` and :meth:`Fleet.poll` (callbacks run in the calling
+thread; an exception a callback raises is re-raised by that call) or with
+:meth:`Fleet.start` / :meth:`Fleet.stop` (the library's thread; exceptions are
+logged at once and re-raised by ``stop()`` or ``close()``), read the live view
+(:meth:`Fleet.presence`, :meth:`Fleet.state`, :meth:`Fleet.latest`,
+:meth:`Fleet.stats`) and control devices (:meth:`Fleet.call`,
+:meth:`Fleet.set_desired`, :meth:`Fleet.desired`). Not bound yet: history,
+locations, group commands and rollouts (fleet_rollout.h).
 
 The C library runs one writer thread per fleet, so every :class:`Fleet` uses
 libiotkit's memory HAL (pthreads, mutexes, condition variables and the system
@@ -35,7 +42,14 @@ running in other threads. Errors are the exceptions of :mod:`iotkit.errors`:
   (``IOTKIT_ERR_BUSY``); read-only or missing directory -> :class:`~iotkit.IotkitError`
   (``IOTKIT_ERR_IO``); not an SQLite database or damaged -> :class:`~iotkit.IotkitError`
   (``IOTKIT_ERR_CORRUPT``); newer schema -> :class:`~iotkit.UnsupportedError`;
-* any call after :meth:`Fleet.close` -> :class:`~iotkit.StateError` (``IOTKIT_ERR_STATE``).
+* any call after :meth:`Fleet.close` -> :class:`~iotkit.StateError` (``IOTKIT_ERR_STATE``);
+* session calls without ``uri`` -> :class:`~iotkit.InvalidArgumentError`; commands and desired state
+  while the session is down -> :class:`~iotkit.ConnectionError` (``IOTKIT_ERR_NOT_CONNECTED``);
+* a command to a device the fleet holds offline -> :class:`~iotkit.OfflineError` (``IOTKIT_ERR_OFFLINE``,
+  nothing sent); the device answered an error -> :class:`~iotkit.RemoteError` (``IOTKIT_ERR_REMOTE``,
+  with ``error_code``/``error_message``); no answer in time -> :class:`~iotkit.TimeoutError`;
+* params or a patch that are not JSON-serializable -> :class:`~iotkit.InvalidArgumentError`
+  (``IOTKIT_ERR_BAD_ENCODING``), not a dict -> TypeError.
 """
 from __future__ import annotations
 
@@ -44,13 +58,15 @@ import json
 import os
 import threading
 import weakref
-from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from . import _log, errors
+from ._fleet_session import Session, json_or, ts_or_none
+from ._log import logger
 from ._native import ffi, lib, py_str
 
-__all__ = ["Fleet", "FleetDevice", "FleetPage"]
+__all__ = ["Fleet", "FleetDevice", "FleetPage", "Presence", "ReportedState", "FleetStats"]
 
 _ERROR_TEXT_SIZE = int(lib.iotkit_limit(4)) or 256  # IOTKIT_LIMIT_ERROR_TEXT_SIZE
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
@@ -149,6 +165,59 @@ class FleetPage:
         return len(self.items)
 
 
+@dataclass(frozen=True)
+class Presence:
+    """A registered device's presence in the fleet's live view (:meth:`Fleet.presence`)."""
+
+    online: bool
+    """Whether its latest status says online."""
+    stale: bool
+    """Online but silent longer than ``heartbeat`` (always False without one)."""
+    last_seen_ms: int
+    """When it was last heard from (ms since the epoch, fleet's clock), 0 if never."""
+    status_ts_ms: Optional[int]
+    """ts of the status that decided ``online``, or None (a last will, the fleet's own conclusion, none)."""
+
+    @property
+    def last_seen(self) -> Optional[_dt.datetime]:
+        """:attr:`last_seen_ms` as a UTC datetime, or None if never seen."""
+        return _from_ms(self.last_seen_ms) if self.last_seen_ms > 0 else None
+
+
+class ReportedState(NamedTuple):
+    """A device's latest reported state (:meth:`Fleet.state`): ``state`` (None if it reported
+    nothing yet) and its ``ts_ms`` (0 when none)."""
+
+    state: Optional[Dict[str, Any]]
+    ts_ms: int
+
+
+@dataclass(frozen=True)
+class FleetStats:
+    """Counters of the fleet's session since it was created (``iotkit_fleet_stats_t``)."""
+
+    messages: int
+    telemetry: int
+    states: int
+    events: int
+    statuses: int
+    locations: int
+    undecodable: int
+    unknown_device: int
+    auto_registered: int
+    refused: int
+    dropped_metrics: int
+    write_failures: int
+    sessions: int
+    reconciliations: int
+
+
+_STATS_FIELDS = [f.name for f in fields(FleetStats)]
+# Codes returned without setting the fleet's last-error text: the detail names the call.
+_REFUSALS = frozenset(int(c) for c in (
+    lib.IOTKIT_ERR_NOT_FOUND, lib.IOTKIT_ERR_EXISTS, lib.IOTKIT_ERR_OFFLINE, lib.IOTKIT_ERR_NOT_CONNECTED))
+
+
 # --------------------------------------------------------------- helpers --
 
 def _invalid(detail: str, code: int = lib.IOTKIT_ERR_INVALID_ARG) -> errors.IotkitError:
@@ -174,13 +243,25 @@ def _opt(value: Optional[str], what: str, keep: List[Any]) -> Any:
     return ffi.NULL if value is None else _encode(value, what, keep)
 
 
-def _attributes_json(attributes: Optional[Mapping[str, Any]]) -> Optional[str]:
+def _attributes_json(attributes: Optional[Mapping[str, Any]], what: str = "attributes") -> Optional[str]:
     if attributes is None:
         return None
     try:
         return json.dumps(attributes, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise _invalid("attributes are not JSON-serializable: %s" % exc, lib.IOTKIT_ERR_BAD_ENCODING) from None
+        raise _invalid("%s are not JSON-serializable: %s" % (what, exc), lib.IOTKIT_ERR_BAD_ENCODING) from None
+
+
+def _seconds_ms(value: Optional[float], what: str, lo: int = 1, hi: int = 0xFFFFFFFF) -> int:
+    """@p value seconds as ms in lo..hi (None: 0, the library's default)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("%s must be a number of seconds" % what)
+    ms = int(round(value * 1000))
+    if not lo <= ms <= hi:
+        raise _invalid("%s out of range: %r s" % (what, value))
+    return ms
 
 
 def _record(p: Any) -> FleetDevice:
@@ -208,6 +289,7 @@ class _Handle:
         self.users = 0
         self.closing = False
         self.closed = False
+        self.session = Session("")
 
     def acquire(self, db_path: str) -> Any:
         with self.lock:
@@ -223,6 +305,10 @@ class _Handle:
                 self.idle.notify_all()
 
     def close(self) -> None:
+        s = self.session
+        if s.in_own_callback():
+            raise errors.error_for(lib.IOTKIT_ERR_STATE, "close() called from inside a callback of fleet %s"
+                                   % s.name)
         with self.lock:
             if self.closing:
                 while not self.closed:
@@ -233,12 +319,22 @@ class _Handle:
                 self.idle.wait()
         try:
             if self.fleet != ffi.NULL:
+                if s.background:
+                    lib.iotkit_fleet_stop(self.fleet)
+                    s.background = False
+                if lib.iotkit_fleet_is_connected(self.fleet):
+                    code = lib.iotkit_fleet_disconnect(self.fleet)
+                    if code != lib.IOTKIT_OK:
+                        logger.warning("fleet %s: disconnect on close: %s", s.name, errors.error_for(code))
+                s.clear_c(self.fleet)
                 lib.iotkit_fleet_free(self.fleet)  # finishes queued writes, joins the writer
                 self.fleet = ffi.NULL
             if self.hal != ffi.NULL:
                 lib.iotkit_hal_free(self.hal)
                 self.hal = ffi.NULL
         finally:
+            s.keep = None
+            s.callbacks.clear()
             with self.lock:
                 self.closed = True
                 self.idle.notify_all()
@@ -246,6 +342,7 @@ class _Handle:
 
 def _finalize(handle: _Handle) -> None:
     handle.close()
+    handle.session.log_pending("garbage-collected without close()")
 
 
 # ----------------------------------------------------------------- Fleet --
@@ -268,7 +365,11 @@ class Fleet:
     """
 
     def __init__(self, db_path: PathLike = ":memory:", *, busy_timeout: float = 5.0,
-                 integrity_check: bool = False) -> None:
+                 integrity_check: bool = False, uri: Optional[str] = None, client_id: Optional[str] = None,
+                 username: Optional[str] = None, password: Optional[str] = None,
+                 topic_prefix: Optional[str] = None, keepalive: Optional[int] = None,
+                 connect_timeout: Optional[float] = None, heartbeat: Optional[float] = None,
+                 reconnect_min: Optional[float] = None, reconnect_max: Optional[float] = None) -> None:
         path = os.fspath(db_path)
         if not isinstance(path, str):
             raise TypeError("db_path must be a str or os.PathLike[str]")
@@ -287,8 +388,27 @@ class Fleet:
         err = ffi.new("char[]", _ERROR_TEXT_SIZE)
         cfg.error_buf = err
         cfg.error_buf_size = _ERROR_TEXT_SIZE
+        cfg.uri = _opt(uri, "uri", keep)
+        cfg.client_id = _opt(client_id, "client_id", keep)
+        cfg.username = _opt(username, "username", keep)
+        cfg.password = _opt(password, "password", keep)
+        cfg.topic_prefix = _opt(topic_prefix, "topic_prefix", keep)
+        if keepalive is not None:
+            if isinstance(keepalive, bool) or not isinstance(keepalive, int):
+                raise TypeError("keepalive must be an int of seconds")
+            if not 0 <= keepalive <= 0xFFFF:
+                raise _invalid("keepalive must be 0..65535 s, not %r" % keepalive)
+            cfg.keepalive_s = keepalive
+        for field, what, value in (("connect_timeout_ms", "connect_timeout", connect_timeout),
+                                   ("heartbeat_ms", "heartbeat", heartbeat),
+                                   ("reconnect_min_ms", "reconnect_min", reconnect_min),
+                                   ("reconnect_max_ms", "reconnect_max", reconnect_max)):
+            if value is not None:
+                setattr(cfg, field, _seconds_ms(value, what))
+        self._uri = uri
 
         handle = _Handle()
+        handle.session.name = path
         mc = ffi.new("iotkit_hal_memory_config_t *")
         lib.iotkit_hal_memory_config_init(mc)
         mc.seed = int.from_bytes(os.urandom(8), "little") or 1
@@ -338,7 +458,7 @@ class Fleet:
 
     # -- internals
     def _error(self, fleet: Any, code: int, what: str) -> errors.IotkitError:
-        if code in (lib.IOTKIT_ERR_NOT_FOUND, lib.IOTKIT_ERR_EXISTS):
+        if code in _REFUSALS:
             return errors.error_for(code, what)
         buf = ffi.new("char[]", _ERROR_TEXT_SIZE)
         text = py_str(lib.iotkit_fleet_last_error(fleet, buf, _ERROR_TEXT_SIZE))
@@ -576,3 +696,316 @@ class Fleet:
 
     def __getitem__(self, id: str) -> FleetDevice:
         return self.get(id)
+
+    # -- the broker session
+    def _session_call(self, fn: Callable[..., int], what: str, *args: Any) -> None:
+        fleet = self._h.acquire(self._db_path)
+        try:
+            code = fn(fleet, *args)
+            err = self._error(fleet, code, what) if code != lib.IOTKIT_OK else None
+        finally:
+            self._h.release()
+        self._h.session.raise_pending()  # a callback's exception first: it caused what followed
+        if err is not None:
+            raise err
+
+    def connect(self) -> None:
+        """Open the broker session, subscribe, and wait until the broker's retained
+        statuses are reconciled (so :meth:`presence` is the broker's view on return).
+
+        Raises InvalidArgumentError (no ``uri``), StateError (connected already, the
+        background loop runs, or from a callback), ConnectionError, AuthenticationError,
+        TimeoutError (detail: the fleet's last error)."""
+        self._session_call(lib.iotkit_fleet_connect, "connect to %r" % self._uri)
+
+    def disconnect(self) -> None:
+        """End the session cleanly (no reconnection). Raises ConnectionError if not
+        connected, StateError while the background loop runs or from a callback."""
+        self._session_call(lib.iotkit_fleet_disconnect, "disconnect")
+
+    def poll(self, timeout: float = 0.0) -> None:
+        """Do the session's work for at most @p timeout seconds (>= 0): receive messages
+        (callbacks run here), reconnect when due, mark stale devices. Raises
+        ConnectionError if never connected, StateError as :meth:`disconnect`."""
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError("timeout must be a number of seconds")
+        ms = int(round(timeout * 1000))
+        if not 0 <= ms <= 0x7FFFFFFF:
+            raise _invalid("timeout out of range: %r s" % timeout)
+        self._session_call(lib.iotkit_fleet_poll, "poll", ms)
+
+    def start(self) -> None:
+        """Run the session in a thread of the library (it connects, with backoff, if not
+        connected); callbacks run in that thread. Raises StateError if it runs already."""
+        s = self._h.session
+        fleet = self._h.acquire(self._db_path)
+        try:
+            s.background = True
+            s.keep = self
+            code = lib.iotkit_fleet_start(fleet)
+            if code != lib.IOTKIT_OK:
+                if code != lib.IOTKIT_ERR_STATE:
+                    s.background, s.keep = False, None
+                raise self._error(fleet, code, "start")
+        finally:
+            self._h.release()
+
+    def stop(self) -> None:
+        """Stop the background thread (the session stays open) and re-raise the first
+        exception a callback raised in it. Raises StateError if it does not run."""
+        s = self._h.session
+        fleet = self._h.acquire(self._db_path)
+        try:
+            code = lib.iotkit_fleet_stop(fleet)
+            if code == lib.IOTKIT_OK:
+                s.background, s.keep = False, None
+        finally:
+            self._h.release()
+        if code != lib.IOTKIT_OK:
+            raise self._error(fleet, code, "stop")
+        s.raise_pending()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the broker session is up."""
+        fleet = self._h.acquire(self._db_path)
+        try:
+            return bool(lib.iotkit_fleet_is_connected(fleet))
+        finally:
+            self._h.release()
+
+    def fd(self) -> int:
+        """The descriptor an external loop watches for readability, or -1; ask again after every poll."""
+        fleet = self._h.acquire(self._db_path)
+        try:
+            return int(lib.iotkit_fleet_fd(fleet))
+        finally:
+            self._h.release()
+
+    def next_timeout(self) -> Optional[float]:
+        """Seconds an external loop may wait before ``poll(0)`` (0: now), None when only
+        the descriptor matters (also while the background loop runs)."""
+        fleet = self._h.acquire(self._db_path)
+        try:
+            ms = int(lib.iotkit_fleet_next_timeout_ms(fleet))
+        finally:
+            self._h.release()
+        return None if ms < 0 else ms / 1000.0
+
+    def sync(self) -> None:
+        """Wait until everything received so far is written to the database."""
+        self._session_call(lib.iotkit_fleet_sync, "sync")
+
+    # -- callbacks
+    def _set_callback(self, kind: str, fn: Optional[Callable[..., Any]]) -> None:
+        if fn is not None and not callable(fn):
+            raise TypeError("the %s callback must be callable or None" % kind)
+        s = self._h.session
+        fleet = self._h.acquire(self._db_path)
+        try:
+            if fn is None:
+                s.callbacks.pop(kind, None)
+            else:
+                s.callbacks[kind] = fn
+            s.sync_c(fleet, kind)  # clearing waits for a call running in another thread
+        finally:
+            self._h.release()
+
+    def on(self, kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator form of the ``on_*`` setters: ``@fleet.on("status")``."""
+        if kind not in ("connection", "status", "telemetry", "state", "event", "stale"):
+            raise _invalid("no fleet callback %r" % (kind,))
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self._set_callback(kind, fn)
+            return fn
+
+        return register
+
+    on_connection = property(lambda self: self._h.session.callbacks.get("connection"),
+                             lambda self, fn: self._set_callback("connection", fn),
+                             doc="``fn(up, reason, detail)``: the session came up (reason None) or went "
+                                 "down (an IotkitError, None when requested).")
+    on_status = property(lambda self: self._h.session.callbacks.get("status"),
+                         lambda self, fn: self._set_callback("status", fn),
+                         doc="``fn(device_id, online, reason, ts_ms)``: a device went online (reason None) or "
+                             "offline; ts_ms is the status's ts or None.")
+    on_telemetry = property(lambda self: self._h.session.callbacks.get("telemetry"),
+                            lambda self, fn: self._set_callback("telemetry", fn),
+                            doc="``fn(device_id, points)``: a telemetry message, as a list of "
+                                ":class:`iotkit.telemetry.Point`.")
+    on_state = property(lambda self: self._h.session.callbacks.get("state"),
+                        lambda self, fn: self._set_callback("state", fn),
+                        doc="``fn(device_id, state, ts_ms)``: a device's reported state changed (the whole dict).")
+    on_event = property(lambda self: self._h.session.callbacks.get("event"),
+                        lambda self, fn: self._set_callback("event", fn),
+                        doc="``fn(device_id, type, ts_ms, data)``: an event arrived (data decoded from JSON).")
+    on_stale = property(lambda self: self._h.session.callbacks.get("stale"),
+                        lambda self, fn: self._set_callback("stale", fn),
+                        doc="``fn(device_id, stale, last_seen_ms)``: an online device went silent longer "
+                            "than ``heartbeat`` (True) or spoke again (False).")
+
+    # -- the live view
+    def presence(self, id: str) -> Presence:
+        """The device's presence. Raises NotFoundError (not registered), InvalidArgumentError (bad id)."""
+        keep: List[Any] = []
+        cid = _encode(id, "id", keep)
+        out = ffi.new("iotkit_fleet_presence_t *")
+        fleet = self._h.acquire(self._db_path)
+        try:
+            code = lib.iotkit_fleet_presence_sized(fleet, cid, out, ffi.sizeof(out[0]))
+            if code != lib.IOTKIT_OK:
+                raise self._error(fleet, code, "presence of %r" % id)
+        finally:
+            self._h.release()
+        return Presence(bool(out.online), bool(out.stale), int(out.last_seen_ms), ts_or_none(out.status_ts_ms))
+
+    def state(self, id: str) -> ReportedState:
+        """The device's latest reported state and its ts. Raises as :meth:`presence`."""
+        keep: List[Any] = []
+        cid = _encode(id, "id", keep)
+        text = ffi.new("char **")
+        ts = ffi.new("int64_t *")
+        fleet = self._h.acquire(self._db_path)
+        try:
+            code = lib.iotkit_fleet_state(fleet, cid, text, ts)
+            if code != lib.IOTKIT_OK:
+                raise self._error(fleet, code, "state of %r" % id)
+        finally:
+            self._h.release()
+        try:
+            return ReportedState(json_or(text[0], None), int(ts[0]))
+        finally:
+            lib.iotkit_free(text[0])
+
+    def latest(self, id: str, name: Optional[str] = None) -> List[Any]:
+        """The latest value of each metric of the device (one :class:`iotkit.telemetry.Point`
+        per metric, in name order; ``[]`` before any telemetry), or of metric @p name only.
+        Raises NotFoundError (not registered, or no metric @p name), InvalidArgumentError."""
+        from .telemetry import Batch
+
+        keep: List[Any] = []
+        cid = _encode(id, "id", keep)
+        cname = _opt(name, "name", keep)
+        out = ffi.new("iotkit_telemetry_batch_t **")
+        fleet = self._h.acquire(self._db_path)
+        try:
+            code = lib.iotkit_fleet_latest(fleet, cid, cname, out)
+            if code != lib.IOTKIT_OK:
+                raise self._error(fleet, code, "latest of %r%s" % (id, "" if name is None else " %r" % name))
+        finally:
+            self._h.release()
+        b = Batch.__new__(Batch)
+        b._ptr = ffi.gc(out[0], lib.iotkit_telemetry_batch_free)
+        return b.points()
+
+    def stats(self) -> FleetStats:
+        """The session's counters."""
+        st = ffi.new("iotkit_fleet_stats_t *")
+        fleet = self._h.acquire(self._db_path)
+        try:
+            code = lib.iotkit_fleet_stats_sized(fleet, st, ffi.sizeof(st[0]))
+            if code != lib.IOTKIT_OK:  # pragma: no cover - only for NULL
+                raise self._error(fleet, code, "stats")
+        finally:
+            self._h.release()
+        return FleetStats(**{f: int(getattr(st, f)) for f in _STATS_FIELDS})
+
+    # -- remote control
+    @staticmethod
+    def _json_object(value: Optional[Mapping[str, Any]], what: str, keep: List[Any]) -> Any:
+        if value is None:
+            return ffi.NULL
+        if not isinstance(value, Mapping):
+            raise TypeError("%s must be a dict, not %s" % (what, type(value).__name__))
+        return _encode(_attributes_json(dict(value), what) or "{}", what, keep)
+
+    def call(self, id: str, name: str, params: Optional[Mapping[str, Any]] = None, *,
+             timeout: Optional[float] = None) -> Any:
+        """Send command @p name with @p params (a dict, None for none) to device @p id and
+        wait for its answer at most @p timeout seconds (None: the library's default,
+        35 s); returns the device's result (decoded JSON, usually a dict).
+
+        Works with the background loop or without it (then this call drives the
+        session; callbacks run here). Raises NotFoundError (not registered),
+        OfflineError (held offline: nothing sent), ConnectionError (no session),
+        RemoteError (the device answered an error: ``error_code``, ``error_message``),
+        TimeoutError (no answer in time), InvalidArgumentError (bad id, name, params
+        not JSON-serializable, timeout out of range), TooLargeError (name or params too
+        long), StateError (from a callback of this fleet)."""
+        keep: List[Any] = []
+        cid = _encode(id, "id", keep)
+        cname = _encode(name, "command name", keep)
+        cparams = self._json_object(params, "params", keep)
+        ms = _seconds_ms(timeout, "timeout", 1, int(lib.IOTKIT_FLEET_COMMAND_TIMEOUT_MAX_MS))
+        out = ffi.new("iotkit_fleet_results_t **")
+        fleet = self._h.acquire(self._db_path)
+        try:
+            code = lib.iotkit_fleet_command_call(fleet, cid, cname, cparams, ms, out)
+            err = None
+            if out[0] == ffi.NULL and code != lib.IOTKIT_OK:
+                err = self._error(fleet, code, "command %r to %r" % (name, id))
+        finally:
+            self._h.release()
+        res = out[0]
+        try:
+            self._h.session.raise_pending()
+            if err is not None:
+                raise err
+            item = res.items[0]
+            if item.err == lib.IOTKIT_OK:
+                return json_or(item.result_json, {})
+            if item.err == lib.IOTKIT_ERR_REMOTE:
+                rcode = py_str(item.error_code) if item.error_code != ffi.NULL else ""
+                rmsg = py_str(item.error_message) if item.error_message != ffi.NULL else ""
+                exc = errors.error_for(item.err, "device %r answered command %r with %s%s"
+                                       % (id, name, rcode, ": " + rmsg if rmsg else ""))
+                exc.error_code, exc.error_message = rcode, rmsg  # type: ignore[attr-defined]
+                raise exc
+            raise errors.error_for(item.err, "command %r to %r: no answer within %d ms"
+                                   % (name, id, ms or int(lib.IOTKIT_FLEET_COMMAND_TIMEOUT_DEFAULT_MS))
+                                   if item.err == lib.IOTKIT_ERR_TIMEOUT else "command %r to %r" % (name, id))
+        finally:
+            if res != ffi.NULL:
+                lib.iotkit_fleet_results_free(res)
+
+    def set_desired(self, id: str, patch: Mapping[str, Any]) -> int:
+        """Merge @p patch (a JSON merge patch: None deletes a key) into the desired state the
+        fleet holds for device @p id, store it with the next version and publish it
+        (retained; an offline device gets it when it connects). Returns the version.
+
+        Raises NotFoundError (not registered), ConnectionError (no session),
+        InvalidArgumentError (bad id, patch not JSON-serializable), TooLargeError, TypeError."""
+        if patch is None:
+            raise TypeError("patch must be a dict, not None")
+        keep: List[Any] = []
+        cid = _encode(id, "id", keep)
+        cpatch = self._json_object(patch, "patch", keep)
+        ver = ffi.new("uint64_t *")
+        fleet = self._h.acquire(self._db_path)
+        try:
+            code = lib.iotkit_fleet_desired_set(fleet, cid, cpatch, ver)
+            if code != lib.IOTKIT_OK:
+                raise self._error(fleet, code, "desired state of %r" % id)
+        finally:
+            self._h.release()
+        return int(ver[0])
+
+    def desired(self, id: str) -> Tuple[int, Dict[str, Any]]:
+        """``(version, state)`` of the desired state the fleet holds for device @p id.
+        Raises NotFoundError when none was ever set, InvalidArgumentError for a bad id."""
+        keep: List[Any] = []
+        cid = _encode(id, "id", keep)
+        text = ffi.new("char **")
+        ver = ffi.new("uint64_t *")
+        fleet = self._h.acquire(self._db_path)
+        try:
+            code = lib.iotkit_fleet_desired_get(fleet, cid, text, ver)
+            if code != lib.IOTKIT_OK:
+                raise self._error(fleet, code, "desired state of %r" % id)
+        finally:
+            self._h.release()
+        try:
+            return int(ver[0]), json_or(text[0], {})
+        finally:
+            lib.iotkit_free(text[0])

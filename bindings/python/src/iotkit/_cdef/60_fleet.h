@@ -1,8 +1,10 @@
-/* fleet.h: the registry part (config, open/free, records, list, count). The
- * fleet's MQTT side is not part of the library yet: its config fields (uri,
- * TLS, auto-registration...) are left to iotkit_fleet_config_init() and not
- * declared here. Structs end with `...;` so that cffi takes the compiler's
- * layout; the HAL is declared in 10_hal.h / 30_hal.h. */
+/* fleet.h: config, open/free, records, list, count. The session and live view
+ * are in 62_fleet_monitor.h, remote control in 64_fleet_control.h. Config
+ * fields the bindings do not set (TLS, auto-registration, key callback, history
+ * limits...) are left to iotkit_fleet_config_init() and not declared here.
+ * Structs end with `...;` so that cffi takes the compiler's layout (API mode:
+ * the offsets of the fields declared are the C compiler's); the HAL is declared
+ * in 10_hal.h / 30_hal.h, iotkit_tls_config_t in 20_device.h. */
 #define IOTKIT_FLEET_MAX_NAME ...
 #define IOTKIT_FLEET_MAX_TYPE ...
 #define IOTKIT_FLEET_MAX_TAG ...
@@ -21,6 +23,17 @@ typedef struct iotkit_fleet_config {
   bool integrity_check;
   char *error_buf;
   size_t error_buf_size;
+  const char *uri;
+  const char *client_id;
+  const char *username;
+  const char *password;
+  const char *topic_prefix;
+  int mqtt_version;
+  uint16_t keepalive_s;
+  uint32_t connect_timeout_ms;
+  uint32_t reconnect_min_ms;
+  uint32_t reconnect_max_ms;
+  uint32_t heartbeat_ms;
   ...;
 } iotkit_fleet_config_t;
 
