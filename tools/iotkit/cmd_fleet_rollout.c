@@ -28,7 +28,7 @@ static bool parse_groups(const char *cmd, const char *text, unsigned success, un
   bool pct = strchr(text, '%') != NULL;
   unsigned long prev = 0;
   const char *p = text;
-  while (*p) {
+  while (*p || *n == 0) {
     char *end = NULL;
     errno = 0;
     unsigned long v = *p >= '0' && *p <= '9' ? strtoul(p, &end, 10) : 0;
@@ -51,7 +51,6 @@ static bool parse_groups(const char *cmd, const char *text, unsigned success, un
     (*n)++;
     p = *end ? end + 1 : end;
   }
-  if (*n == 0) return cli_usage_error("%s: --groups is empty", cmd), false;
   return true;
 }
 
