@@ -80,7 +80,15 @@ IOTKIT_API uint32_t iotkit_version_number(void);
   XX(FLEET_MAX_TAGS, 33)              \
   XX(FLEET_MAX_ATTRIBUTES, 34)        \
   XX(FLEET_MAX_PAGE, 35)              \
-  XX(FLEET_BUSY_TIMEOUT_DEFAULT_MS, 36)
+  XX(FLEET_BUSY_TIMEOUT_DEFAULT_MS, 36) \
+  XX(FLEET_LOCATION_HISTORY_DEFAULT, 37) \
+  XX(FLEET_MAX_METRICS, 38)           \
+  XX(FLEET_COMMAND_TIMEOUT_DEFAULT_MS, 39) \
+  XX(FLEET_MAX_TARGETS, 40)           \
+  XX(FLEET_MAX_CONTROL_JSON, 41)      \
+  XX(FLEET_FLUSH_INTERVAL_MS, 42)     \
+  XX(FLEET_ROLLOUT_MAX_DEVICES, 43)   \
+  XX(TELEMETRY_MAX_CBOR_DEPTH, 44)
 
 /** Which limit iotkit_limit() reports: IOTKIT_LIMIT_<NAME> for each entry of ::IOTKIT_LIMIT_MAP. */
 typedef enum iotkit_limit {

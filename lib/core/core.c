@@ -4,6 +4,7 @@
 #include "iotkit/core.h"
 #include "iotkit/crypto.h"
 #include "iotkit/device.h"
+#include "iotkit/fleet.h"
 #include "iotkit/hal.h"
 #include "iotkit/options.h"
 #include "iotkit/ota.h"

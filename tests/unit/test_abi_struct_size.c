@@ -543,6 +543,10 @@ Test(abi, limits) {
   cr_assert_eq(iotkit_limit(IOTKIT_LIMIT_TELEMETRY_MAX_POINTS), IOTKIT_TELEMETRY_MAX_POINTS);
   cr_assert_eq(iotkit_limit(IOTKIT_LIMIT_TELEMETRY_DRAIN_RATE_DEFAULT), IOTKIT_TELEMETRY_DRAIN_RATE_DEFAULT);
   cr_assert_str_eq(iotkit_limit_name(IOTKIT_LIMIT_MAX_DEVICE_ID), "MAX_DEVICE_ID");
+  cr_assert_eq(iotkit_limit(IOTKIT_LIMIT_FLEET_MAX_CONTROL_JSON), IOTKIT_FLEET_MAX_CONTROL_JSON);
+  cr_assert_eq(iotkit_limit(IOTKIT_LIMIT_FLEET_ROLLOUT_MAX_DEVICES), IOTKIT_FLEET_ROLLOUT_MAX_DEVICES);
+  cr_assert_eq(iotkit_limit(IOTKIT_LIMIT_TELEMETRY_MAX_CBOR_DEPTH), IOTKIT_TELEMETRY_MAX_CBOR_DEPTH);
+  cr_assert_str_eq(iotkit_limit_name(IOTKIT_LIMIT_FLEET_FLUSH_INTERVAL_MS), "FLEET_FLUSH_INTERVAL_MS");
 }
 
 Test(abi, limits_listed_without_gaps) {
@@ -551,7 +555,7 @@ Test(abi, limits_listed_without_gaps) {
     cr_assert_neq(iotkit_limit((iotkit_limit_t)n), 0, "%s", iotkit_limit_name((iotkit_limit_t)n));
     n++;
   }
-  cr_assert_eq(n, IOTKIT_LIMIT_FLEET_BUSY_TIMEOUT_DEFAULT_MS + 1);
+  cr_assert_eq(n, IOTKIT_LIMIT_TELEMETRY_MAX_CBOR_DEPTH + 1);
 }
 
 Test(abi, unknown_limit) {

@@ -19,6 +19,10 @@ enum {
   CLI_EXIT_EXISTS = 7,    /* fleet: the device id is registered already */
   CLI_EXIT_DATABASE = 8,  /* fleet: the registry database is missing, unreadable, locked, corrupt or newer */
   CLI_EXIT_NOT_AVAILABLE = 9, /* the command is not available in this build (yet) */
+  CLI_EXIT_REMOTE = 10,       /* fleet cmd: the device answered with an error (its code and message printed) */
+  CLI_EXIT_TIMEOUT = 11,      /* fleet cmd: the device did not answer in time */
+  CLI_EXIT_OFFLINE = 12,      /* fleet cmd: the device is offline (nothing was sent) */
+  CLI_EXIT_STATE = 13,        /* fleet rollout: not in a state that allows it, or a device is in another rollout */
 };
 
 /* A command: argv[0] is the command's own name. Returns an exit code. */

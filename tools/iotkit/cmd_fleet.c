@@ -10,18 +10,6 @@
 
 #include "fleet_cli.h"
 
-/* Commands whose library API is not in this build yet: listed in --help, refused with their own exit code.
-   To wire one, give it its function in fleet_commands[] and drop it from here. */
-static int not_available(int argc, char **argv) {
-  (void)argc;
-  fprintf(stderr, "iotkit: fleet %s: not available in this build yet (the fleet's %s API is not in this libiotkit)\n",
-          argv[0],
-          strcmp(argv[0], "cmd") == 0       ? "remote command"
-          : strcmp(argv[0], "desired") == 0 ? "desired state"
-                                            : "OTA rollout");
-  return CLI_EXIT_NOT_AVAILABLE;
-}
-
 static const cli_command_t fleet_commands[] = {
     {"list", cmd_fleet_list, "list devices (filters, paging)"},
     {"show", cmd_fleet_show, "one device: record, presence, state, latest values, position"},
@@ -33,9 +21,9 @@ static const cli_command_t fleet_commands[] = {
     {"within", cmd_fleet_within, "devices within a radius of a point"},
     {"history", cmd_fleet_history, "a metric's telemetry history"},
     {"watch", cmd_fleet_watch, "live table of the fleet (broker session)"},
-    {"cmd", not_available, "send a command (not available yet)"},
-    {"desired", not_available, "set desired state (not available yet)"},
-    {"rollout", not_available, "staged OTA rollouts (not available yet)"},
+    {"cmd", cmd_fleet_cmd, "send a command to a device or a group, print the results"},
+    {"desired", cmd_fleet_desired, "set (merge patch) or show a device's desired state"},
+    {"rollout", cmd_fleet_rollout, "staged OTA rollouts: create, start, pause, resume, cancel, show, list, watch"},
     {NULL, NULL, NULL},
 };
 
@@ -109,6 +97,13 @@ int fleet_cli_exit_code(iotkit_err_t rc) {
   switch (rc) {
   case IOTKIT_OK: return CLI_EXIT_OK;
   case IOTKIT_ERR_NOT_FOUND: return CLI_EXIT_NOT_FOUND;
+  case IOTKIT_ERR_REMOTE: return CLI_EXIT_REMOTE;
+  case IOTKIT_ERR_OFFLINE: return CLI_EXIT_OFFLINE;
+  case IOTKIT_ERR_STATE: return CLI_EXIT_STATE;
+  case IOTKIT_ERR_OTA_MANIFEST:
+  case IOTKIT_ERR_OTA_UNKNOWN_KEY:
+  case IOTKIT_ERR_OTA_SIGNATURE: return CLI_EXIT_REFUSED;
+  case IOTKIT_ERR_NOT_CONNECTED:
   case IOTKIT_ERR_EXISTS: return CLI_EXIT_EXISTS;
   case IOTKIT_ERR_BUSY:
   case IOTKIT_ERR_IO:
@@ -116,8 +111,8 @@ int fleet_cli_exit_code(iotkit_err_t rc) {
   case IOTKIT_ERR_UNSUPPORTED: return CLI_EXIT_NOT_AVAILABLE;
   case IOTKIT_ERR_CONNECT:
   case IOTKIT_ERR_AUTH:
-  case IOTKIT_ERR_TLS:
-  case IOTKIT_ERR_TIMEOUT: return CLI_EXIT_CONNECT;
+  case IOTKIT_ERR_TLS: return CLI_EXIT_CONNECT;
+  case IOTKIT_ERR_TIMEOUT: return CLI_EXIT_TIMEOUT;
   default: return CLI_EXIT_USAGE; /* INVALID_ARG, TOO_LARGE, BAD_ENCODING, BAD_URI, ... */
   }
 }

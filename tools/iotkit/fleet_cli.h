@@ -103,5 +103,20 @@ int cmd_fleet_track(int argc, char **argv);
 int cmd_fleet_within(int argc, char **argv);
 int cmd_fleet_history(int argc, char **argv);
 int cmd_fleet_watch(int argc, char **argv);
+int cmd_fleet_cmd(int argc, char **argv);     /* cmd_fleet_control.c */
+int cmd_fleet_desired(int argc, char **argv); /* cmd_fleet_control.c */
+int cmd_fleet_rollout(int argc, char **argv); /* cmd_fleet_rollout.c */
+int cmd_fleet_rollout_watch(int argc, char **argv); /* cmd_fleet_rollout_watch.c */
+
+/* Check --uri (required), open the registry and connect to the broker as the fleet (driven by this
+   thread: iotkit_fleet_poll() or the blocking calls). Prints the problem; returns an exit code. */
+int fleet_cli_connect(fleet_cli_t *c, const char *db, const char *uri);
+/* The target of a group operation from --type / --tag / --all (filter) or ids. Prints the problem. */
+int fleet_cli_target(const char *cmd, const char *type, const char *tag, bool all, const char *const *ids,
+                     size_t n_ids, iotkit_fleet_filter_t *filter, iotkit_fleet_target_t *t);
+/* A rollout's state, then one line per group with its progress bar; each line ends with @p eol. */
+void fleet_cli_rollout_print(const iotkit_fleet_rollout_info_t *in, const char *eol);
+/* "[#####-----]" of @p done out of @p total, @p width cells inside the brackets. */
+void fleet_cli_bar(size_t done, size_t total, size_t width, char *buf, size_t cap);
 
 #endif
