@@ -143,6 +143,18 @@ static int rollout_create(int argc, char **argv) {
 }
 
 /* start, pause, resume, cancel <rid>. */
+/* The arguments of a command on one rollout (its ID, --db, --json), then the registry opened:
+   CLI_EXIT_OK with @p c open, or the exit code (nothing open). */
+static int rollout_open_one(int argc, char **argv, const char *cmd, fleet_cli_t *c, const char **rid, bool *json) {
+  const char *db = NULL;
+  const cli_opt_t opts[] = {FLEET_CLI_COMMON_OPTS(&db, json)};
+  size_t npos = 0;
+  if (cli_parse_positional(argc, argv, opts, N(opts), rid, 1, &npos) != CLI_EXIT_OK) return CLI_EXIT_USAGE;
+  if (npos != 1) return cli_usage_error("%s: the rollout ID is required", cmd);
+  fleet_cli_init(c, cmd);
+  return fleet_cli_open(c, db, false);
+}
+
 static int rollout_change(int argc, char **argv) {
   static const struct {
     const char *name, *done;
@@ -155,15 +167,10 @@ static int rollout_change(int argc, char **argv) {
   while (strcmp(ops[op].name, argv[0]) != 0) op++;
   char cmd[40];
   snprintf(cmd, sizeof cmd, "fleet rollout %s", ops[op].name);
-  const char *db = NULL, *rid = NULL;
+  const char *rid = NULL;
   bool json = false;
-  const cli_opt_t opts[] = {FLEET_CLI_COMMON_OPTS(&db, &json)};
-  size_t npos = 0;
-  if (cli_parse_positional(argc, argv, opts, N(opts), &rid, 1, &npos) != CLI_EXIT_OK) return CLI_EXIT_USAGE;
-  if (npos != 1) return cli_usage_error("%s: the rollout ID is required", cmd);
   fleet_cli_t c;
-  fleet_cli_init(&c, cmd);
-  int code = fleet_cli_open(&c, db, false);
+  int code = rollout_open_one(argc, argv, cmd, &c, &rid, &json);
   if (code != CLI_EXIT_OK) return code;
   iotkit_err_t rc = ops[op].fn(c.fleet, rid);
   iotkit_fleet_rollout_info_t *in = NULL;
@@ -183,15 +190,10 @@ static int rollout_change(int argc, char **argv) {
 }
 
 static int rollout_show(int argc, char **argv) {
-  const char *db = NULL, *rid = NULL, *cmd = "fleet rollout show";
+  const char *rid = NULL;
   bool json = false;
-  const cli_opt_t opts[] = {FLEET_CLI_COMMON_OPTS(&db, &json)};
-  size_t npos = 0;
-  if (cli_parse_positional(argc, argv, opts, N(opts), &rid, 1, &npos) != CLI_EXIT_OK) return CLI_EXIT_USAGE;
-  if (npos != 1) return cli_usage_error("%s: the rollout ID is required", cmd);
   fleet_cli_t c;
-  fleet_cli_init(&c, cmd);
-  int code = fleet_cli_open(&c, db, false);
+  int code = rollout_open_one(argc, argv, "fleet rollout show", &c, &rid, &json);
   if (code != CLI_EXIT_OK) return code;
   iotkit_fleet_rollout_info_t *in = NULL;
   iotkit_err_t rc = iotkit_fleet_rollout_get(c.fleet, rid, &in);
