@@ -20,7 +20,8 @@ from .errors import (AlreadyExistsError, AuthenticationError, ConnectionError_, 
 from .device import (FD_READ, FD_WRITE, TLS, CommandError, CommandRequest, Desired, Device, QueueStats,
                      TelemetryStats)
 from . import aio  # noqa: E402 - iotkit.aio.Device
-from .fleet import Fleet, FleetDevice, FleetPage, FleetStats, Presence, ReportedState  # noqa: E402
+from .fleet import (CommandResult, DesiredResult, Fleet, FleetDevice, FleetPage, FleetStats,  # noqa: E402
+                    Location, Presence, ReportedState, Rollout, RolloutGroup, RolloutState)
 
 from . import crypto, ota, telemetry  # noqa: E402,F401 - iotkit.crypto, iotkit.ota, iotkit.telemetry
 
@@ -60,5 +61,6 @@ __all__ = [
     "crypto", "ota", "telemetry",
     "Device", "TLS", "Desired", "TelemetryStats", "QueueStats", "CommandError", "CommandRequest",
     "FD_READ", "FD_WRITE", "aio", "Fleet", "FleetDevice", "FleetPage",
-    "FleetStats", "Presence", "ReportedState",
+    "FleetStats", "Presence", "ReportedState", "CommandResult", "DesiredResult", "Location", "Rollout",
+    "RolloutGroup", "RolloutState",
 ]

@@ -23,6 +23,8 @@ SETTERS = {
     "state": (lib.iotkit_fleet_on_state, lib._iotkit_pyfleet_state),
     "event": (lib.iotkit_fleet_on_event, lib._iotkit_pyfleet_event),
     "stale": (lib.iotkit_fleet_on_stale, lib._iotkit_pyfleet_stale),
+    "location": (lib.iotkit_fleet_on_location, lib._iotkit_pyfleet_location),
+    "rollout": (lib.iotkit_fleet_on_rollout, lib._iotkit_pyfleet_rollout),
 }
 
 
@@ -158,3 +160,19 @@ def _iotkit_pyfleet_event(fleet: Any, user: Any, device_id: Any, type: Any, ts: 
 def _iotkit_pyfleet_stale(fleet: Any, user: Any, device_id: Any, stale: bool, last_seen_ms: int) -> None:
     s: Session = ffi.from_handle(user)
     s.fire("stale", py_str(device_id), bool(stale), int(last_seen_ms))
+
+
+@ffi.def_extern(onerror=_onerror)
+def _iotkit_pyfleet_location(fleet: Any, user: Any, device_id: Any, location: Any) -> None:
+    from ._fleet_geo import location_from
+
+    s: Session = ffi.from_handle(user)
+    s.fire("location", py_str(device_id), location_from(location))
+
+
+@ffi.def_extern(onerror=_onerror)
+def _iotkit_pyfleet_rollout(fleet: Any, user: Any, ev: Any) -> None:
+    from ._fleet_rollout import event_from
+
+    s: Session = ffi.from_handle(user)
+    s.fire("rollout", event_from(ev))

@@ -699,6 +699,39 @@ class Device:
             raise core.error(code, "event() %r" % type)
         return int(mid[0])
 
+    def report_location(self, latitude: float, longitude: float, *, altitude: Optional[float] = None,
+                        accuracy: Optional[float] = None, ts_ms: int = 0) -> None:
+        """Publish the device's position on its ``location`` channel (QoS 1, retained), as
+        ``{"lat":..,"lon":..,"alt":..,"acc":..,"ts":..}``; ``ts_ms`` 0 means now.
+
+        :raises InvalidArgumentError: latitude outside [-90, 90], longitude outside [-180, 180],
+            a value that is not finite, a negative accuracy or ts_ms.
+        :raises ConnectionError: not connected. :raises TypeError: not numbers.
+        """
+        loc = ffi.new("iotkit_location_t *")
+        for field, what, value in (("latitude", "latitude", latitude), ("longitude", "longitude", longitude),
+                                   ("altitude", "altitude", altitude), ("accuracy_m", "accuracy", accuracy)):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError("%s must be a number" % what)
+            setattr(loc, field, float(value))
+        loc.has_altitude = altitude is not None
+        loc.has_accuracy = accuracy is not None
+        if isinstance(ts_ms, bool) or not isinstance(ts_ms, int):
+            raise TypeError("ts_ms must be an int")
+        if not -2 ** 63 <= ts_ms < 2 ** 63:
+            raise _error(lib.IOTKIT_ERR_INVALID_ARG, "ts_ms out of range: %r" % ts_ms)
+        loc.ts_ms = ts_ms
+        core = self._core
+        dev = core.acquire()
+        try:
+            code = lib.iotkit_device_report_location(dev, loc)
+        finally:
+            core.release()
+        if code != lib.IOTKIT_OK:
+            raise core.error(code, "report_location(%r, %r)" % (latitude, longitude))
+
     # ------------------------------------------------------------ state
     def report(self, state: Mapping[str, Any]) -> None:
         """Merge ``state`` (a JSON merge patch: keys added or replaced, nested dicts

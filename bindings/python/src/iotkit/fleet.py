@@ -15,8 +15,15 @@ thread; an exception a callback raises is re-raised by that call) or with
 logged at once and re-raised by ``stop()`` or ``close()``), read the live view
 (:meth:`Fleet.presence`, :meth:`Fleet.state`, :meth:`Fleet.latest`,
 :meth:`Fleet.stats`) and control devices (:meth:`Fleet.call`,
-:meth:`Fleet.set_desired`, :meth:`Fleet.desired`). Not bound yet: history,
-locations, group commands and rollouts (fleet_rollout.h).
+:meth:`Fleet.set_desired`, :meth:`Fleet.desired`), address groups (a list of ids,
+or every record matching ``type=``/``tag=``/``online=``, or ``all=True``:
+:meth:`Fleet.call_group`, :meth:`Fleet.set_desired_group`), read where devices
+are (:meth:`Fleet.locate`, :meth:`Fleet.track`, :meth:`Fleet.within`) and a
+metric's history (:meth:`Fleet.history`, with ``history_max_points=``), and run
+staged OTA rollouts (:meth:`Fleet.set_ota_trust`, :meth:`Fleet.create_rollout`,
+:meth:`Fleet.start_rollout` / ``pause_`` / ``resume_`` / ``cancel_rollout``,
+:meth:`Fleet.rollout`, :meth:`Fleet.rollout_devices`, ``on_rollout``).
+:mod:`iotkit.aio` has an asyncio Fleet over the same handle type.
 
 The C library runs one writer thread per fleet, so every :class:`Fleet` uses
 libiotkit's memory HAL (pthreads, mutexes, condition variables and the system
@@ -49,7 +56,15 @@ running in other threads. Errors are the exceptions of :mod:`iotkit.errors`:
   nothing sent); the device answered an error -> :class:`~iotkit.RemoteError` (``IOTKIT_ERR_REMOTE``,
   with ``error_code``/``error_message``); no answer in time -> :class:`~iotkit.TimeoutError`;
 * params or a patch that are not JSON-serializable -> :class:`~iotkit.InvalidArgumentError`
-  (``IOTKIT_ERR_BAD_ENCODING``), not a dict -> TypeError.
+  (``IOTKIT_ERR_BAD_ENCODING``), not a dict -> TypeError;
+* group operations: no target, ids and conditions together, ``all=True`` with conditions, an id
+  repeated -> :class:`~iotkit.InvalidArgumentError`; more than ``IOTKIT_FLEET_MAX_TARGETS`` devices
+  -> :class:`~iotkit.TooLargeError`; each device's own outcome is in its result, not raised;
+* rollouts: a malformed or unsigned manifest -> :class:`~iotkit.InvalidArgumentError`
+  (``IOTKIT_ERR_OTA_MANIFEST``); unknown key, bad signature -> :class:`~iotkit.VerificationError`;
+  a target in another live rollout -> :class:`~iotkit.StateError` (``IOTKIT_ERR_BUSY``); a
+  transition not allowed now -> :class:`~iotkit.StateError` (``IOTKIT_ERR_STATE``);
+* history on a fleet made without ``history_max_points`` -> :class:`~iotkit.UnsupportedError`.
 """
 from __future__ import annotations
 
@@ -62,18 +77,26 @@ from dataclasses import dataclass, fields
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from . import _log, errors
+from . import _fleet_session as _session_mod
+from ._fleet_geo import GeoHistory, Location, Nearby, Sample, distance_m
+from ._fleet_rollout import (GroupState, Rollout, RolloutCounts, RolloutDevice, RolloutEvent, RolloutGroup,
+                             RolloutGroupInfo, Rollouts, RolloutState, TargetState)
 from ._fleet_session import Session, json_or, ts_or_none
+from ._fleet_util import (TimeBound, _attributes_json, _encode, _from_ms, _invalid, _opt, _seconds_ms, _to_ms,
+                          json_object, make_filter)
+from ._fleet_targets import CommandResult, ControlStats, DesiredResult, GroupControl, command_result, timeout_ms
 from ._log import logger
 from ._native import ffi, lib, py_str
 
-__all__ = ["Fleet", "FleetDevice", "FleetPage", "Presence", "ReportedState", "FleetStats"]
+__all__ = ["Fleet", "FleetDevice", "FleetPage", "Presence", "ReportedState", "FleetStats", "CommandResult",
+           "DesiredResult", "ControlStats", "Location", "Nearby", "Sample", "distance_m", "RolloutState",
+           "GroupState", "TargetState", "RolloutGroup", "RolloutCounts", "RolloutGroupInfo", "Rollout",
+           "RolloutDevice", "RolloutEvent"]
 
 _ERROR_TEXT_SIZE = int(lib.iotkit_limit(4)) or 256  # IOTKIT_LIMIT_ERROR_TEXT_SIZE
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 #: Most records in one page (IOTKIT_FLEET_MAX_PAGE).
 MAX_PAGE = int(lib.IOTKIT_FLEET_MAX_PAGE)
 
-TimeBound = Union[_dt.datetime, int]
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -95,16 +118,6 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
-
-
-def _from_ms(ms: int) -> _dt.datetime:
-    return _EPOCH + _dt.timedelta(milliseconds=int(ms))
-
-
-def _to_ms(dt: _dt.datetime) -> int:
-    if dt.tzinfo is None:
-        return int(round(dt.timestamp() * 1000))  # naive: local time, as datetime.timestamp()
-    return (dt - _EPOCH) // _dt.timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True)
@@ -212,56 +225,9 @@ class FleetStats:
     reconciliations: int
 
 
-_STATS_FIELDS = [f.name for f in fields(FleetStats)]
 # Codes returned without setting the fleet's last-error text: the detail names the call.
 _REFUSALS = frozenset(int(c) for c in (
     lib.IOTKIT_ERR_NOT_FOUND, lib.IOTKIT_ERR_EXISTS, lib.IOTKIT_ERR_OFFLINE, lib.IOTKIT_ERR_NOT_CONNECTED))
-
-
-# --------------------------------------------------------------- helpers --
-
-def _invalid(detail: str, code: int = lib.IOTKIT_ERR_INVALID_ARG) -> errors.IotkitError:
-    return errors.error_for(code, detail)
-
-
-def _encode(value: str, what: str, keep: List[Any]) -> Any:
-    """A C copy of @p value (kept alive in @p keep)."""
-    if not isinstance(value, str):
-        raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
-    try:
-        b = value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise _invalid("%s is not encodable as UTF-8: %s" % (what, exc), lib.IOTKIT_ERR_BAD_ENCODING) from None
-    if b"\0" in b:
-        raise _invalid("%s contains a NUL character" % what)
-    p = ffi.new("char[]", b)
-    keep.append(p)
-    return p
-
-
-def _opt(value: Optional[str], what: str, keep: List[Any]) -> Any:
-    return ffi.NULL if value is None else _encode(value, what, keep)
-
-
-def _attributes_json(attributes: Optional[Mapping[str, Any]], what: str = "attributes") -> Optional[str]:
-    if attributes is None:
-        return None
-    try:
-        return json.dumps(attributes, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise _invalid("%s are not JSON-serializable: %s" % (what, exc), lib.IOTKIT_ERR_BAD_ENCODING) from None
-
-
-def _seconds_ms(value: Optional[float], what: str, lo: int = 1, hi: int = 0xFFFFFFFF) -> int:
-    """@p value seconds as ms in lo..hi (None: 0, the library's default)."""
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError("%s must be a number of seconds" % what)
-    ms = int(round(value * 1000))
-    if not lo <= ms <= hi:
-        raise _invalid("%s out of range: %r s" % (what, value))
-    return ms
 
 
 def _record(p: Any) -> FleetDevice:
@@ -290,6 +256,7 @@ class _Handle:
         self.closing = False
         self.closed = False
         self.session = Session("")
+        self.trust: Any = None  # the OTA trust store the C fleet points to (set_ota_trust)
 
     def acquire(self, db_path: str) -> Any:
         with self.lock:
@@ -335,6 +302,7 @@ class _Handle:
         finally:
             s.keep = None
             s.callbacks.clear()
+            self.trust = None
             with self.lock:
                 self.closed = True
                 self.idle.notify_all()
@@ -347,7 +315,7 @@ def _finalize(handle: _Handle) -> None:
 
 # ----------------------------------------------------------------- Fleet --
 
-class Fleet:
+class Fleet(GroupControl, GeoHistory, Rollouts):
     """A fleet registry: a database of device records.
 
     ``db_path`` is a file (created if missing, its directory must exist; SQLite in
@@ -369,7 +337,9 @@ class Fleet:
                  username: Optional[str] = None, password: Optional[str] = None,
                  topic_prefix: Optional[str] = None, keepalive: Optional[int] = None,
                  connect_timeout: Optional[float] = None, heartbeat: Optional[float] = None,
-                 reconnect_min: Optional[float] = None, reconnect_max: Optional[float] = None) -> None:
+                 reconnect_min: Optional[float] = None, reconnect_max: Optional[float] = None,
+                 history_max_points: int = 0, history_max_age: Optional[float] = None,
+                 location_history_max: int = 0) -> None:
         path = os.fspath(db_path)
         if not isinstance(path, str):
             raise TypeError("db_path must be a str or os.PathLike[str]")
@@ -405,6 +375,15 @@ class Fleet:
                                    ("reconnect_max_ms", "reconnect_max", reconnect_max)):
             if value is not None:
                 setattr(cfg, field, _seconds_ms(value, what))
+        for field, value in (("history_max_points", history_max_points),
+                             ("location_history_max", location_history_max)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError("%s must be an int" % field)
+            if not 0 <= value <= 0xFFFFFFFF:
+                raise _invalid("%s must be 0..4294967295, not %r" % (field, value))
+            setattr(cfg, field, value)
+        if history_max_age is not None:
+            cfg.history_max_age_ms = _seconds_ms(history_max_age, "history_max_age", 1, 2 ** 63 - 1)
         self._uri = uri
 
         handle = _Handle()
@@ -457,8 +436,10 @@ class Fleet:
         return "<iotkit.Fleet %r%s>" % (self._db_path, " closed" if self.closed else "")
 
     # -- internals
-    def _error(self, fleet: Any, code: int, what: str) -> errors.IotkitError:
-        if code in _REFUSALS:
+    def _error(self, fleet: Any, code: int, what: str, detailed: bool = False) -> errors.IotkitError:
+        """The exception of @p code; with the last-error text unless the code is a refusal
+        that sets none (@p detailed: the call documents a detail for every code)."""
+        if code in _REFUSALS and not detailed:
             return errors.error_for(code, what)
         buf = ffi.new("char[]", _ERROR_TEXT_SIZE)
         text = py_str(lib.iotkit_fleet_last_error(fleet, buf, _ERROR_TEXT_SIZE))
@@ -483,35 +464,10 @@ class Fleet:
             spec.tags = arr
             spec.tag_count = len(items)
 
-    def _filter(self, type: Optional[str], tag: Optional[str], online: Optional[bool],
-                seen_before: Optional[TimeBound], seen_after: Optional[TimeBound], keep: List[Any]) -> Any:
-        flt = ffi.new("iotkit_fleet_filter_t *")
-        lib.iotkit_fleet_filter_init(flt)
-        flt.type = _opt(type, "type", keep)
-        flt.tag = _opt(tag, "tag", keep)
-        if online is None:
-            flt.online = lib.IOTKIT_FLEET_ONLINE_ANY
-        elif isinstance(online, bool):
-            flt.online = lib.IOTKIT_FLEET_ONLINE_ONLY if online else lib.IOTKIT_FLEET_OFFLINE_ONLY
-        else:
-            raise TypeError("online must be None, True or False")
-        flt.last_seen_before_ms = self._bound(seen_before, "seen_before")
-        flt.last_seen_after_ms = self._bound(seen_after, "seen_after")
-        return flt
-
     @staticmethod
-    def _bound(value: Optional[TimeBound], what: str) -> int:
-        if value is None:
-            return 0
-        if isinstance(value, _dt.datetime):
-            ms = _to_ms(value)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            ms = value
-        else:
-            raise TypeError("%s must be a datetime or ms since the epoch (int)" % what)
-        if ms <= 0 or ms >= 2 ** 63:
-            raise _invalid("%s must be after the Unix epoch, not %r" % (what, value))
-        return ms
+    def _filter(type: Optional[str], tag: Optional[str], online: Optional[bool],
+                seen_before: Optional[TimeBound], seen_after: Optional[TimeBound], keep: List[Any]) -> Any:
+        return make_filter(type, tag, online, seen_before, seen_after, keep)
 
     # -- records
     def create(self, id: str, *, name: Optional[str] = None, type: Optional[str] = None,
@@ -813,7 +769,7 @@ class Fleet:
 
     def on(self, kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator form of the ``on_*`` setters: ``@fleet.on("status")``."""
-        if kind not in ("connection", "status", "telemetry", "state", "event", "stale"):
+        if kind not in _session_mod.SETTERS:
             raise _invalid("no fleet callback %r" % (kind,))
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -844,6 +800,15 @@ class Fleet:
                         lambda self, fn: self._set_callback("stale", fn),
                         doc="``fn(device_id, stale, last_seen_ms)``: an online device went silent longer "
                             "than ``heartbeat`` (True) or spoke again (False).")
+    on_location = property(lambda self: self._h.session.callbacks.get("location"),
+                           lambda self, fn: self._set_callback("location", fn),
+                           doc="``fn(device_id, location)``: a position arrived (a :class:`Location`; a "
+                               "retained one seen before is not reported again).")
+    on_rollout = property(lambda self: self._h.session.callbacks.get("rollout"),
+                          lambda self, fn: self._set_callback("rollout", fn),
+                          doc="``fn(event)``: a rollout, one of its groups or one of its devices changed (a "
+                              ":class:`RolloutEvent`). Runs in the thread of the change: the session's driver "
+                              "for device reports, the caller's for start/pause/resume/cancel.")
 
     # -- the live view
     def presence(self, id: str) -> Presence:
@@ -899,27 +864,23 @@ class Fleet:
         b._ptr = ffi.gc(out[0], lib.iotkit_telemetry_batch_free)
         return b.points()
 
-    def stats(self) -> FleetStats:
-        """The session's counters."""
-        st = ffi.new("iotkit_fleet_stats_t *")
+    def _counters(self, ctype: str, fn: Callable[..., int], cls: Any) -> Any:
+        """@p cls of the counters @p fn fills in a new @p ctype (the fields @p cls names)."""
+        st = ffi.new(ctype)
         fleet = self._h.acquire(self._db_path)
         try:
-            code = lib.iotkit_fleet_stats_sized(fleet, st, ffi.sizeof(st[0]))
+            code = fn(fleet, st, ffi.sizeof(st[0]))
             if code != lib.IOTKIT_OK:  # pragma: no cover - only for NULL
-                raise self._error(fleet, code, "stats")
+                raise self._error(fleet, code, "counters")
         finally:
             self._h.release()
-        return FleetStats(**{f: int(getattr(st, f)) for f in _STATS_FIELDS})
+        return cls(**{f.name: int(getattr(st, f.name)) for f in fields(cls)})
+
+    def stats(self) -> FleetStats:
+        """The session's counters."""
+        return self._counters("iotkit_fleet_stats_t *", lib.iotkit_fleet_stats_sized, FleetStats)
 
     # -- remote control
-    @staticmethod
-    def _json_object(value: Optional[Mapping[str, Any]], what: str, keep: List[Any]) -> Any:
-        if value is None:
-            return ffi.NULL
-        if not isinstance(value, Mapping):
-            raise TypeError("%s must be a dict, not %s" % (what, type(value).__name__))
-        return _encode(_attributes_json(dict(value), what) or "{}", what, keep)
-
     def call(self, id: str, name: str, params: Optional[Mapping[str, Any]] = None, *,
              timeout: Optional[float] = None) -> Any:
         """Send command @p name with @p params (a dict, None for none) to device @p id and
@@ -936,38 +897,11 @@ class Fleet:
         keep: List[Any] = []
         cid = _encode(id, "id", keep)
         cname = _encode(name, "command name", keep)
-        cparams = self._json_object(params, "params", keep)
-        ms = _seconds_ms(timeout, "timeout", 1, int(lib.IOTKIT_FLEET_COMMAND_TIMEOUT_MAX_MS))
-        out = ffi.new("iotkit_fleet_results_t **")
-        fleet = self._h.acquire(self._db_path)
-        try:
-            code = lib.iotkit_fleet_command_call(fleet, cid, cname, cparams, ms, out)
-            err = None
-            if out[0] == ffi.NULL and code != lib.IOTKIT_OK:
-                err = self._error(fleet, code, "command %r to %r" % (name, id))
-        finally:
-            self._h.release()
-        res = out[0]
-        try:
-            self._h.session.raise_pending()
-            if err is not None:
-                raise err
-            item = res.items[0]
-            if item.err == lib.IOTKIT_OK:
-                return json_or(item.result_json, {})
-            if item.err == lib.IOTKIT_ERR_REMOTE:
-                rcode = py_str(item.error_code) if item.error_code != ffi.NULL else ""
-                rmsg = py_str(item.error_message) if item.error_message != ffi.NULL else ""
-                exc = errors.error_for(item.err, "device %r answered command %r with %s%s"
-                                       % (id, name, rcode, ": " + rmsg if rmsg else ""))
-                exc.error_code, exc.error_message = rcode, rmsg  # type: ignore[attr-defined]
-                raise exc
-            raise errors.error_for(item.err, "command %r to %r: no answer within %d ms"
-                                   % (name, id, ms or int(lib.IOTKIT_FLEET_COMMAND_TIMEOUT_DEFAULT_MS))
-                                   if item.err == lib.IOTKIT_ERR_TIMEOUT else "command %r to %r" % (name, id))
-        finally:
-            if res != ffi.NULL:
-                lib.iotkit_fleet_results_free(res)
+        cparams = json_object(params, "params", keep)
+        ms = timeout_ms(timeout)
+        return self._results(lib.iotkit_fleet_command_call, (cid, cname, cparams, ms),
+                             "command %r to %r" % (name, id),
+                             lambda res: command_result(res.items[0], name, ms).unwrap())
 
     def set_desired(self, id: str, patch: Mapping[str, Any]) -> int:
         """Merge @p patch (a JSON merge patch: None deletes a key) into the desired state the
@@ -980,7 +914,7 @@ class Fleet:
             raise TypeError("patch must be a dict, not None")
         keep: List[Any] = []
         cid = _encode(id, "id", keep)
-        cpatch = self._json_object(patch, "patch", keep)
+        cpatch = json_object(patch, "patch", keep)
         ver = ffi.new("uint64_t *")
         fleet = self._h.acquire(self._db_path)
         try:

@@ -34,6 +34,9 @@ typedef struct iotkit_fleet_config {
   uint32_t reconnect_min_ms;
   uint32_t reconnect_max_ms;
   uint32_t heartbeat_ms;
+  uint32_t location_history_max;
+  uint32_t history_max_points;
+  uint64_t history_max_age_ms;
   ...;
 } iotkit_fleet_config_t;
 

@@ -1,7 +1,7 @@
 /* fleet_monitor.h: the fleet's broker session and the parts of its live view the
  * bindings read (presence, reported state, latest telemetry, counters), and the
  * callbacks iotkit/fleet.py registers (user: the fleet's cffi handle). History
- * and locations are not bound. */
+ * and locations are in 63_fleet_history.h. */
 #define IOTKIT_PROTOCOL_NO_TS ...
 
 iotkit_err_t iotkit_fleet_connect(iotkit_fleet_t *fleet);
