@@ -1,4 +1,5 @@
-"""asyncio integration: :class:`iotkit.aio.Device`, driven by the event loop
+"""asyncio integration: :class:`iotkit.aio.Device` and :class:`iotkit.aio.Fleet` (see
+iotkit._aio_fleet), each driven by the event loop
 through the library's descriptor, with no thread of its own.
 
 ::
@@ -45,17 +46,18 @@ from __future__ import annotations
 import asyncio
 import collections
 import inspect
-import threading
 from typing import (Any, AsyncIterator, Awaitable, Callable, Deque, Dict, List, Mapping, NamedTuple, Optional,
                     Set, Tuple)
 
 from . import _core
 from . import device as _sync
 from . import errors
+from ._aio_loop import LoopDriver
 from ._log import logger
 from ._native import ffi, lib
 
-__all__ = ["Device", "Message"]
+__all__ = ["Device", "Message", "Fleet", "StatusEvent", "TelemetryEvent", "StateEvent", "DeviceEvent",
+           "LocationEvent", "StaleEvent", "ConnectionEvent", "RolloutEvent"]
 
 
 class Message(NamedTuple):
@@ -70,7 +72,7 @@ class Message(NamedTuple):
 _Stored = Tuple["asyncio.Future[int]", int]
 
 
-class Device:
+class Device(LoopDriver):
     """An :class:`iotkit.Device` for asyncio (see the module documentation).
 
     ``async with`` connects and closes; every keyword of :class:`iotkit.Device`
@@ -101,11 +103,10 @@ class Device:
         self._dev = _sync.Device(device_id, uri, **kwargs)
         self._core = self._dev._core
         self._queue_size = queue_size
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._loop_thread = 0
+        self._init_loop("device %s" % device_id)
+        self._errors = self._core.errors
         self._reader = -1
         self._writer = -1
-        self._timer: Optional[asyncio.TimerHandle] = None
         self._arm_due = False  # a send asked for _arm() and it has not run since
         self._arm_soon_set = False  # _arm_later() is scheduled
         self._blocking = False  # a blocking C call runs in the executor: nobody polls
@@ -131,32 +132,10 @@ class Device:
 
     # ------------------------------------------------------------ the loop
     def _bind(self) -> asyncio.AbstractEventLoop:
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-            self._loop_thread = threading.get_ident()
+        loop = self._bind_loop()
+        if self._wake is None:
             self._wake = asyncio.Event()
-        elif self._loop is not loop:
-            raise errors.error_for(lib.IOTKIT_ERR_STATE, "device %s belongs to another event loop"
-                                   % self._core.device_id)
         return loop
-
-    def _in_loop(self) -> bool:
-        return threading.get_ident() == self._loop_thread
-
-    def _soon(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run @p fn in the loop thread: now if this is it (inside poll), else through call_soon_threadsafe."""
-        if self._in_loop():
-            fn(*args)
-        elif self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._guarded, fn, args)
-
-    def _guarded(self, fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
-        try:
-            fn(*args)
-        except BaseException as exc:  # noqa: B902 - re-raised by the next awaited call
-            self._core.errors.append(exc)
-        self._wake_up()
 
     def _wake_up(self) -> None:
         if self._wake is not None:
@@ -167,7 +146,6 @@ class Device:
             raise self._core.errors.popleft()
 
     def _on_timer(self) -> None:
-        self._timer = None
         self._poll()
 
     def _poll(self) -> None:
@@ -213,17 +191,7 @@ class Device:
         elif not want_write and self._writer >= 0:
             loop.remove_writer(self._writer)
             self._writer = -1
-        ms = int(lib.iotkit_device_next_timeout_ms(core.dev))
-        timer = self._timer
-        if ms >= 0:
-            due = loop.time() + ms / 1000.0
-            if timer is not None and timer.when() <= due:
-                return  # it fires in time (early is harmless: that poll arms again)
-            self._timer = loop.call_at(due, self._on_timer)
-        else:
-            self._timer = None
-        if timer is not None:
-            timer.cancel()
+        self._set_timer(int(lib.iotkit_device_next_timeout_ms(core.dev)))
 
     def _unwatch(self) -> None:
         loop = self._loop
@@ -238,9 +206,7 @@ class Device:
 
     def _stop_driving(self) -> None:
         self._unwatch()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._stop_timer()
 
     async def _blocking_call(self, fn: Callable[[], None]) -> None:
         """Run a blocking C call of the controlling thread in the executor, polling nothing meanwhile."""
@@ -383,22 +349,8 @@ class Device:
         self._arm_soon()  # a send may need the timer (backlog) or writability
 
     # ------------------------------------------------------------ lifecycle
-    async def __aenter__(self) -> "Device":
-        """``async with Device(...) as dev:`` connects (see :meth:`connect`)."""
-        await self.connect()
-        return self
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        """Close (see :meth:`close`); if the block raised, a callback exception is logged, not raised over it."""
-        if exc_type is None:
-            await self.close()
-            return
-        try:
-            await self.close()
-        except BaseException:  # noqa: B902 - do not hide the exception on its way
-            logger.exception("device %s: close() while leaving async with on an exception",
-                                   self._core.device_id)
-        self._core.log_pending("the async with-block ended with an exception")
+    def _log_pending(self, why: str) -> None:
+        self._core.log_pending(why)
 
     async def connect(self) -> None:
         """Connect without blocking the loop (the C connect runs in the default
@@ -628,3 +580,7 @@ class Device:
 
     def __repr__(self) -> str:
         return "<iotkit.aio.Device %r%s>" % (self._core.device_id, " closed" if self._closed else "")
+
+
+from ._aio_fleet import (ConnectionEvent, DeviceEvent, Fleet, LocationEvent, RolloutEvent,  # noqa: E402
+                         StaleEvent, StateEvent, StatusEvent, TelemetryEvent)
