@@ -118,6 +118,8 @@ def test_bad_inputs(fleet):
         iotkit.Fleet(history_max_points=-1)
     with pytest.raises(TypeError):
         iotkit.Fleet(location_history_max=1.5)
+    with pytest.raises(TypeError):
+        iotkit.Fleet(auto_register="yes")
 
 
 def test_device_report_location_bad_inputs(broker, device):

@@ -326,6 +326,16 @@ class Fleet(GroupControl, GeoHistory, Rollouts):
     reads the whole file at open and refuses a damaged one (``IOTKIT_ERR_CORRUPT``).
     Every problem with the file is raised here (see the module docstring).
 
+    The session (``uri`` and the options after it, all optional; seconds as floats):
+    ``client_id``, ``username``, ``password``, ``topic_prefix``, ``keepalive``,
+    ``connect_timeout``, ``heartbeat`` (stale detection; None: off), ``reconnect_min`` /
+    ``reconnect_max`` (backoff); ``auto_register=True`` registers unknown devices when
+    they first speak (else their messages are ignored and counted). Kept in the database:
+    ``history_max_points`` (numeric points per device and metric for :meth:`history`; 0,
+    the default: no history), ``history_max_age`` (seconds; None: no age limit),
+    ``location_history_max`` (positions per device for :meth:`track`; 0: the library's
+    default).
+
     Use it as a context manager or call :meth:`close` (idempotent); an unreachable
     Fleet is closed when collected. ``len(fleet)`` counts the records,
     ``"id" in fleet`` tests one, ``fleet["id"]`` reads one (like :meth:`get`),
@@ -339,7 +349,7 @@ class Fleet(GroupControl, GeoHistory, Rollouts):
                  connect_timeout: Optional[float] = None, heartbeat: Optional[float] = None,
                  reconnect_min: Optional[float] = None, reconnect_max: Optional[float] = None,
                  history_max_points: int = 0, history_max_age: Optional[float] = None,
-                 location_history_max: int = 0) -> None:
+                 location_history_max: int = 0, auto_register: bool = False) -> None:
         path = os.fspath(db_path)
         if not isinstance(path, str):
             raise TypeError("db_path must be a str or os.PathLike[str]")
@@ -382,6 +392,9 @@ class Fleet(GroupControl, GeoHistory, Rollouts):
             if not 0 <= value <= 0xFFFFFFFF:
                 raise _invalid("%s must be 0..4294967295, not %r" % (field, value))
             setattr(cfg, field, value)
+        if not isinstance(auto_register, bool):
+            raise TypeError("auto_register must be True or False")
+        cfg.auto_register = auto_register
         if history_max_age is not None:
             cfg.history_max_age_ms = _seconds_ms(history_max_age, "history_max_age", 1, 2 ** 63 - 1)
         self._uri = uri

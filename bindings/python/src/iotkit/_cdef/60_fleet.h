@@ -37,6 +37,7 @@ typedef struct iotkit_fleet_config {
   uint32_t location_history_max;
   uint32_t history_max_points;
   uint64_t history_max_age_ms;
+  bool auto_register;
   ...;
 } iotkit_fleet_config_t;
 
