@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Python MQTT benchmark (issue 13, "Performance"): publish throughput of iotkit.Device and
-# iotkit.aio.Device against paho-mqtt and awscrt at QoS 0 and 1, and the receive rate of an
-# iotkit.Device subscriber against a paho subscriber, same private mosquitto, same run.
+# iotkit.aio.Device against paho-mqtt and awscrt at QoS 0 and 1, the receive rate of an
+# iotkit.Device subscriber against a paho subscriber, and the telemetry receive rate of
+# iotkit.Fleet and iotkit.aio.Fleet against a paho subscriber counting the same stream (the
+# telemetry of FLEET_DEVICES devices, --fleet-devices), same private mosquitto, same run.
 # Usage: bench/run_python.sh [COUNT0] [COUNT1] [PAYLOAD_BYTES] [ROUNDS] [DRIVER_OPTIONS...]
 #   COUNT0: messages per QoS 0 run and per receive run (default 50000); COUNT1: per QoS 1 run
 #   (default 20000); PAYLOAD_BYTES (default 64); ROUNDS (default 3). Further options go to
-#   bench/python/bench_driver.py, e.g. --only iotkit-bg,paho,awscrt or --skip-recv.
+#   bench/python/bench_driver.py, e.g. --only iotkit-bg,paho,awscrt, --skip-recv (every receive
+#   row), --fleet-only (only the Fleet rows), --fleet-devices 100.
 # Builds libiotkit and the C bench programs into build/bench-py (Release, -j2), installs the
 # bindings into the venv build/bench-py/py-venv (Debian's python3 with --system-site-packages,
 # pip --no-build-isolation --no-index, as scripts/test-python.sh), starts mosquitto on

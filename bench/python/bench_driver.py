@@ -8,6 +8,7 @@ whether the goals of issue 13 are met.
 
   python3 bench_driver.py --port P --cbin DIR [--count0 N] [--count1 N] [--recv-count N]
                           [--size B] [--rounds R] [--workdir DIR] [--only K1,K2] [--skip-recv]
+                          [--fleet-only] [--fleet-devices N]
 """
 import argparse
 import os
@@ -50,6 +51,11 @@ RECV_KINDS = {
     "iotkit-poll": "iotkit.Device on_message, poll()",
     "paho": "paho-mqtt on_message, loop_start",
     "c": "[C] libmosquitto mqtt_count.c (ref.)",
+}
+FLEET_KINDS = {
+    "fleet-bg": "iotkit.Fleet on_telemetry, bg loop",
+    "fleet-aio": "iotkit.aio.Fleet async for events()",
+    "paho-fleet": "paho-mqtt on_message, loop_start",
 }
 
 
@@ -228,6 +234,40 @@ def ratio(a, b):
     return "-" if a is None or b is None else "%.2fx" % (a / b)
 
 
+def recv_table(args, kinds):
+    """Run every receiver of @p kinds (kind: label) at QoS 0 and 1 for the rounds, print the
+    table; return the medians of the rates and of the CPU per message, by (kind, QoS)."""
+    rrates = {(k, q): [] for k in kinds for q in (0, 1)}
+    rcpus = {(k, q): [] for k in kinds for q in (0, 1)}
+    frates = []
+    rerrors = {}
+    for r in range(args.rounds):
+        for qos in (0, 1):
+            for k in kinds:
+                try:
+                    rx, cpu, fl = run_recv(args, k, qos, args.recv_count)
+                    rrates[(k, qos)].append(rx)
+                    rcpus[(k, qos)].append(cpu)
+                    frates.append(fl)
+                except Exception as exc:  # noqa: BLE001
+                    rerrors.setdefault((k, qos), []).append(str(exc))
+        print("  receive round %d/%d done" % (r + 1, args.rounds), file=sys.stderr, flush=True)
+    rmed = {key: median(v) for key, v in rrates.items()}
+    rcmed = {key: median(v) for key, v in rcpus.items()}
+    print("%-38s %9s %6s %9s %6s   rounds: QoS 0 | QoS 1" % ("receiver", "QoS 0/s", "cpu", "QoS 1/s", "cpu"))
+    for k, label in kinds.items():
+        print("%-38s %9s %6s %9s %6s   %s | %s" % (
+            label, fmt(rmed[(k, 0)]), fmt(rcmed[(k, 0)], "%.1f"), fmt(rmed[(k, 1)]), fmt(rcmed[(k, 1)], "%.1f"),
+            " ".join(fmt(x) for x in rrates[(k, 0)]), " ".join(fmt(x) for x in rrates[(k, 1)])))
+    if frates:
+        print("  (the flood's publish loop handed messages to libmosquitto at a median %.0f/s)"
+              % statistics.median(frates))
+    for key, errs in rerrors.items():
+        print("  FAILED receiver %s QoS %d: %d of %d run(s): %s" % (key[0], key[1], len(errs), args.rounds,
+                                                                    errs[0]))
+    return rmed, rcmed
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -240,6 +280,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--workdir", default="/tmp")
     ap.add_argument("--skip-recv", action="store_true")
+    ap.add_argument("--fleet-only", action="store_true", help="only the Fleet receive rows")
+    ap.add_argument("--fleet-devices", type=int, default=100)
     ap.add_argument("--only", default="", help="comma-separated publisher kinds (default: all)")
     args = ap.parse_args()
     args.counter = os.path.join(args.cbin, "bench_mqtt_count")
@@ -257,6 +299,9 @@ def main():
     print("python %s; iotkit %s (libiotkit %s); paho-mqtt %s; awscrt (python3-awscrt) %s; %d CPUs" % (
         sys.version.split()[0], iotkit.__version__, iotkit.library_version(), paho.mqtt.__version__, crt,
         os.cpu_count() or 0))
+    if args.fleet_only:
+        fleet_section(args)
+        return
     print()
     print("Publish throughput: messages/s (QoS 1: first publish to the last PUBACK; QoS 0: first publish to")
     print("the last arrival at an independent C counting subscriber, bench/mqtt_count.c, for every client);")
@@ -329,39 +374,30 @@ def main():
     print("libmosquitto publisher (flood_pub.py: ctypes; QoS 1: libmosquitto's window of 20 in flight), each")
     print("receiver subscribed at the flood's QoS; the broker's own window toward a subscriber is 20 as well;")
     print("cpu = CPU microseconds per message of the receiving process over that span")
-    rrates = {(k, q): [] for k in RECV_KINDS for q in (0, 1)}
-    rcpus = {(k, q): [] for k in RECV_KINDS for q in (0, 1)}
-    frates = []
-    rerrors = {}
-    for r in range(args.rounds):
-        for qos in (0, 1):
-            for k in RECV_KINDS:
-                try:
-                    rx, cpu, fl = run_recv(args, k, qos, args.recv_count)
-                    rrates[(k, qos)].append(rx)
-                    rcpus[(k, qos)].append(cpu)
-                    frates.append(fl)
-                except Exception as exc:  # noqa: BLE001
-                    rerrors.setdefault((k, qos), []).append(str(exc))
-        print("  receive round %d/%d done" % (r + 1, args.rounds), file=sys.stderr, flush=True)
-    rmed = {key: median(v) for key, v in rrates.items()}
-    rcmed = {key: median(v) for key, v in rcpus.items()}
-    print("%-38s %9s %6s %9s %6s   rounds: QoS 0 | QoS 1" % ("receiver", "QoS 0/s", "cpu", "QoS 1/s", "cpu"))
-    for k, label in RECV_KINDS.items():
-        print("%-38s %9s %6s %9s %6s   %s | %s" % (
-            label, fmt(rmed[(k, 0)]), fmt(rcmed[(k, 0)], "%.1f"), fmt(rmed[(k, 1)]), fmt(rcmed[(k, 1)], "%.1f"),
-            " ".join(fmt(x) for x in rrates[(k, 0)]), " ".join(fmt(x) for x in rrates[(k, 1)])))
-    if frates:
-        print("  (the flood's publish loop handed messages to libmosquitto at a median %.0f/s)"
-              % statistics.median(frates))
-    for key, errs in rerrors.items():
-        print("  FAILED receiver %s QoS %d: %d of %d run(s): %s" % (key[0], key[1], len(errs), args.rounds,
-                                                                    errs[0]))
+    rmed, rcmed = recv_table(args, RECV_KINDS)
     print("  iotkit.Device (bg loop) / paho: rate QoS 0 %s, QoS 1 %s; CPU per message QoS 0 %s, QoS 1 %s" % (
         ratio(rmed[("iotkit-bg", 0)], rmed[("paho", 0)]), ratio(rmed[("iotkit-bg", 1)], rmed[("paho", 1)]),
         ratio(rcmed[("iotkit-bg", 0)], rcmed[("paho", 0)]), ratio(rcmed[("iotkit-bg", 1)], rcmed[("paho", 1)])))
-    print("  Fleet's receive rate (the issue's receive comparison) awaits the Python fleet binding: there is no")
-    print("  iotkit.Fleet yet, so these rows are one iotkit.Device subscriber.")
+    fleet_section(args)
+
+
+def fleet_section(args):
+    """The receive comparison of issue 13: Fleet against a paho subscriber, same stream."""
+    print()
+    print("Fleet receive rate: messages/s from the first to the last arrival of %d telemetry messages (two" %
+          args.recv_count)
+    print("points in JSON each) of %d registered devices, flooded by flood_pub.py; the fleet decodes each into"
+          % args.fleet_devices)
+    print("points, updates its live view and calls its callback; the paho subscriber (iotkit/v1/+/telemetry)")
+    print("only counts. The fleet's own subscription is QoS 1, so a QoS 0 flood reaches it at QoS 0, a QoS 1")
+    print("flood at QoS 1; cpu = CPU microseconds per message of the receiving process")
+    os.environ["FLEET_DEVICES"] = str(args.fleet_devices)
+    fmed, fcmed = recv_table(args, FLEET_KINDS)
+    for qos in (0, 1):
+        print("  iotkit.Fleet (bg loop) / paho, QoS %d: rate %s, CPU per message %s; iotkit.aio.Fleet / paho: "
+              "rate %s" % (qos, ratio(fmed[("fleet-bg", qos)], fmed[("paho-fleet", qos)]),
+                           ratio(fcmed[("fleet-bg", qos)], fcmed[("paho-fleet", qos)]),
+                           ratio(fmed[("fleet-aio", qos)], fmed[("paho-fleet", qos)])))
 
 
 if __name__ == "__main__":

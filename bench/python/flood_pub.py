@@ -10,6 +10,10 @@ with the messages in flight), and arrived at 3.6k/s instead of 20k/s.
 
 Usage: flood_pub.py HOST PORT TOPIC QOS COUNT PAYLOAD_BYTES
 
+TOPIC "fleet:N" floods the telemetry of N devices instead (the Fleet rows): message k goes to
+"iotkit/v1/bench-fleet-<k mod N>/telemetry" with the JSON form of two points (the payload of
+bench/fleet_flood_pub.c; PAYLOAD_BYTES is then unused), every payload built before the clock starts.
+
 Prints "ready" once connected; on a line on stdin publishes COUNT messages and prints
 "flood queued=N seconds=S rate=R" (the rate of the publish loop: messages handed to
 libmosquitto, not yet on the wire); then waits for stdin to close before it disconnects, so
@@ -62,10 +66,14 @@ def main():
     print("ready", flush=True)
     sys.stdin.readline()
 
-    publish, topic, payload = lib.mosquitto_publish, TOPIC.encode(), b"x" * SIZE
+    publish = lib.mosquitto_publish
+    if TOPIC.startswith("fleet:"):
+        msgs = fleet_messages(int(TOPIC[6:]))
+    else:
+        msgs = [(TOPIC.encode(), b"x" * SIZE)] * COUNT
     t0 = time.monotonic()
-    for i in range(COUNT):
-        rc = publish(m, None, topic, SIZE, payload, QOS, False)
+    for i, (topic, payload) in enumerate(msgs):
+        rc = publish(m, None, topic, len(payload), payload, QOS, False)
         if rc != 0:
             sys.exit("flood: publish %d failed: %d" % (i, rc))
     secs = time.monotonic() - t0
@@ -75,6 +83,27 @@ def main():
     lib.mosquitto_loop_stop(m, False)
     lib.mosquitto_destroy(m)
     lib.mosquitto_lib_cleanup()
+
+
+def fleet_messages(devices):
+    """(topic, payload) of each of the COUNT messages of the Fleet rows."""
+    import time
+
+    topics = [("iotkit/v1/%s/telemetry" % fleet_device(d)).encode() for d in range(devices)]
+    base = int(time.time() * 1000) - 10_000_000
+    out = []
+    for k in range(COUNT):
+        seq, ts = k // devices, base + k // devices
+        out.append((topics[k % devices], (
+            '{"ver":1,"seq":%d,"points":[{"n":"temperature","u":"Cel","ts":%d,"d":%.2f},'
+            '{"n":"humidity","u":"%%RH","ts":%d,"d":%.1f}]}'
+            % (seq + 1, ts, 15.0 + (k % 1000) / 100.0, ts, 30.0 + (k % 400) / 10.0)).encode()))
+    return out
+
+
+def fleet_device(d):
+    """Id of device @p d of the Fleet rows (recv_client.py registers the same)."""
+    return "bench-fleet-%05d" % d
 
 
 if __name__ == "__main__":

@@ -7,10 +7,18 @@ KIND is one of:
                on_message(suffix, payload) counting, background loop (start())
   iotkit-poll  the same driven by poll(0.05) in the main thread
   paho         paho-mqtt 1.6 Client subscribed at QOS, on_message counting, loop_start()
+  fleet-bg     iotkit.Fleet (":memory:" registry, FLEET_DEVICES devices registered first) counting
+               in on_telemetry (each message decoded into points, the live view updated),
+               background loop (start())
+  fleet-aio    iotkit.aio.Fleet, the same counted by an ``async for`` over events("telemetry")
+  paho-fleet   paho-mqtt subscribed to iotkit/v1/+/telemetry at QOS, on_message counting (the
+               same stream as the fleet rows: the receive comparison of issue 13)
 
 Prints "ready topic=T" once the subscription is known to be active (paho: on SUBACK; iotkit,
 whose API reports no SUBACK: once a probe it publishes on its own subscribed channel came
-back), then counts COUNT messages and prints "recv count=N seconds=S rate=R cpu=C": the rate
+back; the fleet: once connect() returned, which waits for the broker's retained statuses and so
+for the subscriptions; "ready topic=fleet:N" asks flood_pub.py for the telemetry of N devices),
+then counts COUNT messages and prints "recv count=N seconds=S rate=R cpu=C": the rate
 from the first to the last arrival, as bench/mqtt_count.c does, and the CPU seconds of the
 process (every thread) over the same span.
 """
@@ -22,6 +30,7 @@ import time
 KIND, QOS, COUNT, HOST, PORT = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 CLIENT_ID = "bench-py-rx-%s-%d" % (KIND, os.getpid())
 PROBE = b"probe"
+FLEET_DEVICES = int(os.environ.get("FLEET_DEVICES", "100"))
 
 
 class Counter:
@@ -112,8 +121,86 @@ def run_paho():
     cl.loop_stop()
 
 
+def fleet_ids():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from flood_pub import fleet_device
+
+    return [fleet_device(d) for d in range(FLEET_DEVICES)]
+
+
+def run_fleet():
+    import iotkit
+
+    c = Counter()
+    hit = c.hit
+    f = iotkit.Fleet(uri="mqtt://%s:%d" % (HOST, PORT), client_id=CLIENT_ID)
+    for id in fleet_ids():
+        f.create(id)
+    f.on_telemetry = lambda device_id, points: hit(None)
+    f.connect()
+    f.start()
+    c.armed = True
+    print("ready topic=fleet:%d" % FLEET_DEVICES, flush=True)
+    c.done.wait()
+    c.result()
+    st = f.stats()
+    print("fleet telemetry=%d undecodable=%d unknown=%d" % (st.telemetry, st.undecodable, st.unknown_device),
+          flush=True)
+    f.close()
+
+
+def run_fleet_aio():
+    import asyncio
+
+    import iotkit.aio
+
+    async def main():
+        c = Counter()
+        async with iotkit.aio.Fleet(uri="mqtt://%s:%d" % (HOST, PORT), client_id=CLIENT_ID) as f:
+            for id in fleet_ids():
+                f.create(id)
+            events = f.events("telemetry")
+            c.armed = True
+            print("ready topic=fleet:%d" % FLEET_DEVICES, flush=True)
+            async for _ in events:
+                c.hit(None)
+                if c.done.is_set():
+                    break
+            c.result()
+
+    asyncio.run(main())
+
+
+def run_paho_fleet():
+    import paho.mqtt.client as mqtt
+
+    c = Counter()
+    hit = c.hit
+    cl = mqtt.Client(client_id=CLIENT_ID, clean_session=True)
+    subscribed = threading.Event()
+    cl.on_connect = lambda client, u, flags, rc: client.subscribe("iotkit/v1/+/telemetry", QOS)
+    cl.on_subscribe = lambda client, u, mid, granted: subscribed.set()
+    cl.on_message = lambda client, u, msg: hit(None)
+    cl.connect(HOST, PORT, keepalive=60)
+    cl.loop_start()
+    if not subscribed.wait(10):
+        sys.exit("paho receiver: no SUBACK")
+    c.armed = True
+    print("ready topic=fleet:%d" % FLEET_DEVICES, flush=True)
+    c.done.wait()
+    c.result()
+    cl.disconnect()
+    cl.loop_stop()
+
+
 if __name__ == "__main__":
-    if KIND.startswith("iotkit"):
+    if KIND == "fleet-bg":
+        run_fleet()
+    elif KIND == "fleet-aio":
+        run_fleet_aio()
+    elif KIND == "paho-fleet":
+        run_paho_fleet()
+    elif KIND.startswith("iotkit"):
         run_iotkit()
     elif KIND == "paho":
         run_paho()
