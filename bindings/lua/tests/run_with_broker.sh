@@ -3,7 +3,8 @@
 #   run_with_broker.sh LUA MODULE_DIR SCRIPT [ARGS...]
 # The script finds the broker in IOTKIT_TEST_PORT / IOTKIT_TEST_URI, a scratch
 # directory in IOTKIT_TEST_DIR, and the module through LUA_CPATH (MODULE_DIR) and
-# the test helpers through LUA_PATH (this directory). The broker's config is
+# the test helpers through LUA_PATH (this directory). IOTKIT_TEST_WRAP, if set,
+# is a command line put before LUA (e.g. valgrind and its options). The broker's config is
 # written here; it is stopped when the script ends, whatever happens.
 set -euo pipefail
 lua=$1 moddir=$2 script=$3
@@ -40,7 +41,8 @@ done
 export IOTKIT_TEST_PORT=$port IOTKIT_TEST_URI="mqtt://127.0.0.1:$port" IOTKIT_TEST_DIR="$work"
 export LUA_CPATH="$moddir/?.so;;" LUA_PATH="$here/?.lua;;"
 set +e
-"$lua" "$script" "$@"
+# shellcheck disable=SC2086
+${IOTKIT_TEST_WRAP:-} "$lua" "$script" "$@"
 rc=$?
 set -e
 exit $rc
