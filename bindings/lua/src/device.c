@@ -23,55 +23,22 @@
 
 enum ev_kind { EV_CONNECTION, EV_MESSAGE, EV_DELIVERY, EV_DESIRED, EV_COMMAND };
 
-typedef struct lk_event {
-  struct lk_event *next;
-  enum ev_kind kind;
-  int code;
-  int flag;
-  uint64_t u;
-  size_t blen;
-  char *a, *b, *c; /* in one allocation with the event */
-  iotkit_command_t *cmd;
-} lk_event_t;
-
 typedef struct lk_device {
   iotkit_device_t *dev;
   iotkit_hal_t *hal;
-  lk_event_t *head, *tail;
+  lk_queue_t queue;
   char id[IOTKIT_MAX_DEVICE_ID + 1];
 } lk_device_t;
 
-/* ----------------------------------------------------- the event queue -- */
-
+/* Make an event of @p d and queue it once filled by the caller (ev_queue). */
 static lk_event_t *ev_new(lk_device_t *d, enum ev_kind kind, const char *a, const char *b, size_t blen,
                           const char *c) {
-  size_t la = a ? strlen(a) + 1 : 0, lc = c ? strlen(c) + 1 : 0, lb = b ? blen + 1 : 0;
-  lk_event_t *e = (lk_event_t *)calloc(1, sizeof *e + la + lb + lc);
-  if (!e) return NULL; /* out of memory: the event is lost (a command then times out on the device) */
-  char *p = (char *)(e + 1);
-  if (a) { e->a = p; memcpy(p, a, la); p += la; }
-  if (b) { e->b = p; memcpy(p, b, blen); p[blen] = '\0'; e->blen = blen; p += lb; }
-  if (c) { e->c = p; memcpy(p, c, lc); }
-  e->kind = kind;
-  if (d->tail) d->tail->next = e;
-  else d->head = e;
-  d->tail = e;
-  return e;
+  (void)d;
+  return lk_event_new(kind, a, b, blen, c);
 }
 
-static lk_event_t *ev_pop(lk_device_t *d) {
-  lk_event_t *e = d->head;
-  if (e) {
-    d->head = e->next;
-    if (!d->head) d->tail = NULL;
-  }
-  return e;
-}
-
-/* Events still queued when the device goes: their commands were released by iotkit_device_free(). */
-static void ev_drop_all(lk_device_t *d) {
-  lk_event_t *e;
-  while ((e = ev_pop(d)) != NULL) free(e);
+static void ev_queue(lk_device_t *d, lk_event_t *e) {
+  if (e) lk_queue_append(&d->queue, e);
 }
 
 /* ------------------------------------------- the library's callbacks -- */
@@ -83,11 +50,13 @@ static void c_connection(iotkit_device_t *dev, void *user, bool connected, iotki
     e->flag = connected;
     e->code = reason;
   }
+  ev_queue((lk_device_t *)user, e);
 }
 
 static void c_message(iotkit_device_t *dev, void *user, const char *channel, const void *payload, size_t len) {
   (void)dev;
-  ev_new((lk_device_t *)user, EV_MESSAGE, channel, payload ? (const char *)payload : "", len, NULL);
+  ev_queue((lk_device_t *)user,
+           ev_new((lk_device_t *)user, EV_MESSAGE, channel, payload ? (const char *)payload : "", len, NULL));
 }
 
 static void c_delivery(iotkit_device_t *dev, void *user, uint32_t msg_id, iotkit_err_t status) {
@@ -97,20 +66,23 @@ static void c_delivery(iotkit_device_t *dev, void *user, uint32_t msg_id, iotkit
     e->u = msg_id;
     e->code = status;
   }
+  ev_queue((lk_device_t *)user, e);
 }
 
 static void c_desired(iotkit_device_t *dev, void *user, const char *delta_json, uint64_t version) {
   (void)dev;
   lk_event_t *e = ev_new((lk_device_t *)user, EV_DESIRED, delta_json, NULL, 0, NULL);
   if (e) e->u = version;
+  ev_queue((lk_device_t *)user, e);
 }
 
 static void c_command(iotkit_device_t *dev, void *user, const char *request_id, const char *name,
                       const char *params_json, iotkit_command_t *cmd) {
   (void)dev;
   lk_event_t *e = ev_new((lk_device_t *)user, EV_COMMAND, request_id, name, strlen(name), params_json);
-  if (e) e->cmd = cmd;
+  if (e) e->ptr = cmd;
   else iotkit_command_fail(cmd, "busy", "out of memory in the Lua binding");
+  ev_queue((lk_device_t *)user, e);
 }
 
 /* ------------------------------------------------------------ helpers -- */
@@ -149,7 +121,7 @@ static void close_device(lk_device_t *d) {
   if (iotkit_device_is_connected(d->dev)) (void)iotkit_device_disconnect(d->dev);
   (void)iotkit_device_free(d->dev); /* never from one of its callbacks: those only queue */
   d->dev = NULL;
-  ev_drop_all(d);
+  lk_queue_destroy(&d->queue); /* the commands they held were released by iotkit_device_free() */
   iotkit_hal_free(d->hal);
   d->hal = NULL;
 }
@@ -167,7 +139,7 @@ static void run_command(lua_State *L, int self, lk_device_t *d, lk_event_t *e) {
   lua_remove(L, -2);
   if (!lua_isfunction(L, -1)) {
     lua_pop(L, 1);
-    iotkit_command_fail(e->cmd, "unknown_command", "no Lua handler for this command");
+    iotkit_command_fail((iotkit_command_t *)e->ptr, "unknown_command", "no Lua handler for this command");
     return;
   }
   if (!lk_json_decode(L, e->c, strlen(e->c))) lua_pushstring(L, e->c);
@@ -179,19 +151,19 @@ static void run_command(lua_State *L, int self, lk_device_t *d, lk_event_t *e) {
     return;
   }
   if (!ok) {
-    iotkit_command_fail(e->cmd, "error", "the Lua handler raised an error");
+    iotkit_command_fail((iotkit_command_t *)e->ptr, "error", "the Lua handler raised an error");
   } else if (lua_isnil(L, -3) && lua_type(L, -2) == LUA_TSTRING) { /* nil, code, message */
-    iotkit_command_fail(e->cmd, lua_tostring(L, -2), lua_tostring(L, -1));
+    iotkit_command_fail((iotkit_command_t *)e->ptr, lua_tostring(L, -2), lua_tostring(L, -1));
   } else if (lua_isnil(L, -3)) {
-    iotkit_command_complete(e->cmd, NULL);
+    iotkit_command_complete((iotkit_command_t *)e->ptr, NULL);
   } else {
     lua_pushcfunction(L, encode_result);
     lua_pushvalue(L, -4);
     if (lua_pcall(L, 1, 1, 0) != 0) {
       lk_report(L, "command", lua_tostring(L, -1));
-      iotkit_command_fail(e->cmd, "error", "the result has no JSON form");
-    } else if (iotkit_command_complete(e->cmd, lua_tostring(L, -1)) != IOTKIT_OK) {
-      iotkit_command_fail(e->cmd, "error", "the result could not be sent");
+      iotkit_command_fail((iotkit_command_t *)e->ptr, "error", "the result has no JSON form");
+    } else if (iotkit_command_complete((iotkit_command_t *)e->ptr, lua_tostring(L, -1)) != IOTKIT_OK) {
+      iotkit_command_fail((iotkit_command_t *)e->ptr, "error", "the result could not be sent");
     }
     lua_pop(L, 1);
   }
@@ -202,7 +174,7 @@ static void run_command(lua_State *L, int self, lk_device_t *d, lk_event_t *e) {
 static int dispatch(lua_State *L, int self, lk_device_t *d) {
   int ran = 0;
   lk_event_t *e;
-  while (d->dev && (e = ev_pop(d)) != NULL) {
+  while (d->dev && (e = lk_queue_pop(&d->queue)) != NULL) {
     ran++;
     switch (e->kind) {
       case EV_COMMAND: run_command(L, self, d, e); break;
@@ -305,6 +277,7 @@ static int l_device(lua_State *L) {
     d->hal = NULL;
     return lk_fail(L, rc, "device", NULL);
   }
+  lk_queue_init(&d->queue);
   snprintf(d->id, sizeof d->id, "%s", cfg.device_id);
   iotkit_device_on_connection(d->dev, c_connection, d);
   iotkit_device_on_message(d->dev, c_message, d);
@@ -347,7 +320,7 @@ static int m_poll(lua_State *L) {
   int ms = lk_opt_ms(L, 2, 0);
   lua_settop(L, 1);
   iotkit_err_t rc = IOTKIT_OK;
-  if (!d->head) rc = iotkit_device_poll(d->dev, ms); /* queued events are run first, without waiting */
+  if (!lk_queue_pending(&d->queue)) rc = iotkit_device_poll(d->dev, ms); /* queued events are run first, without waiting */
   else if ((rc = iotkit_device_poll(d->dev, 0)) == IOTKIT_ERR_NOT_CONNECTED) rc = IOTKIT_OK;
   if (rc != IOTKIT_OK) {
     dispatch(L, 1, d);
@@ -518,7 +491,7 @@ static int m_fd_events(lua_State *L) {
 
 static int m_next_timeout(lua_State *L) {
   lk_device_t *d = check_dev(L, 1);
-  int ms = d->head ? 0 : iotkit_device_next_timeout_ms(d->dev);
+  int ms = lk_queue_pending(&d->queue) ? 0 : iotkit_device_next_timeout_ms(d->dev);
   if (ms < 0) lua_pushnil(L);
   else lua_pushnumber(L, (lua_Number)ms / 1000.0);
   return 1;
@@ -527,7 +500,7 @@ static int m_next_timeout(lua_State *L) {
 /* luasocket's protocol: true when poll() has work without waiting for the descriptor. */
 static int m_dirty(lua_State *L) {
   lk_device_t *d = (lk_device_t *)luaL_checkudata(L, 1, LK_DEVICE_MT);
-  lua_pushboolean(L, d->dev && (d->head || iotkit_device_next_timeout_ms(d->dev) == 0));
+  lua_pushboolean(L, d->dev && (lk_queue_pending(&d->queue) || iotkit_device_next_timeout_ms(d->dev) == 0));
   return 1;
 }
 

@@ -6,6 +6,7 @@
 #ifndef LUA_IOTKIT_H
 #define LUA_IOTKIT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -91,6 +92,41 @@ void lk_report(lua_State *L, const char *where, const char *text);
  * (a name at table field "log_level", default "warn") go to stderr.
  */
 iotkit_err_t lk_make_hal(lua_State *L, int opts, int arg, const char *state_dir, iotkit_hal_t **out);
+
+/* ------------------------------------------------------------ queue.c -- */
+/** One library callback's arguments, copied (strings in the same allocation). */
+typedef struct lk_event {
+  struct lk_event *next;
+  int kind;
+  int code;
+  int flag;
+  uint64_t u;
+  int64_t i;
+  double d[4];
+  size_t blen;
+  char *a, *b, *c;
+  void *ptr;
+} lk_event_t;
+
+/** A queue of events, filled by library callbacks and emptied by :poll(). */
+typedef struct lk_queue {
+  lk_event_t *head, *tail;
+  pthread_mutex_t lock;
+} lk_queue_t;
+
+void lk_queue_init(lk_queue_t *q);
+/** A new event (not yet queued) with copies of @p a, @p b (@p blen bytes) and @p c (each may be NULL); NULL without memory. */
+lk_event_t *lk_event_new(int kind, const char *a, const char *b, size_t blen, const char *c);
+/** Queue an event made by lk_event_new(). */
+void lk_queue_append(lk_queue_t *q, lk_event_t *e);
+/** Take the oldest event (free() it after use), or NULL. */
+lk_event_t *lk_queue_pop(lk_queue_t *q);
+/** Whether events wait. */
+int lk_queue_pending(lk_queue_t *q);
+/** Free every queued event. */
+void lk_queue_clear(lk_queue_t *q);
+/** Free every queued event and the lock. */
+void lk_queue_destroy(lk_queue_t *q);
 
 /* ------------------------------------------------------------- json.c -- */
 /**
