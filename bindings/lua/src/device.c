@@ -447,6 +447,43 @@ static int m_event(lua_State *L) {
   return 1;
 }
 
+/* device:report_location{latitude=, longitude=[, altitude=][, accuracy=][, ts_ms=]} */
+static int m_report_location(lua_State *L) {
+  lk_device_t *d = check_dev(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  iotkit_location_t loc;
+  memset(&loc, 0, sizeof loc);
+  lua_getfield(L, 2, "latitude");
+  lua_getfield(L, 2, "longitude");
+  if (lua_type(L, -2) != LUA_TNUMBER || lua_type(L, -1) != LUA_TNUMBER)
+    luaL_argerror(L, 2, "fields 'latitude' and 'longitude' (numbers) are required");
+  loc.latitude = (double)lua_tonumber(L, -2);
+  loc.longitude = (double)lua_tonumber(L, -1);
+  lua_pop(L, 2);
+  lua_getfield(L, 2, "altitude");
+  if (lua_type(L, -1) == LUA_TNUMBER) {
+    loc.altitude = (double)lua_tonumber(L, -1);
+    loc.has_altitude = true;
+  } else if (!lua_isnil(L, -1)) {
+    luaL_argerror(L, 2, "field 'altitude' must be a number");
+  }
+  lua_getfield(L, 2, "accuracy");
+  if (lua_type(L, -1) == LUA_TNUMBER) {
+    loc.accuracy_m = (double)lua_tonumber(L, -1);
+    loc.has_accuracy = true;
+  } else if (!lua_isnil(L, -1)) {
+    luaL_argerror(L, 2, "field 'accuracy' must be a number");
+  }
+  lua_pop(L, 2);
+  int has;
+  lua_Number ts = lk_field_number(L, 2, "ts_ms", 2, &has);
+  if (has) loc.ts_ms = (int64_t)ts;
+  iotkit_err_t rc = iotkit_device_report_location(d->dev, &loc);
+  if (rc != IOTKIT_OK) return dev_fail(L, d, rc, "report_location");
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static int set_named_cb(lua_State *L, const char *key) {
   check_dev(L, 1);
   luaL_checkany(L, 2);
@@ -601,6 +638,7 @@ static const luaL_Reg d_methods[] = {
   {"reported", m_reported},
   {"desired", m_desired},
   {"event", m_event},
+  {"report_location", m_report_location},
   {"on_connection", m_on_connection},
   {"on_message", m_on_message},
   {"on_delivery", m_on_delivery},
