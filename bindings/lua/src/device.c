@@ -98,6 +98,13 @@ static int dev_fail(lua_State *L, lk_device_t *d, iotkit_err_t rc, const char *w
   return lk_fail(L, rc, what, d->dev ? iotkit_device_last_error(d->dev, buf, sizeof buf) : NULL);
 }
 
+/* true, or the runtime-failure return for @p rc */
+static int dev_done(lua_State *L, lk_device_t *d, iotkit_err_t rc, const char *what) {
+  if (rc != IOTKIT_OK) return dev_fail(L, d, rc, what);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 /* Push the user value's field @p key (nil when absent). */
 static void get_cb(lua_State *L, int idx, const char *key) {
   lk_getuservalue(L, idx);
@@ -302,17 +309,13 @@ static int l_device(lua_State *L) {
 static int m_connect(lua_State *L) {
   lk_device_t *d = check_dev(L, 1);
   iotkit_err_t rc = iotkit_device_connect(d->dev);
-  if (rc != IOTKIT_OK) return dev_fail(L, d, rc, "connect");
-  lua_pushboolean(L, 1);
-  return 1;
+  return dev_done(L, d, rc, "connect");
 }
 
 static int m_disconnect(lua_State *L) {
   lk_device_t *d = check_dev(L, 1);
   iotkit_err_t rc = iotkit_device_disconnect(d->dev);
-  if (rc != IOTKIT_OK) return dev_fail(L, d, rc, "disconnect");
-  lua_pushboolean(L, 1);
-  return 1;
+  return dev_done(L, d, rc, "disconnect");
 }
 
 static int m_poll(lua_State *L) {
@@ -396,9 +399,7 @@ static int m_subscribe(lua_State *L) {
   const char *suffix = luaL_checkstring(L, 2);
   int qos = (int)luaL_optinteger(L, 3, 1);
   iotkit_err_t rc = iotkit_device_subscribe(d->dev, suffix, qos);
-  if (rc != IOTKIT_OK) return dev_fail(L, d, rc, "subscribe");
-  lua_pushboolean(L, 1);
-  return 1;
+  return dev_done(L, d, rc, "subscribe");
 }
 
 static int m_report(lua_State *L) {
@@ -406,9 +407,7 @@ static int m_report(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   lk_json_encode(L, 2, 2);
   iotkit_err_t rc = iotkit_device_report(d->dev, lua_tostring(L, -1));
-  if (rc != IOTKIT_OK) return dev_fail(L, d, rc, "report");
-  lua_pushboolean(L, 1);
-  return 1;
+  return dev_done(L, d, rc, "report");
 }
 
 static int m_reported(lua_State *L) {
@@ -479,9 +478,7 @@ static int m_report_location(lua_State *L) {
   lua_Number ts = lk_field_number(L, 2, "ts_ms", 2, &has);
   if (has) loc.ts_ms = (int64_t)ts;
   iotkit_err_t rc = iotkit_device_report_location(d->dev, &loc);
-  if (rc != IOTKIT_OK) return dev_fail(L, d, rc, "report_location");
-  lua_pushboolean(L, 1);
-  return 1;
+  return dev_done(L, d, rc, "report_location");
 }
 
 static int set_named_cb(lua_State *L, const char *key) {
@@ -573,9 +570,7 @@ static int m_edge_load(lua_State *L) {
   else if (!lua_isnoneornil(L, 2)) luaL_checkstring(L, 2);
   iotkit_err_t rc = iotkit_device_edge_load(d->dev, json ? json : lua_tostring(L, 2));
   free(json);
-  if (rc != IOTKIT_OK) return dev_fail(L, d, rc, "edge_load");
-  lua_pushboolean(L, 1);
-  return 1;
+  return dev_done(L, d, rc, "edge_load");
 }
 
 static int m_edge_stats(lua_State *L) {

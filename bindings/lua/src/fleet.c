@@ -160,6 +160,13 @@ static int fleet_fail(lua_State *L, lk_fleet_t *lf, iotkit_err_t rc, const char 
   return lk_fail(L, rc, what, lf->fleet ? iotkit_fleet_last_error(lf->fleet, buf, sizeof buf) : NULL);
 }
 
+/* true, or the runtime-failure return for @p rc */
+static int fleet_done(lua_State *L, lk_fleet_t *lf, iotkit_err_t rc, const char *what) {
+  if (rc != IOTKIT_OK) return fleet_fail(L, lf, rc, what);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static void push_json_or_string(lua_State *L, const char *json) {
   if (!json) lua_pushnil(L);
   else if (!lk_json_decode(L, json, strlen(json))) lua_pushstring(L, json);
@@ -485,9 +492,7 @@ static int f_create(lua_State *L) {
   spec.id = luaL_checkstring(L, 2);
   (void)read_spec(L, 3, 3, &spec, tags);
   iotkit_err_t rc = iotkit_fleet_device_create(lf->fleet, &spec);
-  if (rc != IOTKIT_OK) return fleet_fail(L, lf, rc, "create");
-  lua_pushboolean(L, 1);
-  return 1;
+  return fleet_done(L, lf, rc, "create");
 }
 
 static int f_update(lua_State *L) {
@@ -499,9 +504,7 @@ static int f_update(lua_State *L) {
   luaL_checktype(L, 3, LUA_TTABLE);
   uint32_t mask = read_spec(L, 3, 3, &spec, tags);
   iotkit_err_t rc = iotkit_fleet_device_update(lf->fleet, &spec, mask);
-  if (rc != IOTKIT_OK) return fleet_fail(L, lf, rc, "update");
-  lua_pushboolean(L, 1);
-  return 1;
+  return fleet_done(L, lf, rc, "update");
 }
 
 static int f_get(lua_State *L) {
@@ -517,9 +520,7 @@ static int f_get(lua_State *L) {
 static int f_delete(lua_State *L) {
   lk_fleet_t *lf = check_fleet(L, 1);
   iotkit_err_t rc = iotkit_fleet_device_delete(lf->fleet, luaL_checkstring(L, 2));
-  if (rc != IOTKIT_OK) return fleet_fail(L, lf, rc, "delete");
-  lua_pushboolean(L, 1);
-  return 1;
+  return fleet_done(L, lf, rc, "delete");
 }
 
 static int f_list(lua_State *L) {
@@ -725,17 +726,13 @@ static int f_desired(lua_State *L) {
 static int f_connect(lua_State *L) {
   lk_fleet_t *lf = check_fleet(L, 1);
   iotkit_err_t rc = iotkit_fleet_connect(lf->fleet);
-  if (rc != IOTKIT_OK) return fleet_fail(L, lf, rc, "connect");
-  lua_pushboolean(L, 1);
-  return 1;
+  return fleet_done(L, lf, rc, "connect");
 }
 
 static int f_disconnect(lua_State *L) {
   lk_fleet_t *lf = check_fleet(L, 1);
   iotkit_err_t rc = iotkit_fleet_disconnect(lf->fleet);
-  if (rc != IOTKIT_OK) return fleet_fail(L, lf, rc, "disconnect");
-  lua_pushboolean(L, 1);
-  return 1;
+  return fleet_done(L, lf, rc, "disconnect");
 }
 
 static int f_poll(lua_State *L) {
@@ -811,9 +808,7 @@ static int f_closed(lua_State *L) {
 static int f_sync(lua_State *L) {
   lk_fleet_t *lf = check_fleet(L, 1);
   iotkit_err_t rc = iotkit_fleet_sync(lf->fleet);
-  if (rc != IOTKIT_OK) return fleet_fail(L, lf, rc, "sync");
-  lua_pushboolean(L, 1);
-  return 1;
+  return fleet_done(L, lf, rc, "sync");
 }
 
 static int f_close(lua_State *L) {
