@@ -10,7 +10,7 @@ PKGS=(
   libcurl4-openssl-dev curl
   libcoap3-dev libcoap3-bin
   libcriterion-dev libcbor-dev libmicrohttpd-dev
-  liblua5.4-dev lua5.4
+  liblua5.4-dev lua5.4 liblua5.1-0-dev lua5.1 libluajit-5.1-dev luajit luarocks
   python3 python3-dev python3-cffi python3-setuptools python3-pytest python3-pytest-asyncio python3-paho-mqtt
   python3-awscrt python3-venv python3-pip python3-wheel
   python3-pandas
