@@ -68,6 +68,8 @@ static const char help_text[] =
     "                     (default 60000) (needs --state-dir)\n"
     "  --edge FILE        run the readings through the edge configuration FILE\n"
     "                     (docs/edge.md) before they are queued (needs --state-dir)\n"
+    "  --location LAT,LON report a position (degrees) on PREFIX/ID/location with each\n"
+    "                     reading while connected, wandering a few metres around it\n"
     "  The device also reports {\"model\",\"firmware\",\"interval_ms\"} on\n"
     "  PREFIX/ID/state/reported, obeys \"interval_ms\" in its desired state and\n"
     "  answers the commands ping, set_interval {\"interval_ms\":N} and reboot\n"
