@@ -144,6 +144,8 @@ for d in "${devices[@]}"; do
   args=(device simulate --uri "$uri" --id "$id" --interval-ms "$interval" --reconnect
         --state-dir "$work/state/$id" --trust-key "$work/ota-pub.pem" --location "$loc")
   [ "$transport" = http ] && args+=(--password "$http_key")
+  # A device that dies: the broker says so (its last will) about 7 s later.
+  [ "$transport" = mqtt ] && args+=(--keepalive 5)
   [ "$edge" = edge ] && args+=(--edge dashboard/demo/edge.json)
   start "$id" "$cli" "${args[@]}"
   tags="\"$transport\""; [ "$edge" = edge ] && tags="$tags,\"edge\""

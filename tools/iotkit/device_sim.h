@@ -11,6 +11,7 @@ typedef struct sim {
   const char *prefix; /* --prefix: the channel prefix (NULL: the library's default) */
   const char *edge;   /* --edge: an edge configuration file (needs --state-dir: batches) */
   unsigned long count, interval_ms, qos;
+  unsigned long keepalive_s; /* --keepalive (default IOTKIT_KEEPALIVE_DEFAULT_S) */
   unsigned long drain_rate, drain_timeout_ms; /* durable queue (--state-dir) */
   iotkit_telemetry_format_t format;
   bool quiet;

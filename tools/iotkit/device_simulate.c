@@ -18,7 +18,7 @@
 
 static int parse(sim_t *s, int argc, char **argv) {
   const char *count = "0", *interval = "1000", *qos = "1", *rate = NULL, *drain = NULL, *format = "json";
-  const char *trial = NULL, *location = NULL;
+  const char *trial = NULL, *location = NULL, *keepalive = NULL;
   const cli_opt_t opts[] = {
       {"uri", &s->uri, NULL},           {"id", &s->id, NULL},
       {"count", &count, NULL},          {"interval-ms", &interval, NULL},
@@ -31,6 +31,7 @@ static int parse(sim_t *s, int argc, char **argv) {
       {"drain-rate", &rate, NULL},      {"drain-timeout-ms", &drain, NULL},
       {"format", &format, NULL},        {"prefix", &s->prefix, NULL},
       {"edge", &s->edge, NULL},         {"location", &location, NULL},
+      {"keepalive", &keepalive, NULL},
   };
   s->trust_key_id = "iotkit";
   s->fw_version = "1.0.0";
@@ -46,6 +47,8 @@ static int parse(sim_t *s, int argc, char **argv) {
       !cli_parse_num("qos", qos, 0, 2, &s->qos) || !sim_parse_format(s, format))
     return CLI_EXIT_USAGE;
   if (location && !sim_location_parse(s, location)) return CLI_EXIT_USAGE;
+  s->keepalive_s = IOTKIT_KEEPALIVE_DEFAULT_S;
+  if (keepalive && !cli_parse_num("keepalive", keepalive, 0, 65535ul, &s->keepalive_s)) return CLI_EXIT_USAGE;
   s->trial_timeout_s = IOTKIT_OTA_TRIAL_TIMEOUT_S;
   if (trial && !cli_parse_num("trial-timeout", trial, 0, 86400ul, &s->trial_timeout_s)) return CLI_EXIT_USAGE;
   s->drain_rate = IOTKIT_TELEMETRY_DRAIN_RATE_DEFAULT;
@@ -235,6 +238,7 @@ int cmd_device_simulate(int argc, char **argv) {
   cfg.username = s.username;
   cfg.password = s.password;
   cfg.telemetry_qos = (int)s.qos;
+  cfg.keepalive_s = (uint16_t)s.keepalive_s;
   /* Without --reconnect a lost connection ends the run (exit code 3). */
   cfg.auto_reconnect = s.reconnect;
   cfg.reconnect_min_ms = 200;
