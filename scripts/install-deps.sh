@@ -18,7 +18,13 @@ PKGS=(
   nginx-light
   clang libclang-rt-dev
   valgrind
+  # the demo's web dashboard (dashboard/) and its browser test
+  python3-fastapi python3-uvicorn python3-httpx
+  nodejs chromium
 )
+# npm: Debian's package, unless the installed nodejs already brings its own
+# (a nodejs from another repository conflicts with Debian's npm).
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 
 if [ ! -r /etc/os-release ] || ! grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; then
   echo "install-deps: this script supports Debian and Ubuntu (apt-get) only." >&2

@@ -102,6 +102,28 @@ Test(hub_http, reported_state_by_post_405) {
   assert_nothing_published_before_sensor2();
 }
 
+Test(hub_http, location_is_published_retained) {
+  start(true);
+  const char *loc = "{\"lat\":52.52,\"lon\":13.405,\"ts\":1767225600000}";
+  cr_assert_eq(curl("POST", TOKEN1, "iotkit/v1/sensor-1/location", loc), 204);
+  const mqtt_peer_msg_t *m = wait_topic("iotkit/v1/sensor-1/location", 0);
+  cr_assert_not_null(m, "see %s", hub_srv_log_path(fx.hub));
+  cr_assert_str_eq((const char *)m->payload, loc);
+  /* The broker kept it: a later subscriber gets it at once, marked retained. */
+  mqtt_peer_t *late =
+      mqtt_peer_new(&(mqtt_peer_opts_t){.port = mosq_server_port(fx.mq), .topic = "iotkit/v1/sensor-1/location", .qos = 1});
+  cr_assert_not_null(late);
+  cr_assert(mqtt_peer_wait(late, 1, 10000));
+  cr_assert(mqtt_peer_get(late, 0)->retain);
+  mqtt_peer_free(late);
+}
+
+Test(hub_http, location_without_a_latitude_400_and_nothing_published) {
+  start(true);
+  cr_assert_eq(curl("POST", TOKEN1, "iotkit/v1/sensor-1/location", "{\"lon\":13.405}"), 400);
+  assert_nothing_published_before_sensor2();
+}
+
 /* A device on the SDK's HTTP backend with its token. */
 static tclient_t *sdk_device(const char *id, const char *token) {
   tclient_opts_t o = {.uri = hub_srv_http_uri(fx.hub), .ops = iotkit_transport_http(), .client_id = id, .password = token};

@@ -15,6 +15,7 @@ static const hub_channel_t k_channels[] = {
     {IOTKIT_CHANNEL_COMMANDS_RESPONSE, false, true, false, "id", cJSON_String, true},
     {IOTKIT_CHANNEL_EVENTS, false, true, false, NULL, 0, true},
     {IOTKIT_CHANNEL_OTA_STATUS, false, true, false, NULL, 0, true},
+    {IOTKIT_CHANNEL_LOCATION, true, true, true, "lat", cJSON_Number, true},
 };
 
 static int fail(char *diag, size_t cap, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

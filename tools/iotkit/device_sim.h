@@ -11,6 +11,7 @@ typedef struct sim {
   const char *prefix; /* --prefix: the channel prefix (NULL: the library's default) */
   const char *edge;   /* --edge: an edge configuration file (needs --state-dir: batches) */
   unsigned long count, interval_ms, qos;
+  unsigned long keepalive_s; /* --keepalive (default IOTKIT_KEEPALIVE_DEFAULT_S) */
   unsigned long drain_rate, drain_timeout_ms; /* durable queue (--state-dir) */
   iotkit_telemetry_format_t format;
   bool quiet;
@@ -26,6 +27,9 @@ typedef struct sim {
   bool no_confirm;
   unsigned long trial_timeout_s; /* --trial-timeout (default IOTKIT_OTA_TRIAL_TIMEOUT_S) */
   char **argv; /* the whole command line, for the simulated reboot */
+  /* --location (sim_location.c): the start and the current position */
+  bool has_location;
+  double lat0, lon0, lat, lon;
   struct sim_ota *ota;
 } sim_t;
 
@@ -41,6 +45,12 @@ bool sim_parse_format(sim_t *s, const char *text);
 
 /* sim_durable.c: load --edge into the device's pipeline (the refusal printed). */
 iotkit_err_t sim_edge_load(sim_t *s);
+
+/* sim_location.c: parse --location LAT,LON (prints a usage error). */
+bool sim_location_parse(sim_t *s, const char *text);
+/* With --location, move a little (not for the @p first report) and report the
+   position (connected only: positions are not queued). */
+void sim_location_step(sim_t *s, bool first);
 
 /* Print the device's last error for @p err to stderr. */
 void sim_report_error(const sim_t *s, iotkit_err_t err);

@@ -18,7 +18,7 @@
 
 static int parse(sim_t *s, int argc, char **argv) {
   const char *count = "0", *interval = "1000", *qos = "1", *rate = NULL, *drain = NULL, *format = "json";
-  const char *trial = NULL;
+  const char *trial = NULL, *location = NULL, *keepalive = NULL;
   const cli_opt_t opts[] = {
       {"uri", &s->uri, NULL},           {"id", &s->id, NULL},
       {"count", &count, NULL},          {"interval-ms", &interval, NULL},
@@ -30,7 +30,8 @@ static int parse(sim_t *s, int argc, char **argv) {
       {"no-confirm", NULL, &s->no_confirm}, {"trial-timeout", &trial, NULL},
       {"drain-rate", &rate, NULL},      {"drain-timeout-ms", &drain, NULL},
       {"format", &format, NULL},        {"prefix", &s->prefix, NULL},
-      {"edge", &s->edge, NULL},
+      {"edge", &s->edge, NULL},         {"location", &location, NULL},
+      {"keepalive", &keepalive, NULL},
   };
   s->trust_key_id = "iotkit";
   s->fw_version = "1.0.0";
@@ -45,6 +46,9 @@ static int parse(sim_t *s, int argc, char **argv) {
       !cli_parse_num("interval-ms", interval, 0, 86400000ul, &s->interval_ms) ||
       !cli_parse_num("qos", qos, 0, 2, &s->qos) || !sim_parse_format(s, format))
     return CLI_EXIT_USAGE;
+  if (location && !sim_location_parse(s, location)) return CLI_EXIT_USAGE;
+  s->keepalive_s = IOTKIT_KEEPALIVE_DEFAULT_S;
+  if (keepalive && !cli_parse_num("keepalive", keepalive, 0, 65535ul, &s->keepalive_s)) return CLI_EXIT_USAGE;
   s->trial_timeout_s = IOTKIT_OTA_TRIAL_TIMEOUT_S;
   if (trial && !cli_parse_num("trial-timeout", trial, 0, 86400ul, &s->trial_timeout_s)) return CLI_EXIT_USAGE;
   s->drain_rate = IOTKIT_TELEMETRY_DRAIN_RATE_DEFAULT;
@@ -153,6 +157,7 @@ static void publish_loop(sim_t *s) {
   for (unsigned long seq = 1; err == IOTKIT_OK && !s->lost && !cli_stop_requested(); seq++) {
     s->interval_changed = false;
     if (seq > 1) err = sensor_model_step(&model);
+    sim_location_step(s, seq == 1);
     char *json = err == IOTKIT_OK ? reading_json(s, seq, &model) : NULL;
     if (!json) {
       fprintf(stderr, "iotkit: cannot build the reading: %s\n", iotkit_strerror(err ? err : IOTKIT_ERR_NOMEM));
@@ -233,6 +238,7 @@ int cmd_device_simulate(int argc, char **argv) {
   cfg.username = s.username;
   cfg.password = s.password;
   cfg.telemetry_qos = (int)s.qos;
+  cfg.keepalive_s = (uint16_t)s.keepalive_s;
   /* Without --reconnect a lost connection ends the run (exit code 3). */
   cfg.auto_reconnect = s.reconnect;
   cfg.reconnect_min_ms = 200;
