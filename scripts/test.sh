@@ -7,8 +7,8 @@
 #   scripts/test.sh --sanitize   sanitizer run only
 #   scripts/test.sh -- ARGS      extra arguments for ctest (e.g. -R unit/)
 #
-# The plain run also builds and tests the Python bindings (scripts/test-python.sh),
-# unless ctest arguments are given.
+# The plain run also builds and tests the Python bindings (scripts/test-python.sh)
+# and the demo's dashboard (scripts/test-dashboard.sh), unless ctest arguments are given.
 #
 # Build trees: build/test-plain and build/test-asan. Needs the packages of
 # scripts/install-deps.sh (run it first on a fresh machine).
@@ -54,6 +54,8 @@ for run in "${runs[@]}"; do
   unset ASAN_OPTIONS UBSAN_OPTIONS
   if [ "$run" = plain ] && [ ${#ctest_args[@]} -eq 0 ]; then
     scripts/test-python.sh "$dir" || status=1
+    # The demo's dashboard: the browser test (the demo run for real, headless chromium) and its API tests.
+    scripts/test-dashboard.sh "$dir" || status=1
   fi
   if [ "$run" = asan ] && [ -n "$(ls -A "$reports")" ]; then
     echo "=== test.sh: sanitizer reports (each one fails the run):"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 import iotkit
 
-from .service import HISTORY_POINTS, FleetService
+from .service import HISTORY_POINTS, FleetService, NoSuchMetric
 
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 KEEPALIVE_S = 1.0
@@ -95,6 +95,8 @@ def create_app(service: FleetService, *, stopping: Optional[threading.Event] = N
                 limit: int = Query(HISTORY_POINTS, ge=1, le=HISTORY_POINTS)) -> Dict[str, Any]:
         try:
             return {"id": id, "metrics": service.history(id, metric, limit)}
+        except NoSuchMetric as e:
+            raise _error(404, "not_found", str(e))
         except iotkit.IotkitError as e:
             raise _iotkit_error(e)
 

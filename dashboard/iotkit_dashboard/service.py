@@ -28,6 +28,10 @@ EVENTS_KEPT = 200
 TRACK_POINTS = 100
 
 
+class NoSuchMetric(LookupError):
+    """history() of a metric the device never sent (since the dashboard started)."""
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -219,7 +223,7 @@ class FleetService:
             for n in names:
                 if n not in hist:
                     if metric is not None:
-                        raise iotkit.NotFoundError("device %r has no metric %r" % (id, metric))
+                        raise NoSuchMetric("device %r sent no %r since the dashboard started" % (id, metric))
                     continue
                 pts = list(hist[n])[-limit:]
                 out[n] = [[ts, v] for ts, v in pts]
@@ -249,10 +253,10 @@ class FleetService:
         if not hasattr(self.fleet, "track"):
             return []
         try:
-            pts = self.fleet.track(id, limit=limit)  # type: ignore[attr-defined]
+            pts = self.fleet.track(id)  # type: ignore[attr-defined]  (oldest first)
         except iotkit.NotFoundError:
             return []
-        return [_location_dict(p) for p in pts]
+        return [_location_dict(p) for p in pts[-limit:]]
 
     # -- control
     def call(self, id: str, name: str, params: Optional[Dict[str, Any]], timeout: float) -> Any:
