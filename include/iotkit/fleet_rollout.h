@@ -67,6 +67,15 @@
  * wrote a report) learns what it missed. A device offline at that moment
  * reports at the start of its next session.
  *
+ * **Several processes.** A start, pause, resume or cancel made through
+ * another fleet handle on the same database (another process, such as
+ * `iotkit fleet rollout pause`) is adopted by a fleet that drives a session:
+ * while one of its rollouts is active, its polling reads the stored states
+ * (at most four times a second) and applies such a change as if the call had
+ * been made on it, with its events. A rollout that has ended in this fleet
+ * keeps its ending; a rollout created elsewhere is not seen until the fleet
+ * is opened again.
+ *
  * **Threads.** Every function here may be called from any thread. The
  * evaluation runs under the fleet's lock, in the thread of the change: the
  * fleet's polling thread for device reports, the caller's for start, pause,

@@ -68,6 +68,7 @@ void iotkit__fleet_supervise(iotkit_fleet_t *f, int timeout_ms) {
   }
   iotkit__fleet_stale_check(f);
   iotkit__fleet_control_tick(f);
+  iotkit__fleet_rollouts_refresh(f);
   iotkit__fleet_rollout_step(f);
 }
 

@@ -120,6 +120,12 @@ static iotkit_err_t save_job(iotkit_fleet_t *f, void *arg, char *err, size_t cap
   iotkit_err_t rc = nomem ? IOTKIT_ERR_NOMEM : IOTKIT_OK;
   if (nomem) iotkit__fmt(err, cap, "no memory to write the rollouts");
   if (list && rc == IOTKIT_OK) rc = iotkit__fleet_rollout_store_sqlite.save(f->store, list, false, err, cap);
+  iotkit__fleet_lock(f);
+  for (const iotkit__ro_t *s = list; s && rc == IOTKIT_OK; s = s->next) {
+    iotkit__ro_t *ro = iotkit__ro_find(f, s->id);
+    if (ro) ro->stored_state = s->state; /* what another process may change from now on */
+  }
+  iotkit__fleet_unlock(f);
   snapshots_free(list);
   if (rc != IOTKIT_OK) {
     iotkit__fleet_lock(f);
@@ -170,6 +176,7 @@ static iotkit_err_t create_job(iotkit_fleet_t *f, void *arg, char *err, size_t c
   iotkit__fleet_lock(f);
   for (uint32_t i = 0; i < ro->n_devs; i++) ro->devs[i].dirty = false;
   ro->dirty = false;
+  ro->stored_state = ro->state;
   if (f->rollouts->tail)
     f->rollouts->tail->next = ro;
   else
@@ -400,7 +407,7 @@ iotkit_err_t iotkit_fleet_rollout_create(iotkit_fleet_t *f, const iotkit_fleet_r
 
 typedef enum { OP_START, OP_PAUSE, OP_RESUME, OP_CANCEL } op_t;
 
-static void cancel(iotkit_fleet_t *f, iotkit__ro_t *ro, int64_t now) {
+void iotkit__ro_cancel(iotkit_fleet_t *f, iotkit__ro_t *ro, int64_t now) {
   for (uint32_t i = 0; i < ro->n_devs; i++) {
     iotkit__ro_dev_t *d = &ro->devs[i];
     if (d->state == IOTKIT_FLEET_TARGET_FINISHED) continue;
@@ -444,7 +451,7 @@ static iotkit_err_t transition(iotkit_fleet_t *f, const char *id, op_t op) {
         ro->state = IOTKIT_FLEET_ROLLOUT_PAUSED;
         iotkit__fmt(ro->reason, sizeof ro->reason, "paused by a call");
         break;
-      default: cancel(f, ro, now); break;
+      default: iotkit__ro_cancel(f, ro, now); break;
     }
     ro->updated_ms = now;
     ro->dirty = true;

@@ -66,6 +66,7 @@ typedef struct iotkit__ro {
   uint32_t n_devs;
   iotkit__ro_dev_t *devs;
   uint32_t *by_id;      /* indices of devs in id order */
+  uint8_t stored_state; /* the state last known to be in the database (loaded or saved) */
   bool dirty;           /* the rollout's own row and groups not yet written */
   bool wire;            /* some device has wire work */
 } iotkit__ro_t;
@@ -77,6 +78,7 @@ typedef struct iotkit__rollouts {
   bool save_queued;
   bool wire;             /* some rollout has wire work */
   uint64_t sessions_seen;
+  uint64_t next_refresh; /* monotonic ms of the next look at the stored states */
   iotkit_fleet_rollout_cb cb;
   void *cb_user;
 } iotkit__rollouts_t;
@@ -112,6 +114,15 @@ void iotkit__ro_index(iotkit__ro_t *ro);
 void iotkit__ro_kick(iotkit_fleet_t *f);
 /* Deliver events (lock NOT held). */
 void iotkit__ro_deliver(iotkit_fleet_t *f, const iotkit__ro_events_t *evs);
+
+/* Cancel in memory: every device not finished is canceled, the sent manifests marked to clear
+   (lock held). */
+void iotkit__ro_cancel(iotkit_fleet_t *f, iotkit__ro_t *ro, int64_t now);
+
+/* rollout_refresh.c: adopt a start, pause, resume or cancel another process stored (polling
+   thread, at most every IOTKIT__RO_REFRESH_MS, only while some rollout is active). */
+#define IOTKIT__RO_REFRESH_MS 250u
+void iotkit__fleet_rollouts_refresh(iotkit_fleet_t *f);
 
 /* rollout_wire.c: an ota/status message of a registered device (polling thread). */
 void iotkit__fleet_ota_status_in(iotkit_fleet_t *f, const char *id, const iotkit_transport_msg_t *msg);

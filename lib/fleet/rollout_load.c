@@ -12,6 +12,7 @@ static void add(void *ctx, iotkit__ro_t *ro) {
   else
     r->head = ro;
   r->tail = ro;
+  ro->stored_state = ro->state;
   if (ro->wire) r->wire = true;
 }
 

@@ -34,6 +34,7 @@ if(IOTKIT_WITH_FLEET)
     ${CMAKE_CURRENT_LIST_DIR}/rollout.c
     ${CMAKE_CURRENT_LIST_DIR}/rollout_eval.c
     ${CMAKE_CURRENT_LIST_DIR}/rollout_load.c
+    ${CMAKE_CURRENT_LIST_DIR}/rollout_refresh.c
     ${CMAKE_CURRENT_LIST_DIR}/rollout_query.c
     ${CMAKE_CURRENT_LIST_DIR}/rollout_wire.c
     ${CMAKE_CURRENT_LIST_DIR}/store_sqlite_rollout.c

@@ -54,9 +54,11 @@ typedef struct iotkit__fleet_metric {
   bool dirty;   /* the view's: not yet written */
 } iotkit__fleet_metric_t;
 
-/* A numeric telemetry point waiting for the telemetry history. */
+/* A numeric telemetry point waiting for the telemetry history. Its name is one of the
+   names that travel with it (tel_names of the entry or the up), not its own copy: a
+   device's points name few metrics, so each name is copied once per write, not per point. */
 typedef struct iotkit__fleet_hpoint {
-  char *name;
+  const char *name;
   int64_t ts_ms;
   double value;
 } iotkit__fleet_hpoint_t;
@@ -76,6 +78,8 @@ typedef struct iotkit__fleet_up {
   size_t n_hist;
   iotkit__fleet_hpoint_t *tel_hist; /* TEL_HISTORY: telemetry points to add */
   size_t n_tel_hist;
+  char **tel_names;                 /* TEL_HISTORY: the names tel_hist points to */
+  size_t n_tel_names;
 } iotkit__fleet_up_t;
 
 /* One write of the live view: every device's changes, one transaction. */

@@ -19,6 +19,11 @@ typedef struct iotkit__fleet_rollout_store_ops {
   /* Read every rollout, oldest first; @p one takes ownership of each (built complete: groups,
      devices in their order, by_id index). */
   iotkit_err_t (*load)(void *store, void (*one)(void *ctx, iotkit__ro_t *ro), void *ctx, char *err, size_t cap);
+  /* Read every rollout's state as stored now (any thread; a read transaction): what another
+     process may have changed (rollout_refresh.c). */
+  iotkit_err_t (*states)(void *store, void (*one)(void *ctx, const char *id, uint8_t state, int32_t error_group,
+                                                  const char *reason),
+                         void *ctx, char *err, size_t cap);
 } iotkit__fleet_rollout_store_ops_t;
 
 extern const iotkit__fleet_rollout_store_ops_t iotkit__fleet_rollout_store_sqlite;

@@ -258,9 +258,14 @@ static iotkit_err_t open_write(iotkit__sq_store_t *s, const iotkit__fleet_store_
     }
   }
   /* A create or update that returned is on disk (a registry write is rare; telemetry will batch). */
-  /* The writer's page cache: 8 MiB instead of SQLite's 2, so that a flush of many devices'
-     history does not spill pages to the log in the middle of its transaction. */
-  rc = exec_sql(s, c, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192",
+  /* The writer's page cache: 32 MiB instead of SQLite's 2, so that a flush of many devices'
+     history neither spills pages to the log in the middle of its transaction nor reads back
+     the pages it wrote a flush ago (a thousand devices' two metrics dirty some 2,000 leaf
+     pages per flush, all of an 8 MiB cache). The log is checkpointed every 8,192 pages
+     instead of 1,000: a flush of that size checkpointed at every commit, writing each page
+     twice and reading it back, where a checkpoint every few flushes writes a page once for
+     all of them. Durability does not change: a commit is synced to the log (FULL). */
+  rc = exec_sql(s, c, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192",
                 "setting options", err, cap);
   if (rc != IOTKIT_OK) return rc;
   return open_transaction(s, a->busy_timeout_ms, err, cap);

@@ -105,17 +105,9 @@ iotkit_err_t iotkit__sq_tel_history_add(iotkit__sq_store_t *s, iotkit__sq_conn_t
     int64_t *rows = added ? iotkit__sq_tel_count_find(&s->tel_counts, u->id, u->tel_hist[i].name) : NULL;
     if (rows) *rows += added; /* a duplicate (same ts) adds nothing */
   }
-  /* Trim each metric once. Its points name at most IOTKIT_FLEET_MAX_METRICS metrics (the view
-     keeps none of a name past those), so the names done are a short list, not all the points. */
-  const char *done[IOTKIT_FLEET_MAX_METRICS];
-  size_t n_done = 0;
-  for (size_t i = 0; i < u->n_tel_hist; i++) {
-    const char *name = u->tel_hist[i].name;
-    bool seen = false;
-    for (size_t k = 0; k < n_done && !seen; k++) seen = strcmp(done[k], name) == 0;
-    if (seen) continue;
-    if (n_done < IOTKIT_FLEET_MAX_METRICS) done[n_done++] = name;
-    iotkit_err_t rc = trim(s, c, u->id, name, in, err, cap);
+  /* Trim each metric once: the names the points share are the metrics they touched. */
+  for (size_t k = 0; k < u->n_tel_names; k++) {
+    iotkit_err_t rc = trim(s, c, u->id, u->tel_names[k], in, err, cap);
     if (rc != IOTKIT_OK) return rc;
   }
   return IOTKIT_OK;

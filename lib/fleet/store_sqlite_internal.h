@@ -83,7 +83,7 @@ extern const char iotkit__sq_migration_desired[];
   " percent INTEGER NOT NULL, reported INTEGER NOT NULL, error TEXT NOT NULL, updated_ms INTEGER NOT NULL,"   \
   " PRIMARY KEY (rollout_id, pos)"                                                                             \
   ") WITHOUT ROWID;"
-#define IOTKIT__SQ_RO_STMTS 8
+#define IOTKIT__SQ_RO_STMTS 9
 
 typedef struct iotkit__sq_conn {
   sqlite3 *db;

@@ -11,7 +11,7 @@
 #include "fleet/store_rollout.h"
 #include "fleet/store_sqlite_internal.h"
 
-enum { RO_INSERT, RO_UPDATE, RG_PUT, RD_PUT, RO_LOAD, RG_LOAD, RD_LOAD, RD_COUNT, RO_COUNT_ };
+enum { RO_INSERT, RO_UPDATE, RG_PUT, RD_PUT, RO_LOAD, RG_LOAD, RD_LOAD, RD_COUNT, RO_STATES, RO_COUNT_ };
 _Static_assert(RO_COUNT_ <= IOTKIT__SQ_RO_STMTS, "iotkit__sq_conn_t::ro_st is too small");
 
 static const char *const sql[RO_COUNT_] = {
@@ -33,6 +33,7 @@ static const char *const sql[RO_COUNT_] = {
     [RD_LOAD] = "SELECT pos, device_id, grp, state, wire, percent, reported, error, updated_ms FROM rollout_devices"
                 " WHERE rollout_id = ?1 ORDER BY pos",
     [RD_COUNT] = "SELECT count(*) FROM rollout_devices WHERE rollout_id = ?1",
+    [RO_STATES] = "SELECT id, state, error_group, reason FROM rollouts",
 };
 
 static sqlite3_stmt *stmt(const iotkit__sq_store_t *s, iotkit__sq_conn_t *c, int which, iotkit_err_t *rc, char *err,
@@ -267,4 +268,37 @@ static iotkit_err_t load(void *store, void (*one)(void *ctx, iotkit__ro_t *ro), 
   return iotkit__sq_in_txn(s, s->r, IOTKIT__SQ_BEGIN_READ, load_body, &a, err, cap);
 }
 
-const iotkit__fleet_rollout_store_ops_t iotkit__fleet_rollout_store_sqlite = {.save = save, .load = load};
+/* ---------------------------------------------------------------- states -- */
+
+typedef struct states_arg {
+  void (*one)(void *ctx, const char *id, uint8_t state, int32_t error_group, const char *reason);
+  void *ctx;
+} states_arg_t;
+
+static iotkit_err_t states_body(iotkit__sq_store_t *s, iotkit__sq_conn_t *c, const void *arg, char *err, size_t cap) {
+  const states_arg_t *a = arg;
+  iotkit_err_t rc = IOTKIT_OK;
+  sqlite3_stmt *st = stmt(s, c, RO_STATES, &rc, err, cap);
+  if (!st) return rc;
+  int r;
+  while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    char id[IOTKIT_MAX_DEVICE_ID + 1], reason[96];
+    copy_col(st, 0, id, sizeof id);
+    copy_col(st, 3, reason, sizeof reason);
+    a->one(a->ctx, id, (uint8_t)sqlite3_column_int(st, 1), sqlite3_column_int(st, 2), reason);
+  }
+  if (r != SQLITE_DONE) rc = iotkit__sq_fail(s, c, r, "reading the rollouts' states", err, cap);
+  iotkit__sq_done(st);
+  return rc;
+}
+
+static iotkit_err_t states(void *store, void (*one)(void *ctx, const char *id, uint8_t state, int32_t error_group,
+                                                    const char *reason),
+                           void *ctx, char *err, size_t cap) {
+  iotkit__sq_store_t *s = store;
+  states_arg_t a = {.one = one, .ctx = ctx};
+  return iotkit__sq_in_txn(s, s->r, IOTKIT__SQ_BEGIN_READ, states_body, &a, err, cap);
+}
+
+const iotkit__fleet_rollout_store_ops_t iotkit__fleet_rollout_store_sqlite = {.save = save, .load = load,
+                                                                              .states = states};

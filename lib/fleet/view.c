@@ -34,13 +34,14 @@ void iotkit__fleet_metric_clear(iotkit__fleet_metric_t *m) {
   memset(m, 0, sizeof(*m));
 }
 
-void iotkit__fleet_hpoints_free(iotkit__fleet_hpoint_t *v, size_t n) {
-  for (size_t i = 0; i < n; i++) free(v[i].name);
+void iotkit__fleet_hpoints_free(iotkit__fleet_hpoint_t *v, char **names, size_t n_names) {
+  for (size_t i = 0; i < n_names; i++) free(names[i]);
+  free(names);
   free(v);
 }
 
 static void entry_free(iotkit__fleet_entry_t *e) {
-  iotkit__fleet_hpoints_free(e->tel_hist, e->n_tel_hist);
+  iotkit__fleet_hpoints_free(e->tel_hist, e->tel_names, e->n_tel_names);
   free(e->id);
   free(e->state_json);
   for (size_t i = 0; i < e->n_metrics; i++) iotkit__fleet_metric_clear(&e->metrics[i]);
@@ -264,9 +265,24 @@ bool iotkit__fleet_entry_tel_hist(iotkit__fleet_entry_t *e, const char *name, in
     e->tel_hist = grown;
     e->cap_tel_hist = cap;
   }
-  char *copy = iotkit__strdup(name);
-  if (!copy) return false;
-  e->tel_hist[e->n_tel_hist++] = (iotkit__fleet_hpoint_t){.name = copy, .ts_ms = ts, .value = value};
+  /* The newest name first: a message's points usually come in the order of the previous one. */
+  const char *shared = NULL;
+  for (size_t i = e->n_tel_names; i-- > 0 && !shared;)
+    if (strcmp(e->tel_names[i], name) == 0) shared = e->tel_names[i];
+  if (!shared) {
+    if (e->n_tel_names >= IOTKIT_FLEET_MAX_METRICS) return false; /* the view keeps no more names */
+    if (e->n_tel_names == e->cap_tel_names) {
+      size_t cap = e->cap_tel_names ? e->cap_tel_names * 2 : 4;
+      char **grown = realloc(e->tel_names, cap * sizeof(*grown));
+      if (!grown) return false;
+      e->tel_names = grown;
+      e->cap_tel_names = cap;
+    }
+    char *copy = iotkit__strdup(name);
+    if (!copy) return false;
+    shared = e->tel_names[e->n_tel_names++] = copy;
+  }
+  e->tel_hist[e->n_tel_hist++] = (iotkit__fleet_hpoint_t){.name = shared, .ts_ms = ts, .value = value};
   return true;
 }
 
@@ -280,7 +296,7 @@ void iotkit__fleet_ingest_free(iotkit__fleet_ingest_t *in) {
     for (size_t k = 0; k < u->n_metrics; k++) iotkit__fleet_metric_clear(&u->metrics[k]);
     free(u->metrics);
     free(u->hist);
-    iotkit__fleet_hpoints_free(u->tel_hist, u->n_tel_hist);
+    iotkit__fleet_hpoints_free(u->tel_hist, u->tel_names, u->n_tel_names);
   }
   free(in->ups);
   in->ups = NULL;
@@ -343,8 +359,12 @@ iotkit_err_t iotkit__fleet_view_take(iotkit__fleet_view_t *v, iotkit__fleet_inge
     if (e->dirty & IOTKIT__FV_TEL_HISTORY) {
       in->ups[i].tel_hist = e->tel_hist;
       in->ups[i].n_tel_hist = e->n_tel_hist;
+      in->ups[i].tel_names = e->tel_names;
+      in->ups[i].n_tel_names = e->n_tel_names;
       e->tel_hist = NULL;
       e->n_tel_hist = e->cap_tel_hist = 0;
+      e->tel_names = NULL;
+      e->n_tel_names = e->cap_tel_names = 0;
     }
     for (size_t k = 0; k < e->n_metrics; k++) e->metrics[k].dirty = false;
     e->dirty = 0;

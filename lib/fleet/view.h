@@ -50,6 +50,8 @@ typedef struct iotkit__fleet_entry {
 
   iotkit__fleet_hpoint_t *tel_hist; /* telemetry points not yet in the telemetry history */
   size_t n_tel_hist, cap_tel_hist;
+  char **tel_names; /* the distinct names of tel_hist (at most IOTKIT_FLEET_MAX_METRICS) */
+  size_t n_tel_names, cap_tel_names;
 
   /* Reconciliation (presence.c). */
   uint32_t live_epoch; /* session epoch of the latest live status */
@@ -92,7 +94,7 @@ void iotkit__fleet_metric_clear(iotkit__fleet_metric_t *m);
 /* Queue a numeric telemetry point for the telemetry history (at most IOTKIT__FLEET_TEL_PENDING
    per device wait; beyond, false and the point is dropped). */
 bool iotkit__fleet_entry_tel_hist(iotkit__fleet_entry_t *e, const char *name, int64_t ts, double value);
-void iotkit__fleet_hpoints_free(iotkit__fleet_hpoint_t *v, size_t n);
+void iotkit__fleet_hpoints_free(iotkit__fleet_hpoint_t *v, char **names, size_t n_names);
 /* Queue a position for the history (at most the @p keep newest stay pending). */
 bool iotkit__fleet_entry_hist(iotkit__fleet_entry_t *e, const iotkit_location_t *loc, uint32_t keep);
 

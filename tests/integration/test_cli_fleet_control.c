@@ -107,15 +107,38 @@ Test(cli_fleet_control, cmd_without_a_broker_is_2) {
 
 /* ------------------------------------------------------------ desired -- */
 
+#define USAGE_DESIRED                                                                                                  \
+  "iotkit: fleet desired: usage: fleet desired <id> [json merge patch] [--uri U] | fleet desired --type T|--tag "     \
+  "T|--all <json merge patch> --uri U\n" HINT
+
 Test(cli_fleet_control, desired_bad_inputs) {
   cr_assert_eq(FLEET("desired"), 1);
-  cr_assert_str_eq(r.err, "iotkit: fleet desired: usage: fleet desired <id> [json merge patch] [--uri U]\n" HINT);
+  cr_assert_str_eq(r.err, USAGE_DESIRED);
   cr_assert_eq(FLEET("desired", "d1", "{x", "--db", db), 1);
   cr_assert_str_eq(r.err, "iotkit: fleet desired: the merge patch must be a JSON object, not '{x'\n" HINT);
   cr_assert_eq(FLEET("desired", "d1", "{}", "--db", db), 1);
   cr_assert_str_eq(r.err, "iotkit: fleet desired: --uri is required (the broker, e.g. mqtt://127.0.0.1:1883)\n" HINT);
   cr_assert_eq(FLEET("desired", "d1", "--db", db), 6);
   cr_assert_str_eq(r.err, "iotkit: fleet desired: no desired state set for 'd1' (IOTKIT_ERR_NOT_FOUND)\n");
+}
+
+Test(cli_fleet_control, desired_group_bad_inputs) {
+  cr_assert_eq(FLEET("desired", "--all", "--db", db), 1);
+  cr_assert_str_eq(r.err, USAGE_DESIRED);
+  cr_assert_eq(FLEET("desired", "d1", "{}", "--type", "sensor", "--db", db), 1);
+  cr_assert_str_eq(r.err, "iotkit: fleet desired: give device ids or --type/--tag/--all, not both\n" HINT);
+  cr_assert_eq(FLEET("desired", "--tag", "t", "{x", "--db", db), 1);
+  cr_assert_str_eq(r.err, "iotkit: fleet desired: the merge patch must be a JSON object, not '{x'\n" HINT);
+  cr_assert_eq(FLEET("desired", "--type", "sensor", "[1]", "--db", db), 1);
+  cr_assert_str_eq(r.err, "iotkit: fleet desired: the merge patch must be a JSON object, not '[1]'\n" HINT);
+  cr_assert_eq(FLEET("desired", "--type", "sensor", "{}", "--db", db), 1);
+  cr_assert_str_eq(r.err, "iotkit: fleet desired: --uri is required (the broker, e.g. mqtt://127.0.0.1:1883)\n" HINT);
+  cr_assert_eq(FLEET("desired", "--all", "{}", "--db", db, "--uri", "mqtt://127.0.0.1:1"), 2);
+  cr_assert(strstr(r.err, "iotkit: fleet desired: cannot connect to mqtt://127.0.0.1:1: "), "%s", r.err);
+  cr_assert(strstr(r.err, "(IOTKIT_ERR_CONNECT)\n"), "%s", r.err);
+  /* Nothing was written by any of them. */
+  cr_assert_eq(FLEET("desired", "d1", "--db", db), 6);
+  cr_assert_eq(FLEET("desired", "d3", "--db", db), 6);
 }
 
 /* ------------------------------------------------------------ rollout -- */

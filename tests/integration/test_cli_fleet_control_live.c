@@ -127,17 +127,40 @@ Test(cli_fleet_control_live, desired_set_and_get) {
   cr_assert_str_eq(r.err, "iotkit: fleet desired: no device 'nobody' in the registry (IOTKIT_ERR_NOT_FOUND)\n");
 }
 
-/* Two simulators already running 2.0.0: the rollout of 2.0.0 finds them done (no download). */
-Test(cli_fleet_control_live, rollout_watch_to_the_end) {
-  fleet_live_open(&fx);
-  registered("s1", "sim");
-  registered("s2", "sim");
-  fleet_live_close(&fx);
-  char key[400], pub[400], image[400], manifest[400];
+/* A filter's patch reaches exactly the devices it matches, each with its own version. */
+Test(cli_fleet_control_live, desired_group) {
+  devices();
+  cr_assert_eq(FLEET("desired", "d2", "{\"mode\":\"eco\"}", "--uri", uri), 0, "%s", r.err);
+  cr_assert_eq(FLEET("desired", "--type", "sensor", "{\"level\":3}", "--uri", uri), 0, "%s", r.err);
+  cr_assert_str_eq(r.out, "d1 ok version 1\nd2 ok version 2\n");
+  cr_assert_eq(FLEET("desired", "d2"), 0, "%s", r.err);
+  cr_assert_str_eq(r.out, "version 2\nstate {\"mode\":\"eco\",\"level\":3}\n");
+  cr_assert_eq(FLEET("desired", "ghost"), 6); /* a pump: not in the group */
+  cr_assert_eq(FLEET("desired", "--all", "{\"level\":null}", "--uri", uri, "--json"), 0, "%s", r.err);
+  cJSON *a = cJSON_Parse(r.out);
+  cr_assert(cJSON_IsArray(a) && cJSON_GetArraySize(a) == 3, "%s", r.out);
+  const char *ids[] = {"d1", "d2", "ghost"};
+  const double versions[] = {2, 3, 1};
+  for (int i = 0; i < 3; i++) {
+    cJSON *o = cJSON_GetArrayItem(a, i);
+    cr_assert_str_eq(cJSON_GetObjectItem(o, "id")->valuestring, ids[i]);
+    cr_assert_str_eq(cJSON_GetObjectItem(o, "status")->valuestring, "ok");
+    cr_assert_eq(cJSON_GetObjectItem(o, "version")->valuedouble, versions[i]);
+  }
+  cJSON_Delete(a);
+  cr_assert_eq(FLEET("desired", "ghost"), 0, "%s", r.err);
+  cr_assert_str_eq(r.out, "version 1\nstate {}\n");
+  cr_assert_eq(FLEET("desired", "--tag", "no-such-tag", "{\"x\":1}", "--uri", uri), 0, "%s", r.err);
+  cr_assert_str_eq(r.out, "no device matches\n");
+}
+
+/* A signed manifest of 2.0.0 in the test's directory; @p pub receives the trust key's path. */
+static void sign_manifest(char *pub, char *manifest, size_t cap) {
+  char key[400], image[400];
   snprintf(key, sizeof key, "%s/k.pem", fx.dir);
-  snprintf(pub, sizeof pub, "%s/k.pub", fx.dir);
+  snprintf(pub, cap, "%s/k.pub", fx.dir);
   snprintf(image, sizeof image, "%s/fw.bin", fx.dir);
-  snprintf(manifest, sizeof manifest, "%s/m.json", fx.dir);
+  snprintf(manifest, cap, "%s/m.json", fx.dir);
   cr_assert_eq(RUN("keygen", "--type", "ed25519", "--out", key, "--pub", pub), 0, "%s", r.err);
   FILE *f = fopen(image, "wb");
   cr_assert(f);
@@ -148,6 +171,16 @@ Test(cli_fleet_control_live, rollout_watch_to_the_end) {
   cr_assert(f);
   fputs(r.out, f);
   fclose(f);
+}
+
+/* Two simulators already running 2.0.0: the rollout of 2.0.0 finds them done (no download). */
+Test(cli_fleet_control_live, rollout_watch_to_the_end) {
+  fleet_live_open(&fx);
+  registered("s1", "sim");
+  registered("s2", "sim");
+  fleet_live_close(&fx);
+  char pub[400], manifest[400];
+  sign_manifest(pub, manifest, sizeof pub);
   const char *ids[] = {"s1", "s2"};
   for (int i = 0; i < 2; i++) {
     char state[420], log[420];
@@ -171,4 +204,52 @@ Test(cli_fleet_control_live, rollout_watch_to_the_end) {
             "%s", r.out);
   cr_assert_eq(FLEET("rollout", "show", "r1"), 0);
   cr_assert(strstr(r.out, "rollout r1: finished"), "%s", r.out);
+}
+
+/* Wait (at most 30 s) until the file @p path holds @p text after @p after (NULL: anywhere); its
+   text in @p buf either way. */
+static bool wait_text_after(const char *path, const char *after, const char *text, char *buf, size_t cap) {
+  for (int i = 0; i < 600; i++) {
+    cli_slurp(path, buf, cap);
+    const char *from = after ? strstr(buf, after) : buf;
+    if (from && strstr(from, text)) return true;
+    test_msleep(50);
+  }
+  return false;
+}
+#define wait_text(path, text, buf, cap) wait_text_after((path), NULL, (text), (buf), (cap))
+
+/* A watch sees what a second process does to its rollout: a pause is shown and the watch goes
+   on (a resume would be seen too); a cancel ends it with exit 5, the manifests cleared. */
+Test(cli_fleet_control_live, rollout_watch_sees_another_process) {
+  fleet_live_open(&fx);
+  registered("q1", "sim");
+  registered("q2", "sim");
+  fleet_live_close(&fx);
+  char pub[400], manifest[400], out[400], err[400];
+  sign_manifest(pub, manifest, sizeof pub);
+  snprintf(out, sizeof out, "%s/watch.out", fx.dir);
+  snprintf(err, sizeof err, "%s/watch.err", fx.dir);
+  /* q1 and q2 never connect: the rollout runs until someone stops it. */
+  cr_assert_eq(FLEET("rollout", "create", "r2", "--manifest", manifest, "--trust", pub, "q1", "q2"), 0, "%s", r.err);
+  cr_assert_eq(FLEET("rollout", "start", "r2"), 0, "%s", r.err);
+  pid_t watch = cli_spawn(CLI, (const char *const[]){"fleet", "rollout", "watch", "r2", "--uri", uri, "--plain",
+                                                      "--db", fx.db, NULL},
+                          out, err);
+  static char text[16384];
+  cr_assert(wait_text(out, "rollout r2: running", text, sizeof text), "%s", text);
+
+  cr_assert_eq(FLEET("rollout", "pause", "r2"), 0, "%s", r.err);
+  cr_assert(wait_text(out, " rollout paused\n", text, sizeof text), "%s", text);
+  cr_assert_not(test_exited(watch), "a pause by a call does not end the watch:\n%s", text);
+  cr_assert_eq(FLEET("rollout", "resume", "r2"), 0, "%s", r.err);
+  cr_assert(wait_text_after(out, " rollout paused\n", " rollout running\n", text, sizeof text), "%s", text);
+
+  cr_assert_eq(FLEET("rollout", "cancel", "r2"), 0, "%s", r.err);
+  cr_assert_eq(test_wait_exit(watch, 30000), 5);
+  cli_slurp(out, text, sizeof text);
+  cr_assert(strstr(text, "rollout r2: canceled, iotkit-sim 2.0.0, 2 devices, 0 finished, 0 errors, 0 running\n"),
+            "%s", text);
+  cr_assert_eq(FLEET("rollout", "show", "r2"), 0, "%s", r.err);
+  cr_assert(strstr(r.out, "rollout r2: canceled"), "%s", r.out);
 }

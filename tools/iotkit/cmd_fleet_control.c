@@ -201,30 +201,89 @@ static int desired_get(fleet_cli_t *c, const char *id, bool json) {
   return code;
 }
 
+/* One device's outcome of a group's desired state: "<id> ok version N" or "<id> failed (IOTKIT_ERR_...)". */
+static cJSON *desired_result_json(const iotkit_fleet_result_t *r) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "id", r->device_id);
+  cJSON_AddStringToObject(o, "status", result_word(r->err));
+  if (r->err == IOTKIT_OK) cJSON_AddNumberToObject(o, "version", (double)r->version);
+  else cJSON_AddStringToObject(o, "error_name", iotkit_err_name(r->err));
+  return o;
+}
+
+static void desired_result_line(const iotkit_fleet_result_t *r) {
+  char text[IOTKIT_MAX_DEVICE_ID + 96];
+  if (r->err == IOTKIT_OK)
+    snprintf(text, sizeof text, "%s ok version %" PRIu64, r->device_id, r->version);
+  else
+    snprintf(text, sizeof text, "%s %s (%s)", r->device_id, result_word(r->err), iotkit_err_name(r->err));
+  fleet_cli_sanitize(text);
+  puts(text);
+}
+
+/* The group form: one patch for every device of the filter; exit 0 if every device took it,
+   else the code of the first that did not. */
+static int desired_group(fleet_cli_t *c, const iotkit_fleet_target_t *target, const char *patch, bool json) {
+  iotkit_fleet_results_t *res = NULL;
+  iotkit_err_t rc = iotkit_fleet_desired_group(c->fleet, target, patch, &res);
+  if (rc != IOTKIT_OK) return fleet_cli_fail(c, rc);
+  int code = CLI_EXIT_OK;
+  cJSON *arr = json ? cJSON_CreateArray() : NULL;
+  for (size_t i = 0; i < res->count; i++) {
+    if (json)
+      cJSON_AddItemToArray(arr, desired_result_json(&res->items[i]));
+    else
+      desired_result_line(&res->items[i]);
+    if (code == CLI_EXIT_OK) code = fleet_cli_exit_code(res->items[i].err);
+  }
+  if (json) (void)fleet_cli_print_json(arr);
+  if (!json && res->count == 0) puts("no device matches");
+  iotkit_fleet_results_free(res);
+  return code;
+}
+
+#define USAGE_DESIRED                                                                                                  \
+  "%s: usage: fleet desired <id> [json merge patch] [--uri U] | fleet desired --type T|--tag T|--all "               \
+  "<json merge patch> --uri U"
+
 int cmd_fleet_desired(int argc, char **argv) {
-  const char *db = NULL, *uri = NULL, *cmd = "fleet desired";
-  bool json = false;
-  const cli_opt_t opts[] = {FLEET_CLI_COMMON_OPTS(&db, &json), {"uri", &uri, NULL}};
+  const char *db = NULL, *uri = NULL, *type = NULL, *tag = NULL, *cmd = "fleet desired";
+  bool json = false, all = false;
+  const cli_opt_t opts[] = {FLEET_CLI_COMMON_OPTS(&db, &json), {"uri", &uri, NULL},
+                            {"type", &type, NULL}, {"tag", &tag, NULL}, {"all", NULL, &all}};
   const char *pos[2];
   size_t npos = 0;
   if (cli_parse_positional(argc, argv, opts, N(opts), pos, N(pos), &npos) != CLI_EXIT_OK) return CLI_EXIT_USAGE;
-  if (npos < 1) return cli_usage_error("%s: usage: fleet desired <id> [json merge patch] [--uri U]", cmd);
-  if (!fleet_cli_check_id(cmd, pos[0])) return CLI_EXIT_USAGE;
+  bool group = type || tag || all;
+  if (npos < 1) return cli_usage_error(USAGE_DESIRED, cmd);
+  iotkit_fleet_filter_t filter;
+  iotkit_fleet_target_t target;
+  if (group) {
+    /* "desired ID PATCH --type T" names devices both ways; "desired --all" has no patch to set. */
+    if (npos == 2 && fleet_cli_target(cmd, type, tag, all, pos, 1, &filter, &target) != CLI_EXIT_OK)
+      return CLI_EXIT_USAGE;
+    if (fleet_cli_target(cmd, type, tag, all, NULL, 0, &filter, &target) != CLI_EXIT_OK) return CLI_EXIT_USAGE;
+  } else if (!fleet_cli_check_id(cmd, pos[0])) {
+    return CLI_EXIT_USAGE;
+  }
+  const char *patch = group ? pos[0] : npos == 2 ? pos[1] : NULL;
   fleet_cli_t c;
   fleet_cli_init(&c, cmd);
-  if (npos == 1) { /* get: from the database, no broker */
+  if (!patch) { /* get: from the database, no broker */
     int code = fleet_cli_open(&c, db, false);
     if (code != CLI_EXIT_OK) return code;
     code = desired_get(&c, pos[0], json);
     fleet_cli_close(&c);
     return code;
   }
-  if (!check_object(cmd, "the merge patch", pos[1])) return CLI_EXIT_USAGE;
+  if (!check_object(cmd, "the merge patch", patch)) return CLI_EXIT_USAGE;
   int code = fleet_cli_connect(&c, db, uri);
   if (code != CLI_EXIT_OK) return code;
   uint64_t version = 0;
-  iotkit_err_t rc = iotkit_fleet_desired_set(c.fleet, pos[0], pos[1], &version);
-  if (rc == IOTKIT_ERR_NOT_FOUND) {
+  iotkit_err_t rc = group ? IOTKIT_OK : iotkit_fleet_desired_set(c.fleet, pos[0], patch, &version);
+  if (group) {
+    code = desired_group(&c, &target, patch, json);
+  } else if (rc == IOTKIT_ERR_NOT_FOUND) {
     fprintf(stderr, "iotkit: %s: no device '%s' in the registry (IOTKIT_ERR_NOT_FOUND)\n", cmd, pos[0]);
     code = CLI_EXIT_NOT_FOUND;
   } else if (rc != IOTKIT_OK) {

@@ -2,7 +2,11 @@
    this thread, publishes the rollout's manifests and records the devices'
    reports; per-group progress bars are redrawn on a terminal, one line per
    change otherwise. Ends when the rollout finishes (exit 0), is canceled or
-   paused by a group's error (exit 5), or on SIGINT/SIGTERM (exit 0). */
+   paused by a group's error (exit 5), or on SIGINT/SIGTERM (exit 0). A start,
+   pause, resume or cancel made by another process (`rollout pause RID` from a
+   second shell) is adopted by this fleet's polling (rollout_refresh.c) and
+   arrives here as an event like its own: a pause is shown and the watch goes
+   on, a cancel ends it. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
