@@ -21,7 +21,10 @@ def test_fleet_watcher_prints_presence_and_telemetry(broker, tmp_path):
         f.create("early")
     early = iotkit.Device("early", broker.uri)
     early.connect()
-    proc = subprocess.Popen([sys.executable, example("fleet_watcher.py"), broker.uri, db], stdout=subprocess.PIPE,
+    # -X faulthandler: if the watcher does not stop on SIGINT, SIGABRT makes it print every
+    # thread's Python stack to stderr, which the failure then shows (CI saw it hang once).
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", example("fleet_watcher.py"), broker.uri, db],
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
@@ -38,7 +41,13 @@ def test_fleet_watcher_prints_presence_and_telemetry(broker, tmp_path):
         dev.disconnect()
         wait(lambda: "w-1 offline (disconnect)\n" in lines)
         proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(10)
+            raise AssertionError("the watcher did not stop within 30 s of SIGINT; its stacks:\n"
+                                 + proc.stderr.read())
     finally:
         if proc.poll() is None:
             proc.kill()
