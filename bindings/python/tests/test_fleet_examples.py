@@ -23,7 +23,11 @@ def test_fleet_watcher_prints_presence_and_telemetry(broker, tmp_path):
     early.connect()
     # -X faulthandler: if the watcher does not stop on SIGINT, SIGABRT makes it print every
     # thread's Python stack to stderr, which the failure then shows (CI saw it hang once).
+    # SIGINT at its default in the child: a shell without job control starts background jobs
+    # with SIGINT ignored (CI run as `.ci/run &`), and Python then leaves it ignored, so the
+    # Ctrl-C this test sends would never arrive. A terminal's Ctrl-C always has the default.
     proc = subprocess.Popen([sys.executable, "-X", "faulthandler", example("fleet_watcher.py"), broker.uri, db],
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                             stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     lines = []
