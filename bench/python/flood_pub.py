@@ -25,8 +25,9 @@ import os
 import sys
 import threading
 
-HOST, PORT, TOPIC, QOS, COUNT, SIZE = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), \
-    int(sys.argv[5]), int(sys.argv[6])
+if __name__ == "__main__":  # recv_client.py imports fleet_device() from here
+    HOST, PORT, TOPIC, QOS, COUNT, SIZE = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), \
+        int(sys.argv[5]), int(sys.argv[6])
 
 
 def main():
