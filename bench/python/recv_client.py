@@ -98,12 +98,13 @@ def run_iotkit():
     dev.close()
 
 
-def run_paho():
+def run_paho(topic=None, ready=None):
+    """paho subscribed to @p topic (default: a topic of its own, also printed as ready)."""
     import paho.mqtt.client as mqtt
 
     c = Counter()
     hit = c.hit
-    topic = "bench/py/in/%s" % CLIENT_ID
+    topic = topic or "bench/py/in/%s" % CLIENT_ID
     cl = mqtt.Client(client_id=CLIENT_ID, clean_session=True)
     subscribed = threading.Event()
     cl.on_connect = lambda client, u, flags, rc: client.subscribe(topic, QOS)
@@ -114,7 +115,7 @@ def run_paho():
     if not subscribed.wait(10):
         sys.exit("paho receiver: no SUBACK")
     c.armed = True
-    print("ready topic=%s" % topic, flush=True)
+    print("ready topic=%s" % (ready or topic), flush=True)
     c.done.wait()
     c.result()
     cl.disconnect()
@@ -171,35 +172,13 @@ def run_fleet_aio():
     asyncio.run(main())
 
 
-def run_paho_fleet():
-    import paho.mqtt.client as mqtt
-
-    c = Counter()
-    hit = c.hit
-    cl = mqtt.Client(client_id=CLIENT_ID, clean_session=True)
-    subscribed = threading.Event()
-    cl.on_connect = lambda client, u, flags, rc: client.subscribe("iotkit/v1/+/telemetry", QOS)
-    cl.on_subscribe = lambda client, u, mid, granted: subscribed.set()
-    cl.on_message = lambda client, u, msg: hit(None)
-    cl.connect(HOST, PORT, keepalive=60)
-    cl.loop_start()
-    if not subscribed.wait(10):
-        sys.exit("paho receiver: no SUBACK")
-    c.armed = True
-    print("ready topic=fleet:%d" % FLEET_DEVICES, flush=True)
-    c.done.wait()
-    c.result()
-    cl.disconnect()
-    cl.loop_stop()
-
-
 if __name__ == "__main__":
     if KIND == "fleet-bg":
         run_fleet()
     elif KIND == "fleet-aio":
         run_fleet_aio()
     elif KIND == "paho-fleet":
-        run_paho_fleet()
+        run_paho("iotkit/v1/+/telemetry", "fleet:%d" % FLEET_DEVICES)
     elif KIND.startswith("iotkit"):
         run_iotkit()
     elif KIND == "paho":
